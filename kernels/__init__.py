@@ -1,0 +1,52 @@
+"""htdsp.kernels: the compiled core of htdsp (Numba, numpy only, no I/O).
+
+Every streaming operation is a ``<op>_kernel`` function that takes its state explicitly and
+mutates it in place, plus a ``<op>_state()`` constructor (or, for filters with a delay line, a
+work buffer made by the Python layer). See ``htdsp`` for the validated public faces.
+"""
+
+from .convert import CONVERT_STATE, FORMAT_SCALES, convert_kernel, convert_state
+from .fir import (
+    FIR_DECIM_STATE,
+    RESAMPLE_STATE,
+    XLATE_DECIM_STATE,
+    fir_decim_kernel,
+    fir_decim_state,
+    resample_kernel,
+    resample_state,
+    xlate_decim_kernel,
+    xlate_decim_state,
+)
+from .fm import (
+    FAST_MAX_PHASE_ERROR_RAD,
+    FM_DEMOD_STATE,
+    fm_demod_fast_kernel,
+    fm_demod_kernel,
+    fm_demod_state,
+)
+from .iir import DEEMPH_STATE, deemph_kernel, deemph_state, sosfilt_kernel, sosfilt_state
+from .mix import DC_BLOCK_STATE, NCO_STATE, dc_block_kernel, dc_block_state, nco_kernel, nco_state
+
+#: every kernel of the package, by name (the pairing test checks each has a reference and a bench)
+KERNELS = (
+    "convert_kernel",
+    "nco_kernel",
+    "dc_block_kernel",
+    "fir_decim_kernel",
+    "xlate_decim_kernel",
+    "resample_kernel",
+    "fm_demod_kernel",
+    "fm_demod_fast_kernel",
+    "deemph_kernel",
+    "sosfilt_kernel",
+)
+
+__all__ = [
+    "CONVERT_STATE", "FORMAT_SCALES", "convert_kernel", "convert_state",
+    "FIR_DECIM_STATE", "RESAMPLE_STATE", "XLATE_DECIM_STATE", "fir_decim_kernel",
+    "fir_decim_state", "resample_kernel", "resample_state", "xlate_decim_kernel",
+    "xlate_decim_state", "FAST_MAX_PHASE_ERROR_RAD", "FM_DEMOD_STATE", "fm_demod_fast_kernel",
+    "fm_demod_kernel", "fm_demod_state", "DEEMPH_STATE", "deemph_kernel", "deemph_state",
+    "sosfilt_kernel", "sosfilt_state", "DC_BLOCK_STATE", "NCO_STATE", "dc_block_kernel",
+    "dc_block_state", "nco_kernel", "nco_state", "KERNELS",
+]

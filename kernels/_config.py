@@ -1,0 +1,33 @@
+"""The one numeric policy for every compiled kernel.
+
+Every kernel is decorated with ``@njit(**JIT)``. Keeping the flags in one place means the
+speed/accuracy trade is decided once and can be reviewed once.
+
+``fastmath`` is a *subset* of LLVM's fast-math flags:
+
+- ``reassoc`` lets LLVM reorder the FIR dot products into SIMD lanes (the main speed-up);
+- ``contract`` allows fused multiply-add;
+- ``nsz``, ``arcp``, ``afn``: no signed zeros, reciprocal for division, approximate libm calls.
+
+``nnan`` and ``ninf`` are deliberately left out: a NaN that reaches a kernel must stay a NaN
+(so that the I/O layer's NaN counting and later measurements can see it), and comparisons with
+infinities must keep their IEEE meaning.
+
+Reassociation changes rounding versus a naive NumPy reference by a few ulp, which is why the
+reference tests use tolerances. It does *not* break chunk invariance: every output sample is
+computed by the same loop over the same buffer layout whatever the chunking, so chunked and
+one-shot results are bit-identical (and the tests check exactly that).
+"""
+
+FASTMATH = frozenset({"reassoc", "contract", "nsz", "arcp", "afn"})
+
+#: keyword arguments for ``numba.njit`` on every kernel
+JIT = {"cache": True, "nogil": True, "fastmath": set(FASTMATH)}
+
+#: phase accumulators are unsigned 32-bit integers held in int64 (one full turn = 2**32)
+PHASE_BITS = 32
+PHASE_MASK = (1 << PHASE_BITS) - 1
+PHASE_TO_RAD = 6.283185307179586 / (1 << PHASE_BITS)
+
+#: samples per internal block of the block-buffered FIR kernels (work buffer = history + block)
+FIR_BLOCK = 8192
