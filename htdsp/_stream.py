@@ -1,0 +1,74 @@
+"""Shared machinery of the stateful objects (``process``, ``reset``, ``copy``)."""
+
+import copy as _copy
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+
+class StreamBlock(ABC):
+    """Base of every stateful processing object.
+
+    A subclass sets its parameters in ``__init__``, lists the names of its mutable array
+    attributes in ``_mutable`` and builds them in ``_fresh()``; this class provides ``reset``,
+    ``copy`` (an independent object continuing from the same point), a read-only ``state`` and a
+    ``__repr__`` from ``_params``.
+    """
+
+    _mutable: tuple = ()
+    _params: tuple = ()
+
+    @abstractmethod
+    def _fresh(self):
+        """Build the mutable state arrays named in ``_mutable``."""
+
+    def reset(self):
+        """Return to the freshly constructed state."""
+        self._fresh()
+
+    def copy(self):
+        """An independent copy that continues exactly where this object is."""
+        new = _copy.copy(self)
+        for name in self._mutable:
+            setattr(new, name, getattr(self, name).copy())
+        return new
+
+    @property
+    def state(self):
+        """Read-only views of the mutable state arrays, by name."""
+        views = {}
+        for name in self._mutable:
+            v = getattr(self, name).view()
+            v.flags.writeable = False
+            views[name.lstrip("_")] = v
+        return views
+
+    def __repr__(self):
+        args = ", ".join(f"{p}={getattr(self, p)!r}" for p in self._params)
+        return f"{type(self).__name__}({args})"
+
+
+def as_complex64(x, name="x"):
+    """``x`` as a contiguous 1-D complex64 array (copying only when needed)."""
+    a = np.asarray(x)
+    if a.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {a.shape}")
+    return np.ascontiguousarray(a, dtype=np.complex64)
+
+
+def as_float32(x, name="x"):
+    """``x`` as a contiguous 1-D float32 array (copying only when needed)."""
+    a = np.asarray(x)
+    if a.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {a.shape}")
+    if np.iscomplexobj(a):
+        raise ValueError(f"{name} must be real")
+    return np.ascontiguousarray(a, dtype=np.float32)
+
+
+def check_fs(fs, name="fs"):
+    """Validate a sample rate in Hz and return it as float."""
+    fs = float(fs)
+    if not np.isfinite(fs) or fs <= 0:
+        raise ValueError(f"{name} must be a positive sample rate in Hz, got {fs!r}")
+    return fs
