@@ -1,6 +1,6 @@
 """The one numeric policy for every compiled kernel.
 
-Every kernel is decorated with ``@njit(**JIT)``. Keeping the flags in one place means the
+Every kernel is decorated with ``@njit(**JIT)`` (or ``JIT_RECURSIVE``, below). Keeping the flags in one place means the
 speed/accuracy trade is decided once and can be reviewed once.
 
 ``fastmath`` is a *subset* of LLVM's fast-math flags:
@@ -17,12 +17,21 @@ Reassociation changes rounding versus a naive NumPy reference by a few ulp, whic
 reference tests use tolerances. It does *not* break chunk invariance: every output sample is
 computed by the same loop over the same buffer layout whatever the chunking, so chunked and
 one-shot results are bit-identical (and the tests check exactly that).
+
+
+Recursive kernels (IIR, DC blocker, de-emphasis) are the exception and use ``JIT_RECURSIVE``,
+with fast-math off. A recursion cannot be vectorised anyway, and with ``reassoc`` LLVM unrolls it
+and reassociates the unrolled body differently from the leftover iterations, so the rounding of a
+sample depended on where the chunk ended (found by the chunking property test on the biquads).
 """
 
 FASTMATH = frozenset({"reassoc", "contract", "nsz", "arcp", "afn"})
 
-#: keyword arguments for ``numba.njit`` on every kernel
+#: keyword arguments for ``numba.njit`` on the vectorised kernels (FIR, conversion, discriminator)
 JIT = {"cache": True, "nogil": True, "fastmath": set(FASTMATH)}
+
+#: keyword arguments for ``numba.njit`` on recursive kernels: exact IEEE arithmetic
+JIT_RECURSIVE = {"cache": True, "nogil": True, "fastmath": False}
 
 #: phase accumulators are unsigned 32-bit integers held in int64 (one full turn = 2**32)
 PHASE_BITS = 32

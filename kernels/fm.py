@@ -5,7 +5,8 @@ Both compute ``y[n] = gain * arg(x[n] * conj(x[n-1]))``: the phase step per samp
 peak deviation to 1.0.
 
 State layout (``FM_DEMOD_STATE``, one record): ``prev_re``, ``prev_im`` (float32): the last input
-sample of the previous call (0 at start, so the first output is 0).
+sample of the previous call (0 at start, so the first output is 0). Both discriminators read 0
+wherever the product is exactly zero (all-zero input gives silence, never NaN).
 """
 
 import math
@@ -77,7 +78,8 @@ def fm_demod_kernel(x, gain, state, out):
         v = x[j]
         re = v.real * pr + v.imag * pi_
         im = v.imag * pr - v.real * pi_
-        out[j] = gain * np.float32(math.atan2(im, re))
+        # a zero vector (silence, or no previous sample yet) reads 0, not atan2(-0., -0.) = pi
+        out[j] = gain * np.float32(math.atan2(im, re)) if (re != 0 or im != 0) else 0.0
         pr = v.real
         pi_ = v.imag
     state[0]["prev_re"] = pr

@@ -15,7 +15,7 @@ the transposed-direct-form-II delays of each section (as ``scipy.signal.sosfilt`
 import numpy as np
 from numba import njit
 
-from ._config import JIT
+from ._config import JIT_RECURSIVE
 
 DEEMPH_STATE = np.dtype([("x1", np.float64), ("y1", np.float64)])
 
@@ -30,7 +30,7 @@ def sosfilt_state(n_sections):
     return np.zeros((n_sections, 2), dtype=np.float64)
 
 
-@njit(**JIT)
+@njit(**JIT_RECURSIVE)
 def deemph_kernel(x, b0, b1, a1, state, out):
     """First-order IIR: ``y[n] = b0*x[n] + b1*x[n-1] - a1*y[n-1]``.
 
@@ -54,7 +54,7 @@ def deemph_kernel(x, b0, b1, a1, state, out):
     state[0]["y1"] = y1
 
 
-@njit(**JIT)
+@njit(**JIT_RECURSIVE)
 def sosfilt_kernel(x, sos, zi, out):
     """Cascade of biquads (transposed direct form II), as ``scipy.signal.sosfilt``.
 

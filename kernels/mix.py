@@ -15,7 +15,7 @@ import math
 import numpy as np
 from numba import njit
 
-from ._config import JIT, PHASE_MASK, PHASE_TO_RAD
+from ._config import JIT, JIT_RECURSIVE, PHASE_MASK, PHASE_TO_RAD
 
 NCO_STATE = np.dtype([("phase", np.int64)])
 DC_BLOCK_STATE = np.dtype(
@@ -64,7 +64,7 @@ def nco_kernel(x, dphase, state, out):
     state[0]["phase"] = (ph0 + n * dphase) & PHASE_MASK
 
 
-@njit(**JIT)
+@njit(**JIT_RECURSIVE)
 def dc_block_kernel(x, alpha, state, out):
     """DC blocker: ``y[n] = x[n] - x[n-1] + alpha * y[n-1]`` on complex samples.
 
