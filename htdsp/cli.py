@@ -74,7 +74,8 @@ def build_parser():
     _add_channel_options(d)
     a = d.add_argument_group("audio")
     a.add_argument("--deemph-us", type=float, default=750.0, metavar="US",
-                   help="de-emphasis time constant in microseconds: 750 (NFM, default), 75, 0 = off")
+                   help="de-emphasis time constant in microseconds: 750 (NFM, default), 75, "
+                   "0 = off")
     a.add_argument("--audio-rate", type=_positive_freq, default=48000.0, metavar="HZ",
                    help="audio sample rate: 8000, 16000, 24000 or 48000 (default)")
     d.add_argument("-q", "--quiet", action="store_true", help="no summary line on stderr")

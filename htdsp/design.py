@@ -58,7 +58,7 @@ def kaiser_lowpass(fs, pass_hz, stop_hz, atten_db=DECIM_ATTEN_DB):
     --------
     >>> h = kaiser_lowpass(48000, 5000, 8000, 60)
     >>> len(h), round(float(h.sum()), 6)
-    (71, 1.0)
+    (60, 1.0)
     """
     if not 0 < pass_hz < stop_hz:
         raise ValueError(f"need 0 < pass_hz < stop_hz, got {pass_hz}, {stop_hz}")
@@ -215,8 +215,9 @@ def plan_chain(fs, bandwidth_hz, audio_fs, atten_db=DECIM_ATTEN_DB,
     >>> p = plan_chain(2.4e6, 12500.0, 48000.0)
     >>> p.channel_fs, (p.up, p.down)
     (48000.0, (1, 1))
-    >>> plan_chain(2.048e6, 12500.0, 48000.0).channel_fs
-    64000.0
+    >>> p = plan_chain(2.048e6, 12500.0, 48000.0)     # /48 to 42.67 kHz, then x9/8
+    >>> round(p.channel_fs, 2), (p.up, p.down)
+    (42666.67, (9, 8))
     """
     fs = float(fs)
     bandwidth_hz = float(bandwidth_hz)

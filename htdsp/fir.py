@@ -23,7 +23,7 @@ from htdsp.mix import phase_increment
 
 
 class FIRZi(NamedTuple):
-    """State of a buffered FIR between calls: the kernel's record and the last ``ntaps-1`` inputs."""
+    """State of a buffered FIR between calls: the kernel's record and the last inputs."""
 
     record: np.ndarray
     history: np.ndarray
@@ -133,11 +133,16 @@ def fir_decimate(x, taps, decim, *, zi=None):
 
 # --------------------------------------------------------------------------- xlating FIR
 def rotated_taps(taps, dphase):
-    """``g[j] = h[j] exp(1j w j)`` with ``w = 2 pi dphase / 2**32``, reversed, as float32[2, n]."""
+    """Rotated taps ``g[j] = h[j] exp(1j w j)`` (``w = 2 pi dphase / 2**32``), reversed and laid
+    out for interleaved I/Q data as the xlating kernel wants them: float32[2, 2n] with rows
+    ``[Re g, -Im g]`` and ``[Im g, Re g]`` interleaved per tap."""
     h = _check_taps(taps)
     w = 2.0 * np.pi * dphase / (1 << PHASE_BITS)
-    g = h * np.exp(1j * w * np.arange(h.size))
-    return np.ascontiguousarray(np.stack([g.real[::-1], g.imag[::-1]]), dtype=np.float32)
+    g = (h * np.exp(1j * w * np.arange(h.size)))[::-1]
+    out = np.empty((2, 2 * h.size), dtype=np.float64)
+    out[0, 0::2], out[0, 1::2] = g.real, -g.imag
+    out[1, 0::2], out[1, 1::2] = g.imag, g.real
+    return out.astype(np.float32)
 
 
 class XlatingDecimator(_Buffered):
@@ -190,7 +195,15 @@ class XlatingDecimator(_Buffered):
 
     def _fresh(self):
         self._state = xlate_decim_state()
-        self._work = np.zeros((2, self._hist + FIR_BLOCK), dtype=np.float32)
+        self._work = np.zeros(2 * (self._hist + FIR_BLOCK), dtype=np.float32)
+
+    def _zi(self):
+        return FIRZi(self._state.copy(), self._work[: 2 * self._hist].copy())
+
+    def _load(self, zi):
+        rec, hist = zi
+        self._state[...] = rec
+        self._work[: 2 * self._hist] = np.asarray(hist, dtype=np.float32).ravel()
 
     def n_out(self, n):
         """Number of outputs the next call with ``n`` samples will return."""
@@ -223,7 +236,7 @@ class XlatingDecimator(_Buffered):
 def xlate_decimate_zi(taps):
     """Initial state for :func:`xlate_decimate`."""
     n = _check_taps(taps).size
-    return FIRZi(xlate_decim_state(), np.zeros((2, n - 1), dtype=np.float32))
+    return FIRZi(xlate_decim_state(), np.zeros(2 * (n - 1), dtype=np.float32))
 
 
 def xlate_decimate(x, taps, decim, *, fs, offset_hz, zi=None):

@@ -69,7 +69,8 @@ def fm_demod(x, *, fs, deviation_hz, fast=True, zi=None):
     0.6
     """
     x = as_complex64(x)
-    state = fm_demod_state() if zi is None else np.array(zi, dtype=fm_demod_state().dtype, copy=True)
+    dtype = fm_demod_state().dtype
+    state = fm_demod_state() if zi is None else np.array(zi, dtype=dtype, copy=True)
     y = np.empty(x.size, dtype=np.float32)
     kernel = fm_demod_fast_kernel if fast else fm_demod_kernel
     kernel(x, fm_gain(fs, deviation_hz), state, y)

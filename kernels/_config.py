@@ -1,7 +1,7 @@
 """The one numeric policy for every compiled kernel.
 
-Every kernel is decorated with ``@njit(**JIT)`` (or ``JIT_RECURSIVE``, below). Keeping the flags in one place means the
-speed/accuracy trade is decided once and can be reviewed once.
+Every kernel is decorated with ``@njit(**JIT)`` (or ``JIT_RECURSIVE``, below). Keeping the
+flags in one place means the speed/accuracy trade is decided once and can be reviewed once.
 
 ``fastmath`` is a *subset* of LLVM's fast-math flags:
 

@@ -15,8 +15,9 @@ State layout (``<OP>_STATE``, one record):
 ``phase_l`` (resample only)
     polyphase branch (0 <= phase_l < up) of the next output.
 
-The work buffer is a separate float32 array (``(2, H + B)`` for complex data, ``(H + B,)`` for
-real data, ``H = taps per branch - 1``): its size depends on the filter, and a structured dtype with
+The work buffer is a separate float32 array (``(2, H + B)`` deinterleaved for the decimator,
+``2 * (H + B)`` interleaved for the xlating decimator, ``(H + B,)`` for real data, ``H = taps per
+branch - 1``): its size depends on the filter, and a structured dtype with
 a variable-size field would compile a new kernel for every filter length.
 """
 
@@ -61,18 +62,20 @@ def xlate_decim_kernel(x, offset, scale, taps, decim, phase_step, state, work, o
         Interleaved I, Q elements; an even count (whole samples).
     offset, scale : float32
         Element conversion, e.g. cu8: 127.5, 1/127.5; cs16: 0, 1/32768; cf32: 0, 1.
-    taps : float32[2, ntaps]
-        Real and imaginary parts of the rotated taps, *reversed* (``taps[:, i] = g[ntaps-1-i]``).
+    taps : float32[2, 2 * ntaps]
+        The rotated taps, reversed (``g_rev[i] = g[ntaps-1-i]``) and laid out for interleaved
+        data: row 0 ``[Re g_rev[0], -Im g_rev[0], Re g_rev[1], ...]`` gives the real part of the
+        output, row 1 ``[Im g_rev[0], Re g_rev[0], ...]`` the imaginary part.
     decim : int
         Decimation factor >= 1.
     phase_step : int64
         ``(dphase * decim) mod 2**32`` where ``w = 2*pi*dphase/2**32``.
     state : XLATE_DECIM_STATE[1]
         Mutated in place.
-    work : float32[2, ntaps - 1 + B]
-        History (first ``ntaps-1`` columns) and block buffer; mutated in place.
+    work : float32[2 * (ntaps - 1 + B)]
+        Interleaved history (first ``2*(ntaps-1)`` elements) and block; mutated in place.
     out : complex64[>= number of outputs]
-        ``(skip + n - 1) // decim + 1`` outputs at most are written.
+        ``(n - skip + decim - 1) // decim`` outputs are written.
 
     Returns
     -------
@@ -81,16 +84,16 @@ def xlate_decim_kernel(x, offset, scale, taps, decim, phase_step, state, work, o
 
     Notes
     -----
-    No allocation, no validation. fastmath from ``_config`` (reassociation vectorises the dot
-    product).
+    The buffer stays interleaved: the conversion is one contiguous elementwise loop and the
+    complex dot product is two real dot products over ``2 * ntaps`` contiguous elements, both of
+    which LLVM vectorises without shuffles. No allocation, no validation; fastmath from
+    ``_config``.
     """
-    ntaps = taps.shape[1]
-    hist = ntaps - 1
-    block = work.shape[1] - hist
-    tr = taps[0]
-    ti = taps[1]
-    wi = work[0]
-    wq = work[1]
+    ntaps2 = taps.shape[1]
+    hist2 = ntaps2 - 2
+    block = (work.shape[0] - hist2) // 2
+    ta = taps[0]
+    tb = taps[1]
     skip = state[0]["skip"]
     ph = state[0]["phase"]
     n = x.shape[0] // 2
@@ -98,23 +101,21 @@ def xlate_decim_kernel(x, offset, scale, taps, decim, phase_step, state, work, o
     pos = 0
     while pos < n:
         m = min(block, n - pos)
-        base = 2 * pos
-        for j in range(m):
-            wi[hist + j] = (np.float32(x[base + 2 * j]) - offset) * scale
-            wq[hist + j] = (np.float32(x[base + 2 * j + 1]) - offset) * scale
+        src = x[2 * pos:2 * (pos + m)]
+        dst = work[hist2:hist2 + 2 * m]
+        for j in range(2 * m):
+            dst[j] = (np.float32(src[j]) - offset) * scale
         p = skip
         while p < m:
-            ar = np.float32(0.0)
-            ai = np.float32(0.0)
             # slice views: indexing them by the bare loop variable lets Numba drop the
             # negative-index wraparound check, which otherwise turns the loads into gathers
-            si = wi[p:p + ntaps]
-            sq = wq[p:p + ntaps]
-            for i in range(ntaps):
-                a = si[i]
-                b = sq[i]
-                ar += tr[i] * a - ti[i] * b
-                ai += tr[i] * b + ti[i] * a
+            seg = work[2 * p:2 * p + ntaps2]
+            ar = np.float32(0.0)
+            ai = np.float32(0.0)
+            for i in range(ntaps2):
+                v = seg[i]
+                ar += ta[i] * v
+                ai += tb[i] * v
             theta = ph * PHASE_TO_RAD
             c = math.cos(theta)
             s = math.sin(theta)
@@ -123,9 +124,8 @@ def xlate_decim_kernel(x, offset, scale, taps, decim, phase_step, state, work, o
             k += 1
             p += decim
         skip = p - m
-        for j in range(hist):
-            wi[j] = wi[m + j]
-            wq[j] = wq[m + j]
+        for j in range(hist2):
+            work[j] = work[2 * m + j]
         pos += m
     state[0]["skip"] = skip
     state[0]["phase"] = ph

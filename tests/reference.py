@@ -98,14 +98,50 @@ def sosfilt_ref(x, sos):
 
 
 # ----------------------------------------------------------------------------- chains
-def nfm_chain_ref(x, fs, offset_hz, taps, decim, fs_audio_gain, b, a):
-    """The peers' NumPy/scipy NFM chain (../shared/peers): NCO, upfirdn, angle, lfilter.
+def nfm_chain_ref(raw, fmt_offset, fmt_scale, fs, offset_hz, plan, deviation_hz, deemph, sos_list):
+    """The receive chain written as whole-array NumPy/scipy, with the same filters as htdsp's.
 
-    Used by the benchmarks as the reference receiver; returns float32 audio.
+    Convert, mix down with a float64-phase NCO, ``upfirdn`` each decimation stage and the channel
+    filter, ``np.angle`` discriminator, ``lfilter`` de-emphasis, ``upfirdn`` resampler, ``sosfilt``
+    audio filters. The NCO uses the same quantised frequency as htdsp (2**32 steps per turn). The
+    benchmarks time this as the NumPy reference; a test checks it agrees with NFMReceiver.
+    Work is done in complex64 / float32, as a NumPy user would.
     """
-    n = np.arange(x.size, dtype=np.float64)
-    ph = np.mod(2 * np.pi * offset_hz / fs * n, 2 * np.pi).astype(np.float32)
-    y = x * np.exp(-1j * ph).astype(np.complex64)
-    z = scipy.signal.upfirdn(taps, y, down=decim).astype(np.complex64)
-    d = np.angle(z[1:] * np.conj(z[:-1])) * fs_audio_gain
-    return scipy.signal.lfilter(b, a, d).astype(np.float32)
+    v = (raw.astype(np.float32) - np.float32(fmt_offset)) * np.float32(fmt_scale)
+    x = v[0::2] + 1j * v[1::2]
+    dphase = round(offset_hz / fs * TURN) % TURN
+    n = np.arange(x.size, dtype=np.int64)
+    ph = ((n * dphase) % TURN).astype(np.float64) * (2 * np.pi / TURN)
+    y = (x * np.exp(-1j * ph)).astype(np.complex64)
+    for st in plan.stages:
+        keep = (y.size - 1) // st.decim + 1
+        y = scipy.signal.upfirdn(st.taps.astype(np.float32), y, down=st.decim)[:keep]
+    y = scipy.signal.upfirdn(plan.channel_taps.astype(np.float32), y)[: y.size]
+    y = y.astype(np.complex64)
+    prev = np.concatenate([[0], y[:-1]]).astype(np.complex64)
+    p = y * np.conj(prev)
+    a = np.where(p == 0, 0, np.angle(p)).astype(np.float32)
+    a *= np.float32(plan.channel_fs / (2 * np.pi * deviation_hz))
+    b0, b1, a1 = deemph
+    a = scipy.signal.lfilter([b0, b1], [1.0, a1], a).astype(np.float32)
+    if (plan.up, plan.down) != (1, 1):
+        keep = (a.size * plan.up - 1) // plan.down + 1
+        a = scipy.signal.upfirdn(plan.resample_taps, a, plan.up, plan.down)[:keep]
+    for sos in sos_list:
+        a = scipy.signal.sosfilt(sos, a)
+    return a.astype(np.float32)
+
+
+def nfm_chain_ref_for(rx, raw):
+    """``nfm_chain_ref`` configured from an ``htdsp.NFMReceiver`` (reads its public plan)."""
+    from htdsp.convert import format_scale
+    from htdsp.iir import audio_highpass_sos, audio_lowpass_sos, deemph_coeffs
+
+    off, sc = format_scale(rx.input_format)
+    sos = []
+    if rx.highpass_hz is not None:
+        sos.append(audio_highpass_sos(rx.audio_fs, rx.highpass_hz))
+    if rx.lowpass_hz is not None:
+        sos.append(audio_lowpass_sos(rx.audio_fs, rx.lowpass_hz))
+    return nfm_chain_ref(raw, off, sc, rx.fs, rx.offset_hz, rx.plan, rx.deviation_hz,
+                         deemph_coeffs(rx.plan.channel_fs, rx.deemph_tau_s), sos)

@@ -29,7 +29,7 @@ def splits(draw, n, max_cuts=6):
 def chunked(process, x, cuts):
     """Run ``process`` over ``x`` cut at ``cuts`` and concatenate the outputs."""
     edges = [0, *cuts, len(x)]
-    parts = [process(x[a:b]) for a, b in zip(edges[:-1], edges[1:])]
+    parts = [process(x[a:b]) for a, b in zip(edges[:-1], edges[1:], strict=True)]
     return np.concatenate(parts) if parts else process(x[:0])
 
 

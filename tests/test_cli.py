@@ -11,7 +11,8 @@ import pytest
 from htdsp.cli import main
 from tests.signals import nfm_tone_iq, to_cu8, tone_frequency_amplitude
 
-CAPTURE = Path(__file__).resolve().parent.parent / "captures" / "kpbenz-2m-nfm-voice" / "capture.cu8"
+ROOT = Path(__file__).resolve().parent.parent
+CAPTURE = ROOT / "captures" / "kpbenz-2m-nfm-voice" / "capture.cu8"
 CAPTURE_ARGS = ["--rate", "280k", "--center", "144.47M", "--channel", "144.5M"]
 
 

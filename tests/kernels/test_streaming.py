@@ -5,8 +5,8 @@ bit-identical to one call (object and functional face); a copy taken mid-stream 
 identically; reset equals fresh; an empty chunk leaves the state alone.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pytest
@@ -14,7 +14,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import htdsp
-from htdsp.convert import format_scale
 from htdsp.design import kaiser_lowpass
 from htdsp.fm import fm_gain
 from htdsp.iir import audio_highpass_sos, deemph_coeffs
@@ -143,7 +142,7 @@ def test_any_chunking_is_bit_identical(case, data, n, seed):
     # the functional face threads zi -> zf the same way
     zi = case.zi()
     parts = []
-    for a, b in zip([0, *cuts], [*cuts, len(x)]):
+    for a, b in zip([0, *cuts], [*cuts, len(x)], strict=True):
         y, zi = case.functional(x[a:b], zi)
         parts.append(y)
     assert_bit_identical(np.concatenate(parts), whole)
