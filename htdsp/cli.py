@@ -5,6 +5,7 @@ Exit codes (shared by every command): 0 success / requirements met, 1 a requirem
 """
 
 import argparse
+import os
 import sys
 
 from htdsp import __version__
@@ -131,8 +132,10 @@ def main(argv=None):
         print(f"{prog}: error: {e}", file=sys.stderr)
         return e.exit_code
     except BrokenPipeError:
-        # the reader of our stdout went away (| head, aplay closed): not an error of ours
-        sys.stderr.close()
+        # the reader of our stdout went away (| head, aplay closed): not an error of ours.
+        # Point stdout at /dev/null so the interpreter's final flush does not raise again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)

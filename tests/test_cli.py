@@ -58,6 +58,16 @@ def test_demod_to_stdout_streams_raw_s16le(tmp_path):
         assert r.stdout == w.readframes(w.getnframes())   # same samples, no header
 
 
+def test_stdout_reader_closing_early_is_not_an_error():
+    p = subprocess.Popen([sys.executable, "-m", "htdsp.cli", "demod", str(CAPTURE), "-o", "-",
+                          *CAPTURE_ARGS, "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert len(p.stdout.read(1000)) == 1000
+    p.stdout.close()                       # like `| head -c 1000`
+    err = p.stderr.read().decode()
+    assert p.wait(timeout=120) == 0
+    assert err == ""
+
+
 def _one_line_error(r, *needles):
     err = r.stderr.decode()
     assert r.returncode == 2, err

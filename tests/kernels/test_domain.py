@@ -5,13 +5,13 @@ import math
 import numpy as np
 import pytest
 import scipy.signal
-from htdsp.kernels import FAST_MAX_PHASE_ERROR_RAD, fm_demod_fast_kernel, fm_demod_state
 from hypothesis import given
 from hypothesis import strategies as st
 
 import htdsp
 from htdsp.design import kaiser_lowpass
 from htdsp.iir import audio_highpass_sos, audio_lowpass_sos
+from htdsp.kernels import FAST_MAX_PHASE_ERROR_RAD, fm_demod_fast_kernel, fm_demod_state
 from htdsp.mix import realised_shift_hz
 from tests.signals import tone_frequency_amplitude
 

@@ -1,0 +1,259 @@
+"""One benchmark group per kernel: kernel (small and large), NumPy reference, chunked stream.
+
+Group names are the kernel names (tests/test_pairing.py checks every kernel has one).
+"""
+
+import numpy as np
+import pytest
+import scipy.signal
+
+import htdsp
+from htdsp.convert import format_scale
+from htdsp.design import kaiser_lowpass, resample_taps
+from htdsp.fm import fm_gain
+from htdsp.iir import audio_highpass_sos, deemph_coeffs
+from htdsp.kernels import (
+    convert_kernel,
+    convert_state,
+    fm_demod_fast_kernel,
+    fm_demod_kernel,
+    fm_demod_state,
+)
+from htdsp.mix import dc_block_alpha, phase_increment
+
+SMALL, LARGE = 4096, 1 << 21
+CHUNK = 8192
+RNG = np.random.default_rng(0)
+FS = 2.4e6
+X = {n: (RNG.standard_normal(n) + 1j * RNG.standard_normal(n)).astype(np.complex64) * 0.3
+     for n in (SMALL, LARGE)}
+R = {n: RNG.standard_normal(n).astype(np.float32) for n in (SMALL, LARGE)}
+U8 = {n: RNG.integers(0, 256, 2 * n, dtype=np.uint8) for n in (SMALL, LARGE)}
+
+
+def _stream(obj, x, chunk=CHUNK):
+    for i in range(0, len(x), chunk):
+        obj.process(x[i:i + chunk])
+
+
+def _size_id(n):
+    return "small" if n == SMALL else "large"
+
+
+# ------------------------------------------------------------------ convert_kernel
+@pytest.mark.benchmark(group="convert_kernel")
+@pytest.mark.parametrize("n", [SMALL, LARGE], ids=_size_id)
+def test_convert_kernel(measure, n):
+    off, sc = format_scale("cu8")
+    out = np.empty(n + 1, np.complex64).view(np.float32)
+    measure(lambda: convert_kernel(U8[n], off, sc, convert_state(), out), n)
+
+
+@pytest.mark.benchmark(group="convert_kernel")
+def test_convert_reference(measure):
+    def ref(u):
+        v = (u.astype(np.float32) - np.float32(127.5)) * np.float32(1 / 127.5)
+        return v.view(np.complex64)
+    measure(ref, LARGE, U8[LARGE])
+
+
+@pytest.mark.benchmark(group="convert_kernel")
+def test_convert_stream(measure):
+    measure(lambda: _stream(htdsp.Converter("cu8"), U8[LARGE], 2 * CHUNK), LARGE)
+
+
+# ------------------------------------------------------------------ nco_kernel
+@pytest.mark.benchmark(group="nco_kernel")
+@pytest.mark.parametrize("n", [SMALL, LARGE], ids=_size_id)
+def test_nco_kernel(measure, n):
+    nco = htdsp.NCO(fs=FS, shift_hz=-100e3)
+    measure(nco.process, n, X[n])
+
+
+@pytest.mark.benchmark(group="nco_kernel")
+def test_nco_reference(measure):
+    def ref(x):
+        ph = np.mod(2 * np.pi * -100e3 / FS * np.arange(x.size), 2 * np.pi).astype(np.float32)
+        return x * np.exp(1j * ph).astype(np.complex64)
+    measure(ref, LARGE, X[LARGE])
+
+
+@pytest.mark.benchmark(group="nco_kernel")
+def test_nco_stream(measure):
+    measure(lambda: _stream(htdsp.NCO(fs=FS, shift_hz=-100e3), X[LARGE]), LARGE)
+
+
+# ------------------------------------------------------------------ dc_block_kernel
+@pytest.mark.benchmark(group="dc_block_kernel")
+@pytest.mark.parametrize("n", [SMALL, LARGE], ids=_size_id)
+def test_dc_block_kernel(measure, n):
+    measure(htdsp.DCBlocker(fs=FS).process, n, X[n])
+
+
+@pytest.mark.benchmark(group="dc_block_kernel")
+def test_dc_block_reference(measure):
+    a = dc_block_alpha(10.0, FS)
+    measure(lambda x: scipy.signal.lfilter([1.0, -1.0], [1.0, -a], x), LARGE, X[LARGE])
+
+
+@pytest.mark.benchmark(group="dc_block_kernel")
+def test_dc_block_stream(measure):
+    measure(lambda: _stream(htdsp.DCBlocker(fs=FS), X[LARGE]), LARGE)
+
+
+# ------------------------------------------------------------------ fir_decim_kernel
+H5 = kaiser_lowpass(240e3, 6000, 40500, 65)
+
+
+@pytest.mark.benchmark(group="fir_decim_kernel")
+@pytest.mark.parametrize("n", [SMALL, LARGE], ids=_size_id)
+def test_fir_decim_kernel(measure, n):
+    measure(htdsp.FIRDecimator(H5, 5).process, n, X[n])
+
+
+@pytest.mark.benchmark(group="fir_decim_kernel")
+def test_fir_decim_reference(measure):
+    measure(lambda x: scipy.signal.upfirdn(H5.astype(np.float32), x, down=5), LARGE, X[LARGE])
+
+
+@pytest.mark.benchmark(group="fir_decim_kernel")
+def test_fir_decim_stream(measure):
+    measure(lambda: _stream(htdsp.FIRDecimator(H5, 5), X[LARGE]), LARGE)
+
+
+# ------------------------------------------------------------------ xlate_decim_kernel
+H10 = kaiser_lowpass(FS, 5625, 232500, 65)
+
+
+@pytest.mark.benchmark(group="xlate_decim_kernel")
+@pytest.mark.parametrize("n", [SMALL, LARGE], ids=_size_id)
+def test_xlate_decim_kernel_cu8(measure, n):
+    xl = htdsp.XlatingDecimator(H10, 10, fs=FS, offset_hz=300e3, fmt="cu8")
+    measure(xl.process, n, U8[n])
+
+
+@pytest.mark.benchmark(group="xlate_decim_kernel")
+def test_xlate_decim_kernel_cf32(measure):
+    xl = htdsp.XlatingDecimator(H10, 10, fs=FS, offset_hz=300e3)
+    measure(xl.process, LARGE, X[LARGE])
+
+
+@pytest.mark.benchmark(group="xlate_decim_kernel")
+def test_xlate_decim_reference(measure):
+    d = phase_increment(300e3, FS)
+
+    def ref(x):
+        ph = ((np.arange(x.size, dtype=np.int64) * d) % 2**32) * (2 * np.pi / 2**32)
+        return scipy.signal.upfirdn(H10.astype(np.float32), x * np.exp(-1j * ph).astype(
+            np.complex64), down=10)
+    measure(ref, LARGE, X[LARGE], rounds=5)
+
+
+@pytest.mark.benchmark(group="xlate_decim_kernel")
+def test_xlate_decim_stream(measure):
+    measure(lambda: _stream(htdsp.XlatingDecimator(H10, 10, fs=FS, offset_hz=300e3, fmt="cu8"),
+                            U8[LARGE], 2 * CHUNK), LARGE)
+
+
+# ------------------------------------------------------------------ resample_kernel
+HR = resample_taps(3, 4, 64000.0)
+
+
+@pytest.mark.benchmark(group="resample_kernel")
+@pytest.mark.parametrize("n", [SMALL, LARGE], ids=_size_id)
+def test_resample_kernel(measure, n):
+    measure(htdsp.Resampler(3, 4, HR).process, n, R[n])
+
+
+@pytest.mark.benchmark(group="resample_kernel")
+def test_resample_reference(measure):
+    measure(lambda x: scipy.signal.upfirdn(HR, x, 3, 4), LARGE, R[LARGE])
+
+
+@pytest.mark.benchmark(group="resample_kernel")
+def test_resample_stream(measure):
+    measure(lambda: _stream(htdsp.Resampler(3, 4, HR), R[LARGE]), LARGE)
+
+
+# ------------------------------------------------------------------ fm_demod_kernel / fast
+G = fm_gain(48000.0, 2500.0)
+
+
+def _np_angle(x):
+    return np.angle(x[1:] * np.conj(x[:-1]))
+
+
+@pytest.mark.benchmark(group="fm_demod_kernel")
+@pytest.mark.parametrize("n", [SMALL, LARGE], ids=_size_id)
+def test_fm_demod_kernel(measure, n):
+    out = np.empty(n, np.float32)
+    measure(lambda: fm_demod_kernel(X[n], G, fm_demod_state(), out), n)
+
+
+@pytest.mark.benchmark(group="fm_demod_kernel")
+def test_fm_demod_reference(measure):
+    measure(_np_angle, LARGE, X[LARGE])
+
+
+@pytest.mark.benchmark(group="fm_demod_kernel")
+def test_fm_demod_stream(measure):
+    measure(lambda: _stream(htdsp.FMDemodulator(fs=48000.0, deviation_hz=2500.0, fast=False),
+                            X[LARGE]), LARGE)
+
+
+@pytest.mark.benchmark(group="fm_demod_fast_kernel")
+@pytest.mark.parametrize("n", [SMALL, LARGE], ids=_size_id)
+def test_fm_demod_fast_kernel(measure, n):
+    out = np.empty(n, np.float32)
+    measure(lambda: fm_demod_fast_kernel(X[n], G, fm_demod_state(), out), n)
+
+
+@pytest.mark.benchmark(group="fm_demod_fast_kernel")
+def test_fm_demod_fast_reference_np_angle(measure):
+    measure(_np_angle, LARGE, X[LARGE])
+
+
+@pytest.mark.benchmark(group="fm_demod_fast_kernel")
+def test_fm_demod_fast_stream(measure):
+    measure(lambda: _stream(htdsp.FMDemodulator(fs=48000.0, deviation_hz=2500.0), X[LARGE]),
+            LARGE)
+
+
+# ------------------------------------------------------------------ deemph_kernel
+DE = deemph_coeffs(48000.0, 750e-6)
+
+
+@pytest.mark.benchmark(group="deemph_kernel")
+@pytest.mark.parametrize("n", [SMALL, LARGE], ids=_size_id)
+def test_deemph_kernel(measure, n):
+    measure(htdsp.Deemphasis(fs=48000.0).process, n, R[n])
+
+
+@pytest.mark.benchmark(group="deemph_kernel")
+def test_deemph_reference(measure):
+    measure(lambda x: scipy.signal.lfilter([DE[0], DE[1]], [1.0, DE[2]], x), LARGE, R[LARGE])
+
+
+@pytest.mark.benchmark(group="deemph_kernel")
+def test_deemph_stream(measure):
+    measure(lambda: _stream(htdsp.Deemphasis(fs=48000.0), R[LARGE]), LARGE)
+
+
+# ------------------------------------------------------------------ sosfilt_kernel
+SOS = audio_highpass_sos(48000.0)
+
+
+@pytest.mark.benchmark(group="sosfilt_kernel")
+@pytest.mark.parametrize("n", [SMALL, LARGE], ids=_size_id)
+def test_sosfilt_kernel(measure, n):
+    measure(htdsp.BiquadFilter(SOS).process, n, R[n])
+
+
+@pytest.mark.benchmark(group="sosfilt_kernel")
+def test_sosfilt_reference(measure):
+    measure(lambda x: scipy.signal.sosfilt(SOS, x), LARGE, R[LARGE])
+
+
+@pytest.mark.benchmark(group="sosfilt_kernel")
+def test_sosfilt_stream(measure):
+    measure(lambda: _stream(htdsp.BiquadFilter(SOS), R[LARGE]), LARGE)

@@ -1,0 +1,28 @@
+"""README's set-up commands are the ones CI runs and the ones that work."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _commands():
+    text = (ROOT / "README.md").read_text()
+    block = re.search(r"## Set up.*?```sh\n(.*?)```", text, re.S).group(1)
+    return [ln for ln in block.splitlines() if ln.strip() and not ln.startswith("#")]
+
+
+def test_readme_has_exactly_two_setup_commands():
+    cmds = _commands()
+    assert len(cmds) == 2
+    assert "htdsp demod captures/" in cmds[0]
+    assert "pytest" in cmds[1]
+
+
+def test_ci_runs_the_readme_test_command_verbatim():
+    assert _commands()[1] in (ROOT / ".ci" / "run").read_text()
+
+
+def test_readme_main_job_uses_a_bundled_capture():
+    path = re.search(r"htdsp demod (\S+)", _commands()[0]).group(1)
+    assert (ROOT / path).is_file()
