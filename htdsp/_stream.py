@@ -33,6 +33,18 @@ class StreamBlock(ABC):
             setattr(new, name, getattr(self, name).copy())
         return new
 
+    def _zi(self):
+        """The state as a functional face returns it (``zf``): a copy of the state array."""
+        return self._state.copy()
+
+    def _load(self, zi):
+        """Continue from ``zi`` (a state array as returned by ``_zi``), validated."""
+        z = np.asarray(zi)
+        if z.shape != self._state.shape or z.dtype != self._state.dtype:
+            raise ValueError(f"zi must be a {self._state.dtype} array of shape "
+                             f"{self._state.shape}, got {z.dtype} {z.shape}")
+        self._state[...] = z
+
     @property
     def state(self):
         """Read-only views of the mutable state arrays, by name."""
@@ -46,6 +58,18 @@ class StreamBlock(ABC):
     def __repr__(self):
         args = ", ".join(f"{p}={getattr(self, p)!r}" for p in self._params)
         return f"{type(self).__name__}({args})"
+
+
+def run_functional(block, x, zi):
+    """The functional face of a stateful object: ``y``, or ``(y, zf)`` when ``zi`` is given.
+
+    ``zi`` is copied into a fresh object, never modified.
+    """
+    if zi is None:
+        return block.process(x)
+    block._load(zi)
+    y = block.process(x)
+    return y, block._zi()
 
 
 def as_complex64(x, name="x"):

@@ -6,7 +6,7 @@ cf32 as is.
 
 import numpy as np
 
-from htdsp._stream import StreamBlock
+from htdsp._stream import StreamBlock, run_functional
 from htdsp.kernels import FORMAT_SCALES, convert_kernel, convert_state
 
 #: element dtype of each raw format (little-endian)
@@ -80,10 +80,7 @@ def convert(x, fmt, *, zi=None):
     >>> len(y), int(zf["has_pending"][0])
     (1, 1)
     """
-    check_format(fmt)
-    state = convert_state() if zi is None else np.array(zi, dtype=convert_state().dtype, copy=True)
-    y = _run(_elements(x, fmt), fmt, state)
-    return y if zi is None else (y, state)
+    return run_functional(Converter(fmt), x, zi)
 
 
 def _run(e, fmt, state):

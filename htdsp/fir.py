@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from htdsp._stream import StreamBlock, as_complex64, as_float32, check_fs
+from htdsp._stream import StreamBlock, as_complex64, as_float32, check_fs, run_functional
 from htdsp.convert import FORMAT_DTYPES, check_format, format_of_dtype, format_scale
 from htdsp.kernels import (
     fir_decim_kernel,
@@ -124,11 +124,7 @@ def fir_decimate(x, taps, decim, *, zi=None):
     >>> fir_decimate(np.ones(6, np.complex64), [1.0, 1.0, 1.0], 3)
     array([1.+0.j, 3.+0.j], dtype=complex64)
     """
-    f = FIRDecimator(taps, decim)
-    if zi is not None:
-        f._load(zi)
-    y = f.process(x)
-    return y if zi is None else (y, f._zi())
+    return run_functional(FIRDecimator(taps, decim), x, zi)
 
 
 # --------------------------------------------------------------------------- xlating FIR
@@ -253,11 +249,7 @@ def xlate_decimate(x, taps, decim, *, fs, offset_hz, zi=None):
     >>> np.round(y.real, 6)
     array([ 1., -1.,  1., -1.], dtype=float32)
     """
-    f = XlatingDecimator(taps, decim, fs=fs, offset_hz=offset_hz)
-    if zi is not None:
-        f._load(zi)
-    y = f.process(x)
-    return y if zi is None else (y, f._zi())
+    return run_functional(XlatingDecimator(taps, decim, fs=fs, offset_hz=offset_hz), x, zi)
 
 
 # --------------------------------------------------------------------------- resampler
@@ -331,8 +323,4 @@ def resample(x, up, down, taps=None, *, zi=None):
     >>> len(resample(np.zeros(480, np.float32), 1, 6))
     80
     """
-    r = Resampler(up, down, taps)
-    if zi is not None:
-        r._load(zi)
-    y = r.process(x)
-    return y if zi is None else (y, r._zi())
+    return run_functional(Resampler(up, down, taps), x, zi)

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from htdsp._stream import StreamBlock, as_complex64, check_fs
+from htdsp._stream import StreamBlock, as_complex64, check_fs, run_functional
 from htdsp.kernels import fm_demod_fast_kernel, fm_demod_kernel, fm_demod_state
 
 #: rated peak deviation for each common channel bandwidth (measurement.md 2b)
@@ -68,13 +68,7 @@ def fm_demod(x, *, fs, deviation_hz, fast=True, zi=None):
     >>> round(float(y[1:].mean()), 4)
     0.6
     """
-    x = as_complex64(x)
-    dtype = fm_demod_state().dtype
-    state = fm_demod_state() if zi is None else np.array(zi, dtype=dtype, copy=True)
-    y = np.empty(x.size, dtype=np.float32)
-    kernel = fm_demod_fast_kernel if fast else fm_demod_kernel
-    kernel(x, fm_gain(fs, deviation_hz), state, y)
-    return y if zi is None else (y, state)
+    return run_functional(FMDemodulator(fs=fs, deviation_hz=deviation_hz, fast=fast), x, zi)
 
 
 class FMDemodulator(StreamBlock):

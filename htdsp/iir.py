@@ -5,7 +5,7 @@ import math
 import numpy as np
 import scipy.signal
 
-from htdsp._stream import StreamBlock, as_float32, check_fs
+from htdsp._stream import StreamBlock, as_float32, check_fs, run_functional
 from htdsp.kernels import deemph_kernel, deemph_state, sosfilt_kernel, sosfilt_state
 
 #: frequency at which de-emphasis is normalised to 0 dB (measurement.md 2b)
@@ -73,11 +73,7 @@ def deemphasis(x, *, fs, tau_s=750e-6, zi=None):
     >>> round(float(np.sqrt(2 * np.mean(y[24000:] ** 2))), 4)   # amplitude at 1 kHz
     1.0
     """
-    x = as_float32(x)
-    state = deemph_state() if zi is None else np.array(zi, dtype=deemph_state().dtype, copy=True)
-    y = np.empty_like(x)
-    deemph_kernel(x, *deemph_coeffs(fs, tau_s), state, y)
-    return y if zi is None else (y, state)
+    return run_functional(Deemphasis(fs=fs, tau_s=tau_s), x, zi)
 
 
 class Deemphasis(StreamBlock):
@@ -164,20 +160,15 @@ def sosfilt(x, sos, *, zi=None):
     >>> y
     array([0.5, 1. , 1. , 1. ], dtype=float32)
     """
-    sos = _check_sos(sos)
-    x = as_float32(x)
-    z = sosfilt_state(sos.shape[0]) if zi is None else np.array(zi, dtype=np.float64, copy=True)
-    if z.shape != (sos.shape[0], 2):
-        raise ValueError(f"zi must have shape {(sos.shape[0], 2)}, got {z.shape}")
-    y = np.empty_like(x)
-    sosfilt_kernel(x, sos, z, y)
-    return y if zi is None else (y, z)
+    if zi is not None:
+        zi = np.asarray(zi, dtype=np.float64)
+    return run_functional(BiquadFilter(sos), x, zi)
 
 
 class BiquadFilter(StreamBlock):
     """Stateful cascade of biquads (see :func:`sosfilt`)."""
 
-    _mutable = ("_zi",)
+    _mutable = ("_state",)
     _params = ("n_sections",)
 
     def __init__(self, sos):
@@ -186,11 +177,11 @@ class BiquadFilter(StreamBlock):
         self._fresh()
 
     def _fresh(self):
-        self._zi = sosfilt_state(self.n_sections)
+        self._state = sosfilt_state(self.n_sections)
 
     def process(self, x):
         """Filter a chunk; returns float32 of the same length."""
         x = as_float32(x)
         y = np.empty_like(x)
-        sosfilt_kernel(x, self._sos, self._zi, y)
+        sosfilt_kernel(x, self._sos, self._state, y)
         return y

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from htdsp._stream import StreamBlock, as_complex64, check_fs
+from htdsp._stream import StreamBlock, as_complex64, check_fs, run_functional
 from htdsp.kernels import dc_block_kernel, dc_block_state, nco_kernel, nco_state
 from htdsp.kernels._config import PHASE_BITS
 
@@ -58,11 +58,7 @@ def nco_shift(x, *, fs, shift_hz, zi=None):
     >>> np.round(y, 6)
     array([ 1.+0.j,  0.+1.j, -1.+0.j, -0.-1.j], dtype=complex64)
     """
-    x = as_complex64(x)
-    state = nco_state() if zi is None else np.array(zi, dtype=nco_state().dtype, copy=True)
-    y = np.empty_like(x)
-    nco_kernel(x, phase_increment(shift_hz, fs), state, y)
-    return y if zi is None else (y, state)
+    return run_functional(NCO(fs=fs, shift_hz=shift_hz), x, zi)
 
 
 class NCO(StreamBlock):
@@ -138,12 +134,7 @@ def dc_block(x, *, fs, cutoff_hz=10.0, zi=None):
     >>> bool(abs(y[-1]) < 1e-3)
     True
     """
-    x = as_complex64(x)
-    dtype = dc_block_state().dtype
-    state = dc_block_state() if zi is None else np.array(zi, dtype=dtype, copy=True)
-    y = np.empty_like(x)
-    dc_block_kernel(x, dc_block_alpha(cutoff_hz, fs), state, y)
-    return y if zi is None else (y, state)
+    return run_functional(DCBlocker(fs=fs, cutoff_hz=cutoff_hz), x, zi)
 
 
 class DCBlocker(StreamBlock):
