@@ -257,3 +257,28 @@ def test_sosfilt_reference(measure):
 @pytest.mark.benchmark(group="sosfilt_kernel")
 def test_sosfilt_stream(measure):
     measure(lambda: _stream(htdsp.BiquadFilter(SOS), R[LARGE]), LARGE)
+
+
+# ------------------------------------------------------------------ iq_stats_kernel
+@pytest.mark.benchmark(group="iq_stats_kernel")
+@pytest.mark.parametrize("n", [SMALL, LARGE], ids=_size_id)
+def test_iq_stats_kernel(measure, n):
+    from htdsp.io.datatypes import datatype
+    from htdsp.iqstats import IQStats
+
+    measure(IQStats(datatype("cu8")).process, n, U8[n])
+
+
+@pytest.mark.benchmark(group="iq_stats_kernel")
+def test_iq_stats_reference(measure):
+    from tests.reference import iq_stats_ref
+
+    measure(lambda u: iq_stats_ref(u, 127.5, 1 / 127.5, -1.0, 1.0), LARGE, U8[LARGE])
+
+
+@pytest.mark.benchmark(group="iq_stats_kernel")
+def test_iq_stats_stream(measure):
+    from htdsp.io.datatypes import datatype
+    from htdsp.iqstats import IQStats
+
+    measure(lambda: _stream(IQStats(datatype("cu8")), U8[LARGE], 2 * CHUNK), LARGE)

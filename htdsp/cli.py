@@ -36,13 +36,35 @@ def _positive_freq(text):
 
 def _add_input_options(p):
     """The input overrides every command that reads a recording accepts."""
-    g = p.add_argument_group("input (describe the recording)")
+    g = p.add_argument_group("input (override what the recording says)")
     g.add_argument("--format", choices=["cu8", "cs8", "cs16", "cf32"],
                    help="sample format of a raw file (default: from the extension)")
     g.add_argument("--rate", type=_positive_freq, metavar="HZ",
-                   help="sample rate of the input, e.g. 2.4M")
+                   help="sample rate, e.g. 2.4M (default: SigMF, WAV header or file name)")
     g.add_argument("--center", type=_positive_freq, metavar="HZ",
-                   help="centre frequency of the input, e.g. 144.47M")
+                   help="centre frequency, e.g. 144.47M (default: SigMF or file name)")
+    g.add_argument("--swap-iq", action="store_true", help="exchange I and Q (Q written first)")
+
+
+class _Warner:
+    """Prints each warning of a recording once, as one line on stderr."""
+
+    def __init__(self, command):
+        self.command = command
+        self._shown = {}
+
+    def __call__(self, rec, extra=()):
+        seen = self._shown.setdefault(rec.path, 0)
+        for w in [*rec.warnings[seen:], *extra]:
+            print(f"htdsp {self.command}: warning: {rec.path}: {w}", file=sys.stderr)
+        self._shown[rec.path] = len(rec.warnings)
+
+
+def _open_input(args, path):
+    from htdsp.io import open_recording
+
+    return open_recording(path, fmt=args.format, rate_hz=args.rate, center_hz=args.center,
+                          swap_iq=args.swap_iq)
 
 
 def _add_channel_options(p):
@@ -68,7 +90,8 @@ def build_parser():
     d = sub.add_parser("demod", help="demodulate an NFM channel to audio (WAV or raw s16le)",
                        description="Demodulate one narrowband-FM channel of a recording to "
                        "16-bit audio. Streams the input in constant memory.")
-    d.add_argument("input", metavar="IN", help="recording (raw .cu8 .cs8 .cs16 .cf32 .cfile)")
+    d.add_argument("input", metavar="IN", help="recording: .sigmf-meta, .sigmf, .wav, or raw "
+                   ".cu8 .cs8 .cs16 .cf32 .cfile")
     d.add_argument("-o", "--output", required=True, metavar="OUT",
                    help="output .wav, or - for raw 16-bit little-endian mono on stdout")
     _add_input_options(d)
@@ -81,6 +104,28 @@ def build_parser():
                    help="audio sample rate: 8000, 16000, 24000 or 48000 (default)")
     d.add_argument("-q", "--quiet", action="store_true", help="no summary line on stderr")
     d.set_defaults(func=cmd_demod)
+
+    i = sub.add_parser("info", help="describe recordings: format, rate, level, clipping, DC, IQ "
+                       "imbalance, SigMF captures and annotations",
+                       description="Read each recording once (streamed) and report its "
+                       "format and metadata and the statistics of its samples.")
+    i.add_argument("inputs", nargs="+", metavar="FILE", help="recordings")
+    _add_input_options(i)
+    i.add_argument("--json", action="store_true",
+                   help="print one JSON object (schema htdsp.info/1, see README)")
+    i.set_defaults(func=cmd_info)
+
+    c = sub.add_parser("convert", help="convert a recording between formats, keeping metadata",
+                       description="Convert any readable recording to SigMF (.sigmf-meta, "
+                       ".sigmf), WAV I/Q (.wav) or raw (.cu8 .cs8 .cs16 .cf32), streamed. "
+                       "SigMF keeps all metadata; WAV keeps the rate; raw keeps nothing.")
+    c.add_argument("input", metavar="IN")
+    c.add_argument("output", metavar="OUT")
+    _add_input_options(c)
+    c.add_argument("--datatype", choices=["cu8", "cs8", "cs16", "cf32"],
+                   help="sample type of a SigMF or WAV output (default: the input's)")
+    c.add_argument("-q", "--quiet", action="store_true", help="no summary line on stderr")
+    c.set_defaults(func=cmd_convert)
     return parser
 
 
@@ -94,30 +139,82 @@ def _channel_offset(args, rec):
 
 
 def cmd_demod(args):
-    from htdsp.io import AudioWriter, open_raw
+    from htdsp.io import AudioWriter
     from htdsp.receiver import NFMReceiver
 
-    rec = open_raw(args.input, fmt=args.format, rate_hz=args.rate, center_hz=args.center)
-    for w in rec.warnings:
-        print(f"htdsp demod: warning: {rec.path}: {w}", file=sys.stderr)
+    warn = _Warner("demod")
+    rec = _open_input(args, args.input)
+    warn(rec)
     offset = _channel_offset(args, rec)
     if args.deemph_us < 0:
         raise InputError(f"--deemph-us must be >= 0, got {args.deemph_us}")
     try:
         rx = NFMReceiver(rec.sample_rate_hz, offset, bandwidth_hz=args.bandwidth,
                          deviation_hz=args.deviation, audio_fs=args.audio_rate,
-                         deemph_tau_s=args.deemph_us * 1e-6, input_format=rec.format)
+                         deemph_tau_s=args.deemph_us * 1e-6,
+                         input_format=rec.format or "cf32")
     except ValueError as e:
         raise InputError(str(e), rec.path) from None
     with AudioWriter(args.output, rx.audio_fs) as out:
-        for chunk in rec.chunks():
+        for _, chunk in rec.chunks():
             out.write(rx.process(chunk))
+    warn(rec)
     if not args.quiet:
         where = "stdout" if args.output == "-" else args.output
         clip = f", {out.clipped} samples clipped" if out.clipped else ""
         print(f"htdsp demod: {rec.path}: {rec.duration_s:.3f} s at {rec.sample_rate_hz:.0f} S/s "
               f"-> {where}: {out.samples / rx.audio_fs:.3f} s of audio at {rx.audio_fs:.0f} Hz"
               f"{clip}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_info(args):
+    import json
+
+    from htdsp.info import describe, format_text
+
+    warn = _Warner("info")
+    results = []
+    failed = False
+    for path in args.inputs:
+        try:
+            rec = _open_input(args, path)
+            warn(rec)
+            results.append(describe(rec))
+            warn(rec)
+        except HtdspError as e:
+            print(f"htdsp info: error: {e}", file=sys.stderr)
+            failed = True
+    if args.json:
+        print(json.dumps({"schema": "htdsp.info/1", "htdsp_version": __version__,
+                          "files": results}, indent=2))
+    else:
+        print("\n\n".join(format_text(r) for r in results))
+    return EXIT_USAGE if failed else EXIT_OK
+
+
+def cmd_convert(args):
+    import os
+
+    from htdsp.io import open_writer
+
+    warn = _Warner("convert")
+    rec = _open_input(args, args.input)
+    warn(rec)
+    if os.path.exists(args.output) and os.path.samefile(args.output, rec.data_path):
+        raise InputError("output would overwrite the input", args.output)
+    writer, notes = open_writer(args.output, rec, args.datatype)
+    for n in notes:
+        print(f"htdsp convert: warning: {args.output}: {n}", file=sys.stderr)
+    # same datatype: pass the elements through (lossless, no requantisation)
+    with writer:
+        for _, chunk in rec.chunks(raw=writer.dt == rec.dt):
+            writer.write(chunk)
+    warn(rec)
+    if not args.quiet:
+        print(f"htdsp convert: {rec.path} ({rec.datatype}) -> {args.output} "
+              f"({writer.dt.name}): {writer.samples} samples, {rec.duration_s:.3f} s",
+              file=sys.stderr)
     return EXIT_OK
 
 

@@ -26,6 +26,7 @@ from .fm import (
 )
 from .iir import DEEMPH_STATE, deemph_kernel, deemph_state, sosfilt_kernel, sosfilt_state
 from .mix import DC_BLOCK_STATE, NCO_STATE, dc_block_kernel, dc_block_state, nco_kernel, nco_state
+from .stats import IQ_STATS_STATE, iq_stats_kernel, iq_stats_state
 
 #: every kernel of the package, by name (the pairing test checks each has a reference and a bench)
 KERNELS = (
@@ -39,6 +40,7 @@ KERNELS = (
     "fm_demod_fast_kernel",
     "deemph_kernel",
     "sosfilt_kernel",
+    "iq_stats_kernel",
 )
 
 __all__ = [
@@ -48,5 +50,6 @@ __all__ = [
     "xlate_decim_state", "FAST_MAX_PHASE_ERROR_RAD", "FM_DEMOD_STATE", "fm_demod_fast_kernel",
     "fm_demod_kernel", "fm_demod_state", "DEEMPH_STATE", "deemph_kernel", "deemph_state",
     "sosfilt_kernel", "sosfilt_state", "DC_BLOCK_STATE", "NCO_STATE", "dc_block_kernel",
-    "dc_block_state", "nco_kernel", "nco_state", "KERNELS",
+    "dc_block_state", "nco_kernel", "nco_state", "IQ_STATS_STATE", "iq_stats_kernel",
+    "iq_stats_state", "KERNELS",
 ]

@@ -145,3 +145,17 @@ def nfm_chain_ref_for(rx, raw):
         sos.append(audio_lowpass_sos(rx.audio_fs, rx.lowpass_hz))
     return nfm_chain_ref(raw, off, sc, rx.fs, rx.offset_hz, rx.plan, rx.deviation_hz,
                          deemph_coeffs(rx.plan.channel_fs, rx.deemph_tau_s), sos)
+
+
+def iq_stats_ref(x, offset, scale, rail_lo, rail_hi):
+    """Moments, peak, clipping and non-finite count of interleaved elements, by NumPy."""
+    v = (np.asarray(x, dtype=np.float64) - offset) * scale
+    bad = ~np.isfinite(v)
+    clipped = int(np.count_nonzero((v <= rail_lo) | (v >= rail_hi)))
+    v = np.where(bad, 0.0, v)
+    i, q = v[0::2], v[1::2]
+    p = i * i + q * q
+    return {"n": i.size, "sum_i": i.sum(), "sum_q": q.sum(), "sum_ii": (i * i).sum(),
+            "sum_qq": (q * q).sum(), "sum_iq": (i * q).sum(),
+            "peak_p": p.max() if p.size else 0.0, "clipped": clipped,
+            "nonfinite": int(bad.sum())}

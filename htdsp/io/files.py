@@ -1,0 +1,142 @@
+"""Open any readable recording; open a writer chosen by the output name's extension."""
+
+import os
+
+import numpy as np
+
+from htdsp.errors import InputError
+from htdsp.io.datatypes import WRITABLE, datatype, short_name, to_elements
+from htdsp.io.raw import EXTENSIONS, open_raw
+from htdsp.io.recording import check_readable
+from htdsp.io.sigmf import ARCHIVE, DATA, META, SigMFWriter, open_sigmf, sigmf_meta_for
+from htdsp.io.wav import WavWriter, open_wav
+
+
+def open_recording(path, fmt=None, rate_hz=None, center_hz=None, swap_iq=False):
+    """Open a recording of any supported kind, by its name.
+
+    ``.sigmf-meta`` / ``.sigmf-data`` / ``.sigmf`` -> SigMF; ``.wav`` -> WAV I/Q; anything else
+    -> raw (format from ``fmt`` or the extension). Metadata is taken, in order, from the explicit
+    arguments, the SigMF fields, the WAV header, and the file name (SDR#, SDR++, HDSDR, rtl_433).
+
+    Parameters
+    ----------
+    path : str or path-like
+    fmt : str, optional
+        Sample format (``cu8``, ``cs8``, ``cs16``, ``cf32``): required for raw files with an
+        extension that does not name one; overrides ``core:datatype`` for SigMF.
+    rate_hz, center_hz : float, optional
+    swap_iq : bool
+        Exchange I and Q.
+
+    Returns
+    -------
+    htdsp.io.recording.Recording
+
+    Raises
+    ------
+    htdsp.errors.InputError
+        With a one-line message naming the file and the problem.
+
+    Examples
+    --------
+    >>> rec = open_recording("captures/kpbenz-2m-nfm-voice/capture.sigmf-meta")
+    >>> rec.datatype, rec.sample_rate_hz, rec.center_freq_hz, rec.samples
+    ('cu8', 280000.0, 144470000.0, 1728000)
+    """
+    path = os.fspath(path)
+    check_readable(path)
+    low = path.lower()
+    if low.endswith((META, DATA, ARCHIVE)):
+        return open_sigmf(path, rate_hz, center_hz, swap_iq, fmt)
+    if low.endswith(".wav"):
+        rec = open_wav(path, rate_hz, center_hz, swap_iq)
+        if fmt and datatype(fmt) != rec.dt:
+            rec.warnings.append(f"--format {fmt} ignored: the WAV header says "
+                                f"{short_name(rec.dt)}")
+        return rec
+    return open_raw(path, fmt, rate_hz, center_hz, swap_iq)
+
+
+class RawWriter:
+    """Write raw interleaved elements (the datatype from the extension)."""
+
+    def __init__(self, path, dt_name):
+        self.path = str(path)
+        self.dt = datatype(dt_name)
+        self.samples = 0
+        try:
+            self._f = open(self.path, "wb")
+        except OSError as e:
+            raise InputError(f"cannot write: {e.strerror}", self.path) from None
+
+    def write(self, x):
+        """Append complex samples (quantised) or raw elements of the datatype."""
+        a = np.asarray(x)
+        e = to_elements(a, self.dt) if np.iscomplexobj(a) else a.astype(self.dt.element,
+                                                                          copy=False)
+        self._f.write(e.tobytes())
+        self.samples += e.size // 2
+
+    def close(self):
+        if self._f is not None:
+            self._f.close()
+            self._f = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def output_kind(path):
+    """``sigmf``, ``wav`` or ``raw`` from an output name; InputError when unknown."""
+    low = str(path).lower()
+    if low.endswith((META, DATA, ARCHIVE)):
+        return "sigmf"
+    if low.endswith(".wav"):
+        return "wav"
+    if os.path.splitext(low)[1] in EXTENSIONS:
+        return "raw"
+    raise InputError("unknown output type: name it .sigmf-meta, .sigmf, .wav, .cu8, .cs8, "
+                     ".cs16 or .cf32", path)
+
+
+def open_writer(path, rec, dt_name=None):
+    """A writer for ``path`` (type from the extension) carrying ``rec``'s metadata.
+
+    ``dt_name`` picks the datatype of SigMF and WAV outputs (default: the input's, when it is
+    writable there); a raw output's extension names its datatype.
+
+    Returns
+    -------
+    writer, list of str
+        The writer (``write``, ``close``) and warnings about metadata the output cannot hold.
+    """
+    kind = output_kind(path)
+    path = str(path)
+    in_short = short_name(rec.dt)
+    notes = []
+    if dt_name is not None and dt_name not in WRITABLE:
+        raise InputError(f"--datatype must be one of {', '.join(WRITABLE)}", path)
+    if kind == "sigmf":
+        dt = dt_name or (in_short if in_short in WRITABLE else "cf32")
+        return SigMFWriter(path, **sigmf_meta_for(rec, dt)), notes
+    lost = [name for name, v in (("centre frequency", rec.center_freq_hz),
+                                 ("start time", rec.datetime), ("annotations", rec.annotations),
+                                 ("location", rec.geolocation)) if v]
+    if kind == "wav":
+        dt = dt_name or (in_short if in_short in ("cu8", "cs16", "cf32") else "cf32")
+        if dt == "cs8":
+            raise InputError("WAV I/Q holds cu8, cs16 or cf32, not cs8", path)
+        if lost:
+            notes.append(f"a WAV file keeps the sample rate only: {', '.join(lost)} not kept "
+                         "(write .sigmf-meta to keep them)")
+        return WavWriter(path, dt, rec.sample_rate_hz), notes
+    dt = EXTENSIONS[os.path.splitext(path.lower())[1]]
+    if dt_name is not None and dt_name != dt:
+        raise InputError(f"--datatype {dt_name} contradicts the extension ({dt})", path)
+    notes.append("a raw file keeps no metadata: " + ", ".join(["sample rate", *lost])
+                 + " not kept (write .sigmf-meta to keep them)")
+    return RawWriter(path, dt), notes
