@@ -112,3 +112,29 @@ def test_partial_last_sample_is_a_warning_not_an_error(tmp_path):
     r = run("demod", data, "-o", tmp_path / "p.wav", "--rate", "250k", "--offset", "0")
     assert r.returncode == 0
     assert "warning" in r.stderr.decode() and "partial sample" in r.stderr.decode()
+
+
+def test_demod_sigmf_capture_needs_no_options(tmp_path):
+    a, b = tmp_path / "a.wav", tmp_path / "b.wav"
+    sig = str(CAPTURE).replace(".cu8", ".sigmf-meta")
+    assert main(["demod", sig, "--channel", "144.5M", "-o", str(a), "-q"]) == 0
+    assert main(["demod", str(CAPTURE), "-o", str(b), *CAPTURE_ARGS, "-q"]) == 0
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_demod_wav_iq_with_swapped_channels(tmp_path):
+    import scipy.io.wavfile
+
+    fs = 250e3
+    x = nfm_tone_iq(fs, -50e3, 0.5, amplitude=0.7)
+    swapped = np.stack([x.imag, x.real], 1).astype(np.float32)     # a tool that writes Q first
+    src = tmp_path / "baseband_433920000Hz_12-00-00_01-01-2024.wav"
+    scipy.io.wavfile.write(src, int(fs), swapped)
+    out = tmp_path / "t.wav"
+    # without --swap-iq the spectrum is mirrored: the channel is at +50 kHz, not -50 kHz
+    assert main(["demod", str(src), "-o", str(out), "--channel", "433.87M", "--swap-iq",
+                 "-q"]) == 0
+    with wave.open(str(out)) as w:
+        y = np.frombuffer(w.readframes(w.getnframes()), "<i2") / 32767.0
+    f, a = tone_frequency_amplitude(y[9600:], 48000.0)
+    assert f == pytest.approx(1000.0, abs=0.1) and a == pytest.approx(0.6, rel=0.023)
