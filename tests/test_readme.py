@@ -26,3 +26,15 @@ def test_ci_runs_the_readme_test_command_verbatim():
 def test_readme_main_job_uses_a_bundled_capture():
     path = re.search(r"htdsp demod (\S+)", _commands()[0]).group(1)
     assert (ROOT / path).is_file()
+
+
+def test_readme_first_python_example_runs():
+    import numpy as np
+
+    text = (ROOT / "README.md").read_text()
+    code = re.search(r"## Python API.*?```python\n(.*?)```", text, re.S).group(1)
+    scope = {}
+    exec(compile(code, "README.md", "exec"), scope)      # runs on the bundled capture
+    audio = np.concatenate(scope["audio"])
+    assert audio.dtype == np.float32
+    assert abs(audio.size - 1728000 / 280000 * 48000) <= 3     # 6.171 s at 48 kHz
