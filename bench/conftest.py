@@ -24,9 +24,10 @@ def measure(benchmark):
         else:
             result = benchmark.pedantic(fn, args=args, rounds=rounds, iterations=1,
                                         warmup_rounds=0)
-        median = benchmark.stats.stats.median
         benchmark.extra_info["samples"] = int(n_samples)
-        benchmark.extra_info["msamples_per_s"] = round(n_samples / median / 1e6, 2)
+        if benchmark.stats is not None:          # None under --benchmark-disable (smoke runs)
+            median = benchmark.stats.stats.median
+            benchmark.extra_info["msamples_per_s"] = round(n_samples / median / 1e6, 2)
         return result
 
     return run

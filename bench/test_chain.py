@@ -65,7 +65,7 @@ def test_chain_htdsp_from_file(measure, raw_file):
     def run():
         rx = _receiver()
         rec = open_raw(raw_file, rate_hz=FS)
-        for c in rec.chunks():
+        for _, c in rec.chunks():
             rx.process(c)
     measure(run, N)
 

@@ -1,0 +1,15 @@
+"""Every benchmark runs once (timing disabled), so an API change cannot silently break bench/."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_benchmark_runs():
+    r = subprocess.run([sys.executable, "-m", "pytest", "bench", "--benchmark-disable", "-q",
+                        "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True, timeout=900)
+    out = r.stdout.decode()
+    assert r.returncode == 0, out[-3000:]
+    assert " passed" in out and "failed" not in out
