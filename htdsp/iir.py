@@ -10,6 +10,8 @@ from htdsp.kernels import deemph_kernel, deemph_state, sosfilt_kernel, sosfilt_s
 
 #: frequency at which de-emphasis is normalised to 0 dB (measurement.md 2b)
 DEEMPH_REF_HZ = 1000.0
+#: pass-band ripple of the audio high-pass, dB
+HIGHPASS_RIPPLE_DB = 0.01
 
 
 def deemph_coeffs(fs, tau_s, ref_hz=DEEMPH_REF_HZ):
@@ -102,22 +104,25 @@ class Deemphasis(StreamBlock):
 def audio_highpass_sos(fs, cutoff_hz=300.0, stop_hz=None, stop_db=40.0):
     """Elliptic high-pass that keeps the voice band and removes CTCSS tones (< 260 Hz).
 
-    0.05 dB ripple above ``cutoff_hz``, at least ``stop_db`` below ``stop_hz`` (default
-    ``0.85 * cutoff_hz``, i.e. 255 Hz for 300 Hz: the highest CTCSS tone is 254.1 Hz).
+    0.01 dB ripple above ``cutoff_hz`` (so it does not bias level measurements: a wider ripple
+    read -0.05 dB at 1 kHz), at least ``stop_db`` below ``stop_hz`` (default ``0.85 *
+    cutoff_hz``, i.e. 255 Hz for 300 Hz: the highest CTCSS tone is 254.1 Hz). For 300 Hz: order
+    8, four biquads, -46.6 dB at 254.1 Hz.
 
     Examples
     --------
     >>> sos = audio_highpass_sos(48000)
     >>> w, h = scipy.signal.sosfreqz(sos, [254.1, 1000.0], fs=48000)
-    >>> bool(20 * np.log10(abs(h[0])) < -40), bool(abs(20 * np.log10(abs(h[1]))) < 0.05)
+    >>> bool(20 * np.log10(abs(h[0])) < -40), bool(abs(20 * np.log10(abs(h[1]))) < 0.011)
     (True, True)
     """
     fs = check_fs(fs)
     stop_hz = 0.85 * cutoff_hz if stop_hz is None else stop_hz
     if not 0 < stop_hz < cutoff_hz < fs / 2:
         raise ValueError(f"need 0 < stop < cutoff < fs/2 for the high-pass, got {cutoff_hz}")
-    order, wn = scipy.signal.ellipord(cutoff_hz, stop_hz, 0.05, stop_db, fs=fs)
-    return scipy.signal.ellip(order, 0.05, stop_db, wn, "highpass", output="sos", fs=fs)
+    order, wn = scipy.signal.ellipord(cutoff_hz, stop_hz, HIGHPASS_RIPPLE_DB, stop_db, fs=fs)
+    return scipy.signal.ellip(order, HIGHPASS_RIPPLE_DB, stop_db, wn, "highpass", output="sos",
+                              fs=fs)
 
 
 def audio_lowpass_sos(fs, cutoff_hz=3000.0, order=6):
