@@ -282,3 +282,61 @@ def test_iq_stats_stream(measure):
     from htdsp.iqstats import IQStats
 
     measure(lambda: _stream(IQStats(datatype("cu8")), U8[LARGE], 2 * CHUNK), LARGE)
+
+
+# ------------------------------------------------------------------ gauss_kernel
+@pytest.mark.benchmark(group="gauss_kernel")
+@pytest.mark.parametrize("n", [SMALL, LARGE], ids=_size_id)
+def test_gauss_kernel(measure, n):
+    from htdsp.noise import GaussianNoise
+
+    g = GaussianNoise(1)
+    measure(lambda: g.complex(n), n)
+
+
+@pytest.mark.benchmark(group="gauss_kernel")
+def test_gauss_reference_numpy(measure):
+    rng = np.random.default_rng(1)
+    measure(lambda: rng.standard_normal(2 * LARGE, dtype=np.float32).view(np.complex64), LARGE)
+
+
+@pytest.mark.benchmark(group="gauss_kernel")
+def test_gauss_stream(measure):
+    from htdsp.noise import GaussianNoise
+
+    def run():
+        g = GaussianNoise(1)
+        for _ in range(LARGE // CHUNK):
+            g.complex(CHUNK)
+    measure(run, LARGE)
+
+
+# ------------------------------------------------------------------ xlate_interp_kernel
+HI = kaiser_lowpass(FS, 40e3, 200e3, 65) * 10
+
+
+@pytest.mark.benchmark(group="xlate_interp_kernel")
+@pytest.mark.parametrize("n", [SMALL, LARGE], ids=_size_id)
+def test_xlate_interp_kernel(measure, n):
+    it = htdsp.fir.XlatingInterpolator(HI, 10, fs=FS, offset_hz=300e3)
+    x = X[n][: n // 10]
+    measure(it.process, n, x)
+
+
+@pytest.mark.benchmark(group="xlate_interp_kernel")
+def test_xlate_interp_reference(measure):
+    d = phase_increment(300e3, FS)
+    x = X[LARGE][: LARGE // 10]
+
+    def ref(x):
+        y = scipy.signal.upfirdn(HI.astype(np.float32), x, up=10)[: x.size * 10]
+        ph = ((np.arange(y.size, dtype=np.int64) * d) % 2**32) * (2 * np.pi / 2**32)
+        return y * np.exp(1j * ph).astype(np.complex64)
+    measure(ref, LARGE, x, rounds=5)
+
+
+@pytest.mark.benchmark(group="xlate_interp_kernel")
+def test_xlate_interp_stream(measure):
+    x = X[LARGE][: LARGE // 10]
+    measure(lambda: _stream(htdsp.fir.XlatingInterpolator(HI, 10, fs=FS, offset_hz=300e3), x,
+                            CHUNK // 10), LARGE)

@@ -17,6 +17,8 @@ from htdsp.kernels import (
     resample_state,
     xlate_decim_kernel,
     xlate_decim_state,
+    xlate_interp_kernel,
+    xlate_interp_state,
 )
 from htdsp.kernels._config import FIR_BLOCK, PHASE_BITS, PHASE_MASK
 from htdsp.mix import phase_increment
@@ -324,3 +326,91 @@ def resample(x, up, down, taps=None, *, zi=None):
     80
     """
     return run_functional(Resampler(up, down, taps), x, zi)
+
+
+# --------------------------------------------------------------------------- xlating interpolator
+def interp_banks(taps, up, dphase):
+    """Branch taps of the xlating interpolator (``xlate_interp_kernel``): two float32[K, 2up]."""
+    h = _check_taps(taps)
+    k = -(-h.size // up)
+    w = 2.0 * np.pi * dphase / (1 << PHASE_BITS)
+    g = np.zeros(k * up, dtype=np.complex128)
+    g[: h.size] = h * np.exp(1j * w * np.arange(h.size))
+    gb = g.reshape(k, up)                      # gb[m, p] = g[p + m up]
+    a = np.empty((k, 2 * up))
+    b = np.empty((k, 2 * up))
+    a[:, 0::2], a[:, 1::2] = gb.real, gb.imag
+    b[:, 0::2], b[:, 1::2] = -gb.imag, gb.real
+    return np.ascontiguousarray(a, np.float32), np.ascontiguousarray(b, np.float32)
+
+
+class XlatingInterpolator(StreamBlock):
+    """Interpolate complex samples by ``up`` and shift them to ``offset_hz`` at the output rate.
+
+    ``y[n] = exp(2j pi offset_hz n / fs) * (h * x_up)[n]`` with ``x_up`` zero-stuffed: the mirror
+    of :class:`XlatingDecimator`, used by the simulator to place a channel generated at a low
+    rate into a wideband recording without a full-rate NCO.
+
+    Parameters
+    ----------
+    taps : array_like
+        Real low-pass prototype at the output rate; default gain: scale by ``up``.
+    up : int
+    fs : float
+        Output sample rate, Hz.
+    offset_hz : float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> it = XlatingInterpolator(np.ones(4), 4, fs=16.0, offset_hz=4.0)
+    >>> y = it.process(np.ones(3, np.complex64))
+    >>> np.round(y[4:8] * np.exp(-2j * np.pi * 4 * np.arange(4, 8) / 16), 6)   # held input
+    array([1.+0.j, 1.+0.j, 1.+0.j, 1.+0.j])
+    """
+
+    _mutable = ("_state", "_work")
+    _params = ("ntaps", "up", "fs", "offset_hz")
+
+    def __init__(self, taps, up, *, fs, offset_hz):
+        h = _check_taps(taps)
+        self.up = _check_decim(up)
+        self.fs = check_fs(fs)
+        self.offset_hz = float(offset_hz)
+        self.ntaps = h.size
+        dphase = phase_increment(self.offset_hz, self.fs)
+        self._step = (dphase * self.up) & PHASE_MASK
+        self._a, self._b = interp_banks(h, self.up, dphase)
+        self._hist = self._a.shape[0] - 1
+        self._fresh()
+
+    def _fresh(self):
+        self._state = xlate_interp_state()
+        self._work = np.zeros((2, self._hist + FIR_BLOCK), dtype=np.float32)
+
+    def _zi(self):
+        return FIRZi(self._state.copy(), self._work[:, : self._hist].copy())
+
+    def _load(self, zi):
+        rec, hist = zi
+        self._state[...] = rec
+        self._work[:, : self._hist] = hist
+
+    def process(self, x):
+        """Interpolate a chunk: ``up * len(x)`` complex64 outputs."""
+        x = as_complex64(x)
+        out = np.empty(x.size * self.up, dtype=np.complex64)
+        xlate_interp_kernel(x, self._a, self._b, self._step, self._state, self._work,
+                            out.view(np.float32))
+        return out
+
+
+def xlate_interpolate_zi(taps, up):
+    """Initial state for :func:`xlate_interpolate`."""
+    k = -(-_check_taps(taps).size // up)
+    return FIRZi(xlate_interp_state(), np.zeros((2, k - 1), dtype=np.float32))
+
+
+def xlate_interpolate(x, taps, up, *, fs, offset_hz, zi=None):
+    """Interpolate by ``up`` and shift to ``offset_hz`` (see :class:`XlatingInterpolator`)."""
+    return run_functional(XlatingInterpolator(taps, up, fs=fs, offset_hz=offset_hz), x, zi)

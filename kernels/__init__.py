@@ -26,6 +26,15 @@ from .fm import (
 )
 from .iir import DEEMPH_STATE, deemph_kernel, deemph_state, sosfilt_kernel, sosfilt_state
 from .mix import DC_BLOCK_STATE, NCO_STATE, dc_block_kernel, dc_block_state, nco_kernel, nco_state
+from .sim import (
+    GAUSS_STATE,
+    XLATE_INTERP_STATE,
+    gauss_kernel,
+    gauss_state,
+    xlate_interp_kernel,
+    xlate_interp_state,
+    ziggurat_tables,
+)
 from .stats import IQ_STATS_STATE, iq_stats_kernel, iq_stats_state
 
 #: every kernel of the package, by name (the pairing test checks each has a reference and a bench)
@@ -41,6 +50,8 @@ KERNELS = (
     "deemph_kernel",
     "sosfilt_kernel",
     "iq_stats_kernel",
+    "gauss_kernel",
+    "xlate_interp_kernel",
 )
 
 __all__ = [
@@ -51,5 +62,6 @@ __all__ = [
     "fm_demod_kernel", "fm_demod_state", "DEEMPH_STATE", "deemph_kernel", "deemph_state",
     "sosfilt_kernel", "sosfilt_state", "DC_BLOCK_STATE", "NCO_STATE", "dc_block_kernel",
     "dc_block_state", "nco_kernel", "nco_state", "IQ_STATS_STATE", "iq_stats_kernel",
-    "iq_stats_state", "KERNELS",
+    "iq_stats_state", "GAUSS_STATE", "XLATE_INTERP_STATE", "gauss_kernel", "gauss_state",
+    "xlate_interp_kernel", "xlate_interp_state", "ziggurat_tables", "KERNELS",
 ]

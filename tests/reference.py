@@ -159,3 +159,88 @@ def iq_stats_ref(x, offset, scale, rail_lo, rail_hi):
             "sum_qq": (q * q).sum(), "sum_iq": (i * q).sum(),
             "peak_p": p.max() if p.size else 0.0, "clipped": clipped,
             "nonfinite": int(bad.sum())}
+
+
+def xlate_interp_ref(x, h, up, dphase):
+    """Zero-stuff by up, convolve with h, then shift by w = 2 pi dphase / 2**32."""
+    x = np.asarray(x, dtype=np.complex128)
+    if x.size == 0:
+        return x
+    xu = np.zeros(x.size * up, dtype=np.complex128)
+    xu[::up] = x
+    return nco_ref(np.convolve(xu, np.asarray(h, dtype=np.float64))[: x.size * up], dphase)
+
+
+def _ziggurat_py():
+    """The 128-layer normal ziggurat tables, computed again in plain Python."""
+    import math
+    m1 = 2147483648.0
+    dn = tn = 3.442619855899
+    vn = 9.91256303526217e-3
+    kn, wn, fn = [0] * 128, [0.0] * 128, [0.0] * 128
+    q = vn / math.exp(-0.5 * dn * dn)
+    kn[0] = int((dn / q) * m1)
+    wn[0], wn[127] = q / m1, dn / m1
+    fn[0], fn[127] = 1.0, math.exp(-0.5 * dn * dn)
+    for i in range(126, 0, -1):
+        dn = math.sqrt(-2.0 * math.log(vn / dn + math.exp(-0.5 * dn * dn)))
+        kn[i + 1] = int((dn / tn) * m1)
+        tn = dn
+        fn[i] = math.exp(-0.5 * dn * dn)
+        wn[i] = dn / m1
+    return kn, wn, fn
+
+
+def gauss_ref(seed_state, n):
+    """xoshiro256+ and the Marsaglia-Tsang ziggurat in plain Python (a loop, slow but obvious).
+
+    ``seed_state``: the four uint64 words of the generator. Returns float32 values.
+    """
+    import math
+    m64 = (1 << 64) - 1
+    s = [int(v) for v in seed_state]
+    kn, wn, fn = _ziggurat_py()
+
+    def nxt():
+        result = (s[0] + s[3]) & m64
+        t = (s[1] << 17) & m64
+        s[2] ^= s[0]
+        s[3] ^= s[1]
+        s[1] ^= s[2]
+        s[0] ^= s[3]
+        s[2] ^= t
+        s[3] = ((s[3] << 45) | (s[3] >> 19)) & m64
+        return result
+
+    def uni():
+        return ((nxt() >> 11) + 0.5) / 9007199254740992.0
+
+    def draw():
+        r = nxt()
+        iz = r & 127
+        hz = r >> 32
+        hz = hz - (1 << 32) if hz >= 1 << 31 else hz
+        return iz, hz
+
+    out = np.empty(n, dtype=np.float32)
+    for j in range(n):
+        iz, hz = draw()
+        while True:
+            if abs(hz) < kn[iz]:
+                v = hz * wn[iz]
+                break
+            x = hz * wn[iz]
+            if iz == 0:
+                while True:
+                    x = -math.log(uni()) * 0.2904764
+                    y = -math.log(uni())
+                    if y + y >= x * x:
+                        break
+                v = 3.442620 + x if hz > 0 else -3.442620 - x
+                break
+            if fn[iz] + uni() * (fn[iz - 1] - fn[iz]) < math.exp(-0.5 * x * x):
+                v = x
+                break
+            iz, hz = draw()
+        out[j] = v
+    return out
