@@ -340,3 +340,34 @@ def test_xlate_interp_stream(measure):
     x = X[LARGE][: LARGE // 10]
     measure(lambda: _stream(htdsp.fir.XlatingInterpolator(HI, 10, fs=FS, offset_hz=300e3), x,
                             CHUNK // 10), LARGE)
+
+
+# ------------------------------------------------------------------ quantize_kernel
+@pytest.mark.benchmark(group="quantize_kernel")
+@pytest.mark.parametrize("n", [SMALL, LARGE], ids=_size_id)
+def test_quantize_kernel(measure, n):
+    from htdsp.kernels import quantize_kernel
+
+    v = X[n].view(np.float32)
+    out = np.empty(v.size, np.uint8)
+    measure(lambda: quantize_kernel(v, np.float32(127.5), np.float32(127.5), np.float32(0),
+                                    np.float32(255), out), n)
+
+
+@pytest.mark.benchmark(group="quantize_kernel")
+def test_quantize_reference(measure):
+    v = X[LARGE].view(np.float32)
+
+    def ref():
+        q = np.rint(v * np.float32(127.5) + np.float32(127.5))
+        return np.clip(q, 0, 255).astype(np.uint8)
+    measure(ref, LARGE)
+
+
+@pytest.mark.benchmark(group="quantize_kernel")
+def test_quantize_stream(measure):
+    from htdsp.io.datatypes import datatype, to_elements
+
+    dt = datatype("cu8")
+    measure(lambda: [to_elements(X[LARGE][i:i + CHUNK], dt) for i in range(0, LARGE, CHUNK)],
+            LARGE)

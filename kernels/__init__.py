@@ -5,7 +5,7 @@ mutates it in place, plus a ``<op>_state()`` constructor (or, for filters with a
 work buffer made by the Python layer). See ``htdsp`` for the validated public faces.
 """
 
-from .convert import CONVERT_STATE, FORMAT_SCALES, convert_kernel, convert_state
+from .convert import CONVERT_STATE, FORMAT_SCALES, convert_kernel, convert_state, quantize_kernel
 from .fir import (
     FIR_DECIM_STATE,
     RESAMPLE_STATE,
@@ -40,6 +40,7 @@ from .stats import IQ_STATS_STATE, iq_stats_kernel, iq_stats_state
 #: every kernel of the package, by name (the pairing test checks each has a reference and a bench)
 KERNELS = (
     "convert_kernel",
+    "quantize_kernel",
     "nco_kernel",
     "dc_block_kernel",
     "fir_decim_kernel",
@@ -55,7 +56,7 @@ KERNELS = (
 )
 
 __all__ = [
-    "CONVERT_STATE", "FORMAT_SCALES", "convert_kernel", "convert_state",
+    "CONVERT_STATE", "FORMAT_SCALES", "convert_kernel", "convert_state", "quantize_kernel",
     "FIR_DECIM_STATE", "RESAMPLE_STATE", "XLATE_DECIM_STATE", "fir_decim_kernel",
     "fir_decim_state", "resample_kernel", "resample_state", "xlate_decim_kernel",
     "xlate_decim_state", "FAST_MAX_PHASE_ERROR_RAD", "FM_DEMOD_STATE", "fm_demod_fast_kernel",

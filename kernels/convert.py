@@ -68,3 +68,41 @@ def convert_kernel(x, offset, scale, state, out):
     else:
         state[0]["has_pending"] = 0
     return total // 2
+
+
+@njit(**JIT)
+def quantize_kernel(x, scale, offset, lo, hi, out):
+    """Float elements -> integer codes: ``clip(rint(v * scale + offset), lo, hi)``.
+
+    Parameters
+    ----------
+    x : float32[n]
+        Elements (a float32 view of complex64 samples).
+    scale, offset : float32
+        ``1 / format scale`` and the format offset (cu8: 127.5, 127.5; cs16: 32768, 0).
+    lo, hi : float32
+        The code range (cu8: 0, 255).
+    out : integer array [n]
+        Receives the codes.
+
+    Returns
+    -------
+    int
+        How many elements were clipped (at or beyond a rail before clipping).
+
+    Notes
+    -----
+    Stateless and elementwise, so any chunking gives the same codes. Rounds half to even, as
+    ``np.rint``. NaN becomes ``lo`` (counted as clipped).
+    """
+    clipped = 0
+    for j in range(x.shape[0]):
+        v = np.rint(x[j] * scale + offset)
+        if not v > lo:
+            clipped += 1
+            v = lo
+        elif v >= hi:
+            clipped += 1
+            v = hi
+        out[j] = v
+    return clipped

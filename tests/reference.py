@@ -244,3 +244,10 @@ def gauss_ref(seed_state, n):
             iz, hz = draw()
         out[j] = v
     return out
+
+
+def quantize_ref(x, scale, offset, lo, hi):
+    """(codes, clipped count): rint(v * scale + offset) clipped to [lo, hi], in float64."""
+    q = np.rint(np.asarray(x, dtype=np.float64) * scale + offset)
+    clipped = int(np.count_nonzero((q <= lo) | (q >= hi) | np.isnan(q)))
+    return np.clip(np.nan_to_num(q, nan=lo), lo, hi), clipped

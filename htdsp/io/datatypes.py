@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from htdsp.convert import FORMAT_DTYPES
+from htdsp.kernels import quantize_kernel
 
 
 @dataclass(frozen=True)
@@ -107,21 +108,36 @@ def short_name(dt):
     return dt.name
 
 
-def to_elements(x, dt):
+def to_elements(x, dt, counts=None):
     """Quantise complex samples to interleaved elements of ``dt`` (rounded, clipped to the rails).
+
+    ``counts``, a dict, gets ``"clipped"`` increased by the number of elements clipped (for
+    floats: elements with ``|v| >= 1``).
 
     Examples
     --------
     >>> to_elements(np.array([1 + 0j, -1 - 0.5j], np.complex64), datatype("cu8"))
     array([255, 128,   0,  64], dtype=uint8)
     """
-    x = np.asarray(x, dtype=np.complex64)
-    v = x.view(np.float32) if x.flags.c_contiguous else np.ascontiguousarray(x).view(np.float32)
+    x = np.ascontiguousarray(x, dtype=np.complex64)
+    v = x.view(np.float32)
     if dt.is_float:
+        if counts is not None:
+            counts["clipped"] = counts.get("clipped", 0) + int(np.count_nonzero(np.abs(v) >= 1))
         return v.astype(dt.element)
     info = np.iinfo(dt.element)
-    q = np.rint(v.astype(np.float64) / dt.scale + dt.offset)
-    return np.clip(q, info.min, info.max).astype(dt.element)
+    if dt.bits <= 16:
+        out = np.empty(v.size, dtype=dt.element.newbyteorder("="))
+        n = quantize_kernel(v, np.float32(1 / dt.scale), np.float32(dt.offset),
+                            np.float32(info.min), np.float32(info.max), out)
+        e = out.astype(dt.element, copy=False)
+    else:
+        q = np.rint(v.astype(np.float64) / dt.scale + dt.offset)
+        n = int(np.count_nonzero((q <= info.min) | (q >= info.max)))
+        e = np.clip(q, info.min, info.max).astype(dt.element)
+    if counts is not None:
+        counts["clipped"] = counts.get("clipped", 0) + int(n)
+    return e
 
 
 def to_complex(e, dt):

@@ -136,3 +136,36 @@ def test_audio_lowpass_corner():
                                  fs=48000.0)
     db = 20 * np.log10(np.abs(h))
     assert abs(db[0]) < 0.01 and abs(db[1] + 3.01) < 0.02 and db[2] < -35
+
+
+@pytest.mark.parametrize("fmt,dtype,scale,offset,lo,hi", [
+    ("cu8", np.uint8, 127.5, 127.5, 0, 255), ("cs8", np.int8, 128, 0, -128, 127),
+    ("cs16", np.int16, 32768, 0, -32768, 32767)])
+@given(n=st.integers(0, 3000), seed=st.integers(0, 2**32 - 1), cut=st.floats(0, 1))
+def test_quantize_matches_reference_and_any_chunking(fmt, dtype, scale, offset, lo, hi, n, seed,
+                                                     cut):
+    from htdsp.kernels import quantize_kernel
+    from tests.reference import quantize_ref
+
+    x = np.random.default_rng(seed).uniform(-1.3, 1.3, n).astype(np.float32)
+    args = (np.float32(scale), np.float32(offset), np.float32(lo), np.float32(hi))
+    out = np.empty(n, dtype)
+    k = quantize_kernel(x, *args, out)
+    ref, clipped = quantize_ref(x, scale, offset, lo, hi)
+    # float32 rounding may move a value sitting exactly between two codes: at most 1 code
+    assert np.max(np.abs(out.astype(np.int64) - ref), initial=0) <= 1
+    assert abs(k - clipped) <= max(1, n // 1000)
+    c = int(cut * n)
+    a, b = np.empty(c, dtype), np.empty(n - c, dtype)
+    k2 = quantize_kernel(x[:c], *args, a) + quantize_kernel(x[c:], *args, b)
+    assert np.concatenate([a, b]).tobytes() == out.tobytes() and k2 == k
+
+
+def test_quantize_of_decoded_codes_is_exact():
+    from htdsp.io.datatypes import datatype, to_complex, to_elements
+
+    for name, dt in (("cu8", np.uint8), ("cs8", np.int8), ("cs16", np.int16)):
+        info = np.iinfo(dt)
+        e = np.arange(info.min, info.max + 1, dtype=dt)
+        e = np.concatenate([e, e[::-1]])
+        assert to_elements(to_complex(e, datatype(name)), datatype(name)).tobytes() == e.tobytes()

@@ -1,0 +1,225 @@
+"""An HT transmitter: message, mic-path processing, sub-audible signalling, FM, keying.
+
+Everything is a function of absolute time (or carries its state between blocks), so a run made in
+blocks is identical to one made at once.
+
+Modulation paths (as in a radio and a test set):
+
+- ``tone`` / ``multitone``: a test-set tone injected at the modulator with the stated peak
+  deviation (no pre-emphasis, as a TIA-603 test sets up the 1 kHz tone at 60 % deviation);
+- ``speech``: a speech-like signal through the microphone path: 750 us pre-emphasis (0 dB at
+  1 kHz), a deviation limiter at the rated peak, and a 3 kHz splatter filter;
+- ``silence``: carrier only (plus CTCSS/DCS).
+
+CTCSS and DCS are added after the splatter filter. At unkey, CTCSS sends a reverse burst (phase
+flipped 180 degrees for ``burst_s``) and DCS a turn-off code (134.4 Hz for ``burst_s``) while the
+carrier is still up; both are inside the keyed interval.
+"""
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import scipy.signal
+
+from htdsp.noise import GaussianNoise
+from htdsp.sim.tables import CTCSS_TONES_HZ, DCS_BAUD, dcs_bits, parse_dcs
+
+#: ramp time of the carrier at key-up and unkey (raised cosine), s
+RAMP_S = 1e-3
+
+
+@dataclass
+class Transmitter:
+    """One transmitter of a scenario (see module docstring). Frequencies in Hz, times in s.
+
+    ``keyed`` lists ``(start_s, end_s)`` intervals; ``power_db`` is relative to the scenario's
+    reference carrier (the CNR request applies at 0 dB); ``offset_hz`` is relative to the channel.
+    """
+
+    name: str = "tx1"
+    modulation: str = "tone"
+    tone_hz: float = 1000.0
+    tones_hz: tuple = (400.0, 1000.0, 2200.0)
+    deviation_hz: float | None = None
+    offset_hz: float = 0.0
+    freq_error_hz: float = 0.0
+    power_db: float = 0.0
+    keyed: list = field(default_factory=lambda: [(0.0, None)])
+    ctcss_hz: float | None = None
+    dcs_code: str | None = None
+    subaudible_deviation_hz: float | None = None
+    burst_s: float = 0.15
+    preemphasis_tau_s: float = 750e-6
+    seed_offset: int = 0
+
+    def check(self, rated_dev_hz):
+        if self.modulation not in ("tone", "multitone", "speech", "silence"):
+            raise ValueError(f"unknown modulation {self.modulation!r}")
+        if self.ctcss_hz is not None and not any(abs(self.ctcss_hz - t) < 0.05
+                                                 for t in CTCSS_TONES_HZ):
+            raise ValueError(f"{self.ctcss_hz} Hz is not a CTCSS tone of the table")
+        if self.ctcss_hz is not None and self.dcs_code is not None:
+            raise ValueError("a transmitter sends CTCSS or DCS, not both")
+        if self.dcs_code is not None:
+            parse_dcs(self.dcs_code)
+        dev = self.peak_deviation(rated_dev_hz)
+        if not 0 <= dev <= 2 * rated_dev_hz:
+            raise ValueError(f"deviation {dev} Hz is impossible for a rated {rated_dev_hz} Hz")
+
+    def peak_deviation(self, rated_dev_hz):
+        """Peak deviation of the message: default 60 % of rated for tones, rated for speech."""
+        if self.deviation_hz is not None:
+            return float(self.deviation_hz)
+        return {"tone": 0.6, "multitone": 0.6, "speech": 1.0, "silence": 0.0}[
+            self.modulation] * rated_dev_hz
+
+    def subaudible_deviation(self, rated_dev_hz):
+        """CTCSS/DCS deviation: default 10 % of rated (500 Hz at 5 kHz, 250 Hz at 2.5 kHz)."""
+        if self.subaudible_deviation_hz is not None:
+            return float(self.subaudible_deviation_hz)
+        return 0.1 * rated_dev_hz
+
+    def intervals(self, duration_s):
+        """Keyed intervals clipped to the run, sorted, with None meaning 'to the end'."""
+        out = []
+        for a, b in self.keyed:
+            b = duration_s if b is None else min(float(b), duration_s)
+            a = max(0.0, float(a))
+            if b > a:
+                out.append((a, b))
+        return sorted(out)
+
+    def describe(self, rated_dev_hz):
+        d = asdict(self)
+        d["deviation_hz"] = self.peak_deviation(rated_dev_hz)
+        d["subaudible_deviation_hz"] = (self.subaudible_deviation(rated_dev_hz)
+                                        if (self.ctcss_hz or self.dcs_code) else None)
+        d["keyed"] = [list(iv) for iv in self.keyed]
+        d["tones_hz"] = list(self.tones_hz)
+        return d
+
+
+def keying_envelope(t, intervals):
+    """Carrier amplitude 0..1 at times ``t``: raised-cosine ramps of RAMP_S inside each interval."""
+    a = np.zeros_like(t)
+    for start, end in intervals:
+        inside = (t >= start) & (t < end)
+        if not inside.any():
+            continue
+        tt = t[inside]
+        up = np.clip((tt - start) / RAMP_S, 0, 1)
+        down = np.clip((end - tt) / RAMP_S, 0, 1)
+        a[inside] = 0.5 - 0.5 * np.cos(np.pi * np.minimum(up, down))
+    return a
+
+
+class TransmitterStream:
+    """Generates one transmitter's complex envelope block by block at rate ``fs``.
+
+    Parameters
+    ----------
+    tx : Transmitter
+    fs : float
+        Sample rate of the envelope (the simulator's low rate).
+    rated_dev_hz : float
+    duration_s : float
+    seed : int
+    """
+
+    def __init__(self, tx, fs, rated_dev_hz, duration_s, seed):
+        self.tx = tx
+        self.fs = float(fs)
+        self.rated = float(rated_dev_hz)
+        self.intervals = tx.intervals(duration_s)
+        self.dev = tx.peak_deviation(self.rated)
+        self.sub_dev = tx.subaudible_deviation(self.rated)
+        self.phase = 0.0
+        self.noise = GaussianNoise(seed)
+        rng = np.random.default_rng(seed)
+        self._phase0 = rng.uniform(0, 2 * np.pi)
+        # speech: band-limited noise, a syllabic envelope and pauses (a talk-spurt process)
+        self._bp = scipy.signal.butter(4, [300, 3000], "bandpass", output="sos", fs=self.fs)
+        self._bp_zi = np.zeros((self._bp.shape[0], 2))
+        self._syl = scipy.signal.butter(2, 5.0, output="sos", fs=self.fs)
+        self._syl_zi = np.zeros((self._syl.shape[0], 2))
+        self._talk = self._talk_spurts(rng, duration_s)
+        # mic path: pre-emphasis (a zero at 1/tau, a pole at 8 kHz), 0 dB at 1 kHz
+        tau = tx.preemphasis_tau_s
+        if tau > 0:
+            b, a = scipy.signal.bilinear([tau, 1.0], [1 / (2 * np.pi * 8000.0), 1.0], fs=self.fs)
+            w, h = scipy.signal.freqz(b, a, [1000.0], fs=self.fs)
+            self._pre = (b / abs(h[0]), a)
+            self._pre_zi = np.zeros(max(len(a), len(b)) - 1)
+        else:
+            self._pre = None
+        self._splat = scipy.signal.butter(6, 3000.0, output="sos", fs=self.fs)
+        self._splat_zi = np.zeros((self._splat.shape[0], 2))
+        self._dcs_lp = scipy.signal.butter(2, 300.0, output="sos", fs=self.fs)
+        self._dcs_zi = np.zeros((self._dcs_lp.shape[0], 2))
+        # bit 1 -> +deviation; an inverted code's word is already complemented
+        self._dcs = (np.array(dcs_bits(tx.dcs_code), dtype=np.float64) * 2 - 1
+                     if tx.dcs_code else None)
+
+    def _talk_spurts(self, rng, duration_s):
+        """Alternating talk (mean 1.6 s) and pause (mean 0.35 s) stretches: list of (a, b)."""
+        t = 0.0
+        spurts = []
+        while t < duration_s:
+            talk = rng.exponential(1.6) + 0.3
+            spurts.append((t, t + talk))
+            t += talk + rng.exponential(0.35) + 0.1
+        return spurts
+
+    def _message(self, t):
+        kind = self.tx.modulation
+        if kind == "tone":
+            return self.dev * np.cos(2 * np.pi * self.tx.tone_hz * t + self._phase0)
+        if kind == "multitone":
+            tones = self.tx.tones_hz
+            return (self.dev / len(tones)) * sum(
+                np.cos(2 * np.pi * f * t + self._phase0 * (k + 1)) for k, f in enumerate(tones))
+        if kind == "silence":
+            return np.zeros_like(t)
+        # speech-like
+        w = self.noise.normal(t.size).astype(np.float64)
+        v, self._bp_zi = scipy.signal.sosfilt(self._bp, w, zi=self._bp_zi)
+        e, self._syl_zi = scipy.signal.sosfilt(self._syl, np.abs(self.noise.normal(t.size)),
+                                               zi=self._syl_zi)
+        gate = keying_envelope(t, self._talk)
+        m = v * np.maximum(e, 0) * gate * 1.6           # RMS ~ 0.35 of peak before the limiter
+        if self._pre is not None:
+            m, self._pre_zi = scipy.signal.lfilter(*self._pre, m, zi=self._pre_zi)
+        m = np.clip(m * self.dev, -self.rated, self.rated)
+        m, self._splat_zi = scipy.signal.sosfilt(self._splat, m, zi=self._splat_zi)
+        return m
+
+    def _subaudible(self, t):
+        tx = self.tx
+        if tx.ctcss_hz:
+            s = self.sub_dev * np.cos(2 * np.pi * tx.ctcss_hz * t)
+            for _, end in self.intervals:             # reverse burst: phase flipped 180 deg
+                s[(t >= end - tx.burst_s) & (t < end)] *= -1
+            return s
+        if self._dcs is not None:
+            bit = np.floor(t * DCS_BAUD).astype(np.int64) % 23
+            nrz = self._dcs[bit]
+            for _, end in self.intervals:             # turn-off code: 134.4 Hz before unkey
+                late = (t >= end - tx.burst_s) & (t < end)
+                nrz[late] = np.sign(np.sin(2 * np.pi * DCS_BAUD * t[late]) + 1e-12)
+            s, self._dcs_zi = scipy.signal.sosfilt(self._dcs_lp, nrz, zi=self._dcs_zi)
+            return self.sub_dev * s
+        return 0.0
+
+    def block(self, t, envelope=None):
+        """Complex envelope (before the channel) at times ``t`` (uniform, consecutive blocks).
+
+        ``envelope``: the keying envelope at ``t`` when the caller has it already.
+        """
+        f_inst = self._message(t) + self._subaudible(t) + self.tx.freq_error_hz + self.tx.offset_hz
+        ph = self.phase + np.cumsum(f_inst) * (2 * np.pi / self.fs)
+        self.phase = float(ph[-1]) % (2 * np.pi)
+        env = keying_envelope(t, self.intervals) if envelope is None else envelope
+        return env * np.exp(1j * ph)
+
+    def keyed_at(self, t):
+        return keying_envelope(t, self.intervals) > 0
