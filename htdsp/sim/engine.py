@@ -44,12 +44,13 @@ SIM_RATE_HZ = 240e3
 
 
 def _r(v, nd=6):
-    """Round for the truth metadata (identical on every platform)."""
+    """Round truth numbers to ``nd`` decimal places: the last-ulp differences of transcendental
+    functions between platforms vanish, hertz-level frequencies survive."""
     if v is None or isinstance(v, (bool, int, str)):
         return v
     if not math.isfinite(v):
         return None
-    return float(f"{v:.{nd}g}")
+    return round(float(v), nd)
 
 
 @dataclass
@@ -129,7 +130,9 @@ class _Plan:
         cnr = 10 ** (sc.cnr_db / 10)
         level = 10 ** (sc.frontend.level_dbfs / 10)
         ratio = sc.fs / sc.bandwidth_hz
-        self.p_ref = level / (1 + ratio / cnr)
+        # the set point covers everything at the ADC: every transmitter keyed, and the noise
+        carriers = sum(10 ** (t.power_db / 10) for t in sc.transmitters)
+        self.p_ref = level / (carriers + ratio / cnr)
         self.p_noise = self.p_ref * ratio / cnr
         fd = max([sc.channel_of(k).doppler(sc.center_hz + sc.offset_hz)
                   for k in range(len(sc.transmitters))] + [0.0])
@@ -199,6 +202,8 @@ def simulate(sc, out_path=None, *, block_s=0.1, noise=True, progress=None):
     carrier_acc = [0.0, 0]
     noise_acc = [0.0, 0]
     counts = {"clipped": 0}
+    if not dt.is_float:
+        rail_lo, rail_hi = np.iinfo(dt.element).min, np.iinfo(dt.element).max
     impulses = 0
     file_pos = 0
     block = max(L, int(block_s * fs) // L * L)
@@ -234,7 +239,15 @@ def simulate(sc, out_path=None, *, block_s=0.1, noise=True, progress=None):
             x += w
             impulses += _add_impulses(x, sc.impulses, fs, imp_rng)
         x = sc.frontend.analog(x)
-        e = _drop(to_elements(x, dt, counts), n0, n1, gaps)
+        if not gaps:
+            e = to_elements(x, dt, counts)            # the quantiser counts the clipped values
+        else:
+            # clipping of what the file holds: the values at the rails once gaps are dropped
+            e = _drop(to_elements(x, dt), n0, n1, gaps)
+            if dt.is_float:
+                counts["clipped"] += int(np.count_nonzero(np.abs(e) >= 1.0))
+            else:
+                counts["clipped"] += int(np.count_nonzero((e == rail_lo) | (e == rail_hi)))
         if writer is not None:
             writer.write(e)
         else:
@@ -245,7 +258,7 @@ def simulate(sc, out_path=None, *, block_s=0.1, noise=True, progress=None):
             progress(n0 / n_out)
 
     truth = _truth(sc, plan, gains, t_f, amps, tx_info, carrier_acc, noise_acc, counts["clipped"],
-                   n_out, gaps, impulses, noise)
+                   file_pos, gaps, impulses, noise)
     if writer is not None:
         writer._meta["global"].update(truth["global"])
         for a in truth["annotations"]:
@@ -296,7 +309,7 @@ def _file_index(n, gaps):
     return n - lost
 
 
-def _truth(sc, plan, gains, t_f, amps, tx_info, carrier_acc, noise_acc, clipped, n_out, gaps,
+def _truth(sc, plan, gains, t_f, amps, tx_info, carrier_acc, noise_acc, clipped, n_file, gaps,
            impulses, noise):
     fs = sc.fs
     rated = sc.rated_deviation_hz
@@ -328,7 +341,7 @@ def _truth(sc, plan, gains, t_f, amps, tx_info, carrier_acc, noise_acc, clipped,
     for w in range(nw):
         if cnr_w[w] is not None:
             met[w] = bool(sinad_from_cnr(cnr_w[w]) >= CRITERION_SINAD_DB)
-            cnr_w[w] = _r(cnr_w[w], 5) if math.isfinite(cnr_w[w]) else None
+            cnr_w[w] = _r(cnr_w[w], 4) if math.isfinite(cnr_w[w]) else None
     txs = []
     annotations = []
     carrier_hz = sc.center_hz + sc.offset_hz
@@ -362,7 +375,8 @@ def _truth(sc, plan, gains, t_f, amps, tx_info, carrier_acc, noise_acc, clipped,
             annotations.append(ann)
     annotations.sort(key=lambda a: a["sample_start"])
     fe = sc.frontend.describe()
-    fe["clipping_fraction"] = _r(clipped / (2 * max(n_out, 1)))
+    fe["clipping_fraction"] = _r(clipped / (2 * max(n_file, 1)), 9)
+    fe["samples"] = n_file
     fe["lo_shift_hz"] = _r(lo)
     fe["gaps"] = [{"sample": _file_index(at, gaps), "true_sample": at, "lost": n}
                   for at, n in gaps]
@@ -372,7 +386,7 @@ def _truth(sc, plan, gains, t_f, amps, tx_info, carrier_acc, noise_acc, clipped,
         "htdsp:channel": {"freq_hz": _r(carrier_hz), "offset_hz": _r(sc.offset_hz),
                           "bandwidth_hz": _r(sc.bandwidth_hz), "deviation_hz": _r(rated),
                           "cnr_db": _r(sc.cnr_db) if noise else None,
-                          "cnr_realised_db": _r(realised, 5)},
+                          "cnr_realised_db": _r(realised, 4)},
         "htdsp:transmitters": txs,
         "htdsp:frontend": fe,
         "htdsp:impulses": {"count": impulses, **(sc.impulses or {})},

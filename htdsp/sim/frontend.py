@@ -14,8 +14,8 @@ class FrontEnd:
     Attributes
     ----------
     level_dbfs : float
-        Mean power of everything at the ADC (signal + noise) with the reference carrier keyed,
-        before ``gain_db`` (an AGC-like set point: -15 dBFS leaves room for fades up and noise).
+        Mean power of everything at the ADC (noise and every transmitter keyed), before
+        ``gain_db``: an AGC-like set point (-15 dBFS leaves room for fades up and noise peaks).
     gain_db : float
         Extra gain on top; large values overdrive the 8-bit ADC (clipping).
     ppm : float

@@ -100,16 +100,21 @@ class Transmitter:
 
 
 def keying_envelope(t, intervals):
-    """Carrier amplitude 0..1 at times ``t``: raised-cosine ramps of RAMP_S inside each interval."""
+    """Carrier amplitude 0..1 at increasing times ``t``: raised-cosine ramps of RAMP_S inside
+    each interval (only the ramps are computed; the rest is filled by index range)."""
     a = np.zeros_like(t)
     for start, end in intervals:
-        inside = (t >= start) & (t < end)
-        if not inside.any():
+        i0, i1 = np.searchsorted(t, [start, end])
+        if i0 >= i1:
             continue
-        tt = t[inside]
-        up = np.clip((tt - start) / RAMP_S, 0, 1)
-        down = np.clip((end - tt) / RAMP_S, 0, 1)
-        a[inside] = 0.5 - 0.5 * np.cos(np.pi * np.minimum(up, down))
+        a[i0:i1] = 1.0
+        for lo, hi in ((start, start + RAMP_S), (end - RAMP_S, end)):
+            j0, j1 = np.searchsorted(t, [max(lo, start), min(hi, end)])
+            if j0 < j1:
+                tt = t[j0:j1]
+                r = np.minimum(np.clip((tt - start) / RAMP_S, 0, 1),
+                               np.clip((end - tt) / RAMP_S, 0, 1))
+                a[j0:j1] = 0.5 - 0.5 * np.cos(np.pi * r)
     return a
 
 

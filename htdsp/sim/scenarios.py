@@ -1,0 +1,112 @@
+"""Named scenarios for the mission: HT links in hilly, flood-prone country (measurement.md 1, 4).
+
+Each preset is a function of the run's duration (keyed intervals scale with it); ``htdsp
+simulate`` options then override its fields.
+"""
+
+from htdsp.sim.channel import ChannelModel
+from htdsp.sim.engine import Scenario
+from htdsp.sim.frontend import FrontEnd
+from htdsp.sim.transmitter import Transmitter
+
+
+def _clear_los(d):
+    return Scenario(
+        cnr_db=30.0,
+        transmitters=[Transmitter("tx1", "tone", keyed=[(0.1 * d, 0.9 * d)])])
+
+
+def _weak_edge(d):
+    return Scenario(
+        cnr_db=7.0,
+        transmitters=[Transmitter("tx1", "tone", keyed=[(0.1 * d, 0.9 * d)])])
+
+
+def _hill_shadow(d):
+    return Scenario(
+        cnr_db=18.0,
+        transmitters=[Transmitter("mobile", "speech", ctcss_hz=123.0,
+                                  keyed=[(0.05 * d, 0.45 * d), (0.55 * d, 0.95 * d)])],
+        channels=[ChannelModel("rayleigh", speed_mps=10.0, shadow_sigma_db=8.0,
+                               shadow_corr_m=50.0)])
+
+
+def _flood_plain_boat(d):
+    return Scenario(
+        cnr_db=15.0,
+        transmitters=[Transmitter("boat", "tone", freq_error_hz=350.0,
+                                  keyed=[(0.05 * d, 0.95 * d)])],
+        channels=[ChannelModel("rician", k_factor_db=10.0, speed_mps=5.0,
+                               two_ray={"distance_m": 1000.0, "tx_height_m": 1.5,
+                                        "rx_height_m": 10.0, "gamma": -1.0})])
+
+
+def _urban_multipath(d):
+    return Scenario(
+        cnr_db=20.0,
+        transmitters=[Transmitter("car", "speech", keyed=[(0.05 * d, 0.6 * d),
+                                                          (0.7 * d, 0.95 * d)])],
+        channels=[ChannelModel("rayleigh", speed_mps=20.0)])
+
+
+def _interference(d):
+    return Scenario(
+        cnr_db=25.0,
+        transmitters=[
+            Transmitter("wanted", "tone", keyed=[(0.05 * d, 0.95 * d)]),
+            Transmitter("co-channel", "speech", power_db=-15.0, keyed=[(0.3 * d, 0.7 * d)],
+                        freq_error_hz=-120.0),
+            Transmitter("adjacent", "speech", power_db=20.0, offset_hz=12500.0,
+                        keyed=[(0.0, d)]),
+        ],
+        impulses={"rate_hz": 50.0, "level_dbfs": -6.0, "duration_s": 5e-6})
+
+
+def _ctcss_net(d):
+    return Scenario(
+        cnr_db=22.0,
+        transmitters=[
+            Transmitter("net-67.0", "speech", ctcss_hz=67.0, keyed=[(0.04 * d, 0.22 * d)],
+                        freq_error_hz=150.0),
+            Transmitter("net-123.0", "speech", ctcss_hz=123.0, power_db=-4.0,
+                        keyed=[(0.28 * d, 0.46 * d), (0.84 * d, 0.96 * d)]),
+            Transmitter("net-254.1", "speech", ctcss_hz=254.1, power_db=3.0,
+                        keyed=[(0.52 * d, 0.74 * d)], freq_error_hz=-200.0),
+            Transmitter("dcs-D023N", "speech", dcs_code="D023N", power_db=-8.0,
+                        keyed=[(0.78 * d, 0.9 * d)]),
+        ],
+        channels=[ChannelModel(), ChannelModel("rayleigh", speed_mps=1.5),
+                  ChannelModel(), ChannelModel()])
+
+
+#: name -> (builder(duration_s) -> Scenario, one-line description)
+SCENARIOS = {
+    "clear-los": (_clear_los, "line of sight, 1 kHz test tone at 60 % deviation, 30 dB CNR, "
+                  "no fading"),
+    "weak-edge": (_weak_edge, "edge of coverage: 1 kHz tone at 7 dB CNR (near 12 dB SINAD), "
+                  "static"),
+    "hill-shadow": (_hill_shadow, "behind a hill on the move: Rayleigh fading at 10 m/s plus "
+                    "8 dB log-normal shadowing, speech with CTCSS 123.0, 18 dB mean CNR"),
+    "flood-plain-boat": (_flood_plain_boat, "a boat on flood water 1 km out, moving at 5 m/s: "
+                         "two-ray reflection (gamma -1) and Rician K = 10 dB Doppler, "
+                         "+350 Hz carrier error, 15 dB mean CNR"),
+    "urban-multipath": (_urban_multipath, "driving in town at 20 m/s: Rayleigh fading, "
+                        "speech, 20 dB mean CNR"),
+    "interference": (_interference, "wanted tone at 25 dB CNR with a co-channel talker 15 dB "
+                     "down, an adjacent-channel talker 20 dB up and ignition noise (50/s)"),
+    "ctcss-net": (_ctcss_net, "a net taking turns: CTCSS 67.0, 123.0 and 254.1 Hz users with "
+                  "reverse bursts, a DCS D023N user, two keying at once"),
+}
+
+
+def scenario(name, duration_s=10.0):
+    """The preset ``name`` for a run of ``duration_s`` seconds."""
+    if name not in SCENARIOS:
+        raise ValueError(f"unknown scenario {name!r}; choose from {', '.join(SCENARIOS)}")
+    sc = SCENARIOS[name][0](float(duration_s))
+    sc.name = name
+    sc.description = SCENARIOS[name][1]
+    sc.duration_s = float(duration_s)
+    if sc.frontend is None:
+        sc.frontend = FrontEnd()
+    return sc
