@@ -333,7 +333,8 @@ def _truth(sc, plan, gains, t_f, amps, tx_info, carrier_acc, noise_acc, clipped,
         pw = np.full(nw, np.nan)
         pw[:m] = g2[: m * per].reshape(m, per).mean(axis=1)
         pw[m:] = g2[-1]
-        c = 10 * np.log10(amps[k] ** 2 * pw / p_noise_ch) if noise else np.full(nw, np.inf)
+        # the clean twin (noise=False) carries the same truth as the noisy one
+        c = 10 * np.log10(amps[k] ** 2 * pw / p_noise_ch)
         for w in np.nonzero(keyed)[0]:
             if cnr_w[w] is None or c[w] > cnr_w[w]:
                 cnr_w[w] = float(c[w])
@@ -348,7 +349,7 @@ def _truth(sc, plan, gains, t_f, amps, tx_info, carrier_acc, noise_acc, clipped,
     lo = sc.frontend.lo_shift_hz(sc.center_hz)
     for k, tx in enumerate(sc.transmitters):
         d = tx.describe(rated)
-        mean_cnr = (10 * math.log10(amps[k] ** 2 / p_noise_ch) if noise else None)
+        mean_cnr = 10 * math.log10(amps[k] ** 2 / p_noise_ch)
         d["channel"] = {kk: (_r(v) if isinstance(v, float) else v)
                         for kk, v in sc.channel_of(k).describe(carrier_hz).items()}
         d["mean_cnr_db"] = _r(mean_cnr)
@@ -385,7 +386,7 @@ def _truth(sc, plan, gains, t_f, amps, tx_info, carrier_acc, noise_acc, clipped,
                             "description": sc.description, "sim_rate_hz": _r(plan.fs_sim)},
         "htdsp:channel": {"freq_hz": _r(carrier_hz), "offset_hz": _r(sc.offset_hz),
                           "bandwidth_hz": _r(sc.bandwidth_hz), "deviation_hz": _r(rated),
-                          "cnr_db": _r(sc.cnr_db) if noise else None,
+                          "cnr_db": _r(sc.cnr_db), "noise": bool(noise),
                           "cnr_realised_db": _r(realised, 4)},
         "htdsp:transmitters": txs,
         "htdsp:frontend": fe,
