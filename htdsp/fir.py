@@ -20,8 +20,10 @@ from htdsp.kernels import (
     xlate_interp_kernel,
     xlate_interp_state,
 )
-from htdsp.kernels._config import FIR_BLOCK, PHASE_BITS, PHASE_MASK
+from htdsp.kernels._config import FIR_BLOCK, PHASE_BITS, PHASE_MASK, phase_tables
 from htdsp.mix import phase_increment
+
+_PHASE_TABLES = phase_tables()
 
 
 class FIRZi(NamedTuple):
@@ -400,8 +402,8 @@ class XlatingInterpolator(StreamBlock):
         """Interpolate a chunk: ``up * len(x)`` complex64 outputs."""
         x = as_complex64(x)
         out = np.empty(x.size * self.up, dtype=np.complex64)
-        xlate_interp_kernel(x, self._a, self._b, self._step, self._state, self._work,
-                            out.view(np.float32))
+        xlate_interp_kernel(x, self._a, self._b, self._step, _PHASE_TABLES, self._state,
+                            self._work, out.view(np.float32))
         return out
 
 

@@ -6,7 +6,9 @@ import numpy as np
 
 from htdsp._stream import StreamBlock, as_complex64, check_fs, run_functional
 from htdsp.kernels import dc_block_kernel, dc_block_state, nco_kernel, nco_state
-from htdsp.kernels._config import PHASE_BITS
+from htdsp.kernels._config import PHASE_BITS, phase_tables
+
+_PHASE_TABLES = phase_tables()
 
 
 def phase_increment(shift_hz, fs):
@@ -92,7 +94,7 @@ class NCO(StreamBlock):
         """Shift a chunk; returns complex64 of the same length."""
         x = as_complex64(x)
         y = np.empty_like(x)
-        nco_kernel(x, self._dphase, self._state, y)
+        nco_kernel(x, self._dphase, _PHASE_TABLES, self._state, y)
         return y
 
 

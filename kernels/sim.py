@@ -16,7 +16,7 @@ import math
 import numpy as np
 from numba import njit
 
-from ._config import JIT, JIT_RECURSIVE, PHASE_MASK, PHASE_TO_RAD
+from ._config import JIT, JIT_RECURSIVE, PHASE_MASK
 
 GAUSS_STATE = np.dtype([("s0", np.uint64), ("s1", np.uint64), ("s2", np.uint64),
                         ("s3", np.uint64)])
@@ -165,7 +165,7 @@ def xlate_interp_state():
 
 
 @njit(**JIT)
-def xlate_interp_kernel(x, bank_a, bank_b, phase_step, state, work, out):
+def xlate_interp_kernel(x, bank_a, bank_b, phase_step, tables, state, work, out):
     """Frequency-translating polyphase interpolator: ``y[n] = exp(1j w n) (h * x_up)[n]``.
 
     With ``g[k] = h[k] exp(1j w k)`` and ``v[i] = x[i] exp(1j w up i)``, each output block
@@ -182,6 +182,8 @@ def xlate_interp_kernel(x, bank_a, bank_b, phase_step, state, work, out):
         Re g[...]`` (scale ``h`` by ``up`` for unity gain).
     phase_step : int64
         ``(dphase * up) mod 2**32``: the input rotation per input sample.
+    tables : tuple of complex128 arrays
+        ``phase_tables()``: the rotation is a table lookup of the integer phase.
     state : XLATE_INTERP_STATE[1]
         Mutated in place.
     work : float32[2, K - 1 + B]
@@ -194,6 +196,7 @@ def xlate_interp_kernel(x, bank_a, bank_b, phase_step, state, work, out):
     The inner loop runs over the ``2*up`` interleaved outputs of one input sample with the
     input broadcast, so it vectorises for any ``up``. No allocation; fastmath from ``_config``.
     """
+    t_hi, t_mid, t_lo = tables
     klen = bank_a.shape[0]
     w2 = bank_a.shape[1]
     hist = klen - 1
@@ -206,9 +209,9 @@ def xlate_interp_kernel(x, bank_a, bank_b, phase_step, state, work, out):
     while pos < n:
         m = min(block, n - pos)
         for j in range(m):
-            theta = ph * PHASE_TO_RAD
-            c = math.cos(theta)
-            s = math.sin(theta)
+            r = t_hi[ph >> 21] * t_mid[(ph >> 10) & 2047] * t_lo[ph & 1023]
+            c = r.real
+            s = r.imag
             v = x[pos + j]
             wr[hist + j] = v.real * c - v.imag * s
             wi[hist + j] = v.real * s + v.imag * c

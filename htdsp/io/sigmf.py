@@ -201,10 +201,18 @@ def _recording(path, container, meta, data_path, data_offset, data_size, warns, 
                      extra_global=extra, warnings=warns, sources=sources)
 
 
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _atomic_write_json(path, obj):
     d = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=META, dir=d)
     try:
+        # mkstemp makes the file private (0600); a recording gets the usual permissions
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(obj, f, indent=2)
             f.write("\n")

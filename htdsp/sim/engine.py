@@ -212,7 +212,7 @@ def simulate(sc, out_path=None, *, block_s=0.1, noise=True, progress=None):
         n1 = min(n_out, n0 + block)
         i0, i1 = n0 // L, -(-n1 // L)
         t = (np.arange(i0, i1) * L + plan.delay) / fs
-        s = np.zeros(i1 - i0, dtype=np.complex128)
+        s = np.zeros(i1 - i0, dtype=np.complex64)
         for k, st in enumerate(streams):
             env = keying_envelope(t, st.intervals)
             if not env.any():
@@ -220,15 +220,19 @@ def simulate(sc, out_path=None, *, block_s=0.1, noise=True, progress=None):
             part = st.block(t, env)
             gk = gains[k]
             if constant[k]:
-                part *= amps[k] * gk[0]
+                part *= np.complex64(amps[k] * gk[0])
             else:
-                part *= amps[k] * (np.interp(t, t_f, gk.real) + 1j * np.interp(t, t_f, gk.imag))
+                g = np.empty(t.size, dtype=np.complex64)
+                g.real = np.interp(t, t_f, gk.real)
+                g.imag = np.interp(t, t_f, gk.imag)
+                part *= g
+                part *= np.float32(amps[k])
             s += part
             if k == 0:
                 keyed = env >= 1.0
-                carrier_acc[0] += float(np.sum(np.abs(part[keyed]) ** 2))
+                pk = part[keyed].view(np.float32)
+                carrier_acc[0] += float(np.dot(pk, pk))
                 carrier_acc[1] += int(keyed.sum())
-        s = s.astype(np.complex64)
         # blocks start on multiples of L, so output n0 is the first of this block's outputs
         x = (interp.process(s) if L > 1 else nco.process(s))[: n1 - n0]
         if noise:

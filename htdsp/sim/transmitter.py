@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import scipy.signal
 
+from htdsp.fir import Resampler
 from htdsp.noise import GaussianNoise
 from htdsp.sim.tables import CTCSS_TONES_HZ, DCS_BAUD, dcs_bits, parse_dcs
 
@@ -142,22 +143,30 @@ class TransmitterStream:
         self.noise = GaussianNoise(seed)
         rng = np.random.default_rng(seed)
         self._phase0 = rng.uniform(0, 2 * np.pi)
+        # speech is made at about 48 kHz (fs / M) and upsampled by the polyphase resampler: the
+        # mic path's ten biquad sections at the full low rate cost more than the rest of a run
+        self._m = max(1, int(self.fs // 48000.0))
+        fm = self.fs / self._m
+        self.fs_msg = fm
+        self._up = Resampler(self._m, 1) if self._m > 1 else None
+        self._fifo = np.zeros(0, dtype=np.float32)
+        self._t_msg = 0.0
         # speech: band-limited noise, a syllabic envelope and pauses (a talk-spurt process)
-        self._bp = scipy.signal.butter(4, [300, 3000], "bandpass", output="sos", fs=self.fs)
+        self._bp = scipy.signal.butter(4, [300, 3000], "bandpass", output="sos", fs=fm)
         self._bp_zi = np.zeros((self._bp.shape[0], 2))
-        self._syl = scipy.signal.butter(2, 5.0, output="sos", fs=self.fs)
+        self._syl = scipy.signal.butter(2, 5.0, output="sos", fs=fm)
         self._syl_zi = np.zeros((self._syl.shape[0], 2))
         self._talk = self._talk_spurts(rng, duration_s)
         # mic path: pre-emphasis (a zero at 1/tau, a pole at 8 kHz), 0 dB at 1 kHz
         tau = tx.preemphasis_tau_s
         if tau > 0:
-            b, a = scipy.signal.bilinear([tau, 1.0], [1 / (2 * np.pi * 8000.0), 1.0], fs=self.fs)
-            w, h = scipy.signal.freqz(b, a, [1000.0], fs=self.fs)
+            b, a = scipy.signal.bilinear([tau, 1.0], [1 / (2 * np.pi * 8000.0), 1.0], fs=fm)
+            w, h = scipy.signal.freqz(b, a, [1000.0], fs=fm)
             self._pre = (b / abs(h[0]), a)
             self._pre_zi = np.zeros(max(len(a), len(b)) - 1)
         else:
             self._pre = None
-        self._splat = scipy.signal.butter(6, 3000.0, output="sos", fs=self.fs)
+        self._splat = scipy.signal.butter(6, 3000.0, output="sos", fs=fm)
         self._splat_zi = np.zeros((self._splat.shape[0], 2))
         self._dcs_lp = scipy.signal.butter(2, 300.0, output="sos", fs=self.fs)
         self._dcs_zi = np.zeros((self._dcs_lp.shape[0], 2))
@@ -185,10 +194,21 @@ class TransmitterStream:
                 np.cos(2 * np.pi * f * t + self._phase0 * (k + 1)) for k, f in enumerate(tones))
         if kind == "silence":
             return np.zeros_like(t)
-        # speech-like
-        w = self.noise.normal(t.size).astype(np.float64)
+        while self._fifo.size < t.size:                 # speech, from the ~48 kHz FIFO
+            m = self._speech(max(1024, (t.size - self._fifo.size) // self._m + 1))
+            if self._up is not None:
+                m = self._up.process(m)
+            self._fifo = np.concatenate([self._fifo, m])
+        out, self._fifo = self._fifo[: t.size], self._fifo[t.size:]
+        return out.astype(np.float64)
+
+    def _speech(self, n):
+        """``n`` samples of the speech-like message at ``fs_msg`` (after the mic path), Hz."""
+        t = self._t_msg + np.arange(n) / self.fs_msg
+        self._t_msg += n / self.fs_msg
+        w = self.noise.normal(n).astype(np.float64)
         v, self._bp_zi = scipy.signal.sosfilt(self._bp, w, zi=self._bp_zi)
-        e, self._syl_zi = scipy.signal.sosfilt(self._syl, np.abs(self.noise.normal(t.size)),
+        e, self._syl_zi = scipy.signal.sosfilt(self._syl, np.abs(self.noise.normal(n)),
                                                zi=self._syl_zi)
         gate = keying_envelope(t, self._talk)
         m = v * np.maximum(e, 0) * gate * 1.6           # RMS ~ 0.35 of peak before the limiter
@@ -196,7 +216,7 @@ class TransmitterStream:
             m, self._pre_zi = scipy.signal.lfilter(*self._pre, m, zi=self._pre_zi)
         m = np.clip(m * self.dev, -self.rated, self.rated)
         m, self._splat_zi = scipy.signal.sosfilt(self._splat, m, zi=self._splat_zi)
-        return m
+        return m.astype(np.float32)
 
     def _subaudible(self, t):
         tx = self.tx
@@ -224,7 +244,14 @@ class TransmitterStream:
         ph = self.phase + np.cumsum(f_inst) * (2 * np.pi / self.fs)
         self.phase = float(ph[-1]) % (2 * np.pi)
         env = keying_envelope(t, self.intervals) if envelope is None else envelope
-        return env * np.exp(1j * ph)
+        # the phase accumulates in float64; wrapped to [0, 2 pi) it goes to float32 cos and sin
+        # (NumPy's SIMD real functions: several times a complex128 exp; the output is complex64)
+        pw = np.mod(ph, 2 * np.pi).astype(np.float32)
+        out = np.empty(t.size, dtype=np.complex64)
+        out.real = np.cos(pw)
+        out.imag = np.sin(pw)
+        out *= env.astype(np.float32)
+        return out
 
     def keyed_at(self, t):
         return keying_envelope(t, self.intervals) > 0
