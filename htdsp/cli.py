@@ -182,7 +182,9 @@ def build_parser():
     o.add_argument("--freq-error", type=_freq, metavar="HZ", help="transmitter carrier error")
     o.add_argument("--ctcss", type=float, metavar="HZ", help="CTCSS tone")
     o.add_argument("--dcs", metavar="CODE", help="DCS code, e.g. D023N")
-    o.add_argument("--keyed", metavar="A-B[,A-B]", help="keyed intervals in s, e.g. 1-4,6-9")
+    o.add_argument("--keyed", metavar="A-B[,A-B]|random",
+                   help="keyed intervals in s, e.g. 1-4,6-9, or 'random' (a seeded PTT "
+                   "schedule: overs of 2-8 s, gaps of 1-5 s)")
     o.add_argument("--fading", choices=["none", "rayleigh", "rician"])
     o.add_argument("--k-factor", type=float, metavar="DB", help="Rician K")
     o.add_argument("--doppler", type=float, metavar="HZ", help="maximum Doppler shift")
@@ -305,7 +307,9 @@ def _apply_overrides(sc, a):
                       ("ctcss_hz", a.ctcss), ("dcs_code", a.dcs)):
         if val is not None:
             setattr(tx, attr, val)
-    if a.keyed:
+    if a.keyed == "random":
+        tx.keyed = "random"
+    elif a.keyed:
         try:
             tx.keyed = [tuple(float(v) for v in part.split("-")) for part in a.keyed.split(",")]
         except ValueError:

@@ -146,15 +146,21 @@ def gain_process(model, n, fs_f, carrier_hz, rng):
         g = np.ones(n, dtype=np.complex128)
     else:
         raise ValueError(f"unknown fading model {model.fading!r}")
+    extra = {}
     if model.two_ray:
         tr = model.two_ray
         d = tr["distance_m"] + model.speed_mps * np.arange(n) / fs_f
-        g = g * two_ray_gain(d, tr["tx_height_m"], tr["rx_height_m"], carrier_hz,
-                             tr.get("gamma", -1.0))
+        h = two_ray_gain(d, tr["tx_height_m"], tr["rx_height_m"], carrier_hz,
+                         tr.get("gamma", -1.0))
+        g = g * h
+        # absolute path loss of the geometry (the run is scaled to the requested mean CNR)
+        extra = {"path_loss_db_start": float(-20 * np.log10(np.abs(h[0]))),
+                 "path_loss_db_end": float(-20 * np.log10(np.abs(h[-1]))),
+                 "distance_m_end": float(d[-1])}
     s_db = shadowing_db(n, fs_f, model.shadow_sigma_db, model.shadow_corr_m, model.speed_mps, rng)
     g = g * 10 ** (s_db / 20)
     p = float(np.mean(np.abs(g) ** 2))
-    return g / math.sqrt(p), {"doppler_hz": fd, "mean_power": p}
+    return g / math.sqrt(p), {"doppler_hz": fd, "mean_power": p, **extra}
 
 
 def envelope_stats(r, fs_f, rho_levels):

@@ -357,6 +357,8 @@ def _truth(sc, plan, gains, t_f, amps, tx_info, carrier_acc, noise_acc, clipped,
         d["channel"] = {kk: (_r(v) if isinstance(v, float) else v)
                         for kk, v in sc.channel_of(k).describe(carrier_hz).items()}
         d["mean_cnr_db"] = _r(mean_cnr)
+        d["channel_realised"] = {kk: _r(v, 4) for kk, v in tx_info[k].items()
+                                 if kk != "mean_power"}
         txs.append(d)
         for a, b in tx.intervals(sc.duration_s):
             s0 = _file_index(int(round(a * fs)), gaps)

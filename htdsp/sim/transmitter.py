@@ -33,8 +33,10 @@ RAMP_S = 1e-3
 class Transmitter:
     """One transmitter of a scenario (see module docstring). Frequencies in Hz, times in s.
 
-    ``keyed`` lists ``(start_s, end_s)`` intervals; ``power_db`` is relative to the scenario's
-    reference carrier (the CNR request applies at 0 dB); ``offset_hz`` is relative to the channel.
+    ``keyed`` lists ``(start_s, end_s)`` intervals, or is ``"random"``: a random PTT schedule
+    from the seed (overs of 2-8 s, gaps of 1-5 s, uniform); ``power_db`` is relative to the
+    scenario's reference carrier (the CNR request applies at 0 dB); ``offset_hz`` is relative to
+    the channel.
     """
 
     name: str = "tx1"
@@ -80,8 +82,16 @@ class Transmitter:
             return float(self.subaudible_deviation_hz)
         return 0.1 * rated_dev_hz
 
-    def intervals(self, duration_s):
-        """Keyed intervals clipped to the run, sorted, with None meaning 'to the end'."""
+    def intervals(self, duration_s, seed=None):
+        """Keyed intervals clipped to the run, sorted, with None meaning 'to the end'.
+
+        A ``"random"`` schedule is drawn from ``seed`` (the scenario's, for this transmitter) and
+        then fixed: ``keyed`` is replaced by the drawn intervals.
+        """
+        if isinstance(self.keyed, str):
+            if self.keyed != "random":
+                raise ValueError(f"keyed is a list of intervals or 'random', not {self.keyed!r}")
+            self.keyed = random_schedule(duration_s, np.random.default_rng(seed))
         out = []
         for a, b in self.keyed:
             b = duration_s if b is None else min(float(b), duration_s)
@@ -98,6 +108,24 @@ class Transmitter:
         d["keyed"] = [list(iv) for iv in self.keyed]
         d["tones_hz"] = list(self.tones_hz)
         return d
+
+
+def random_schedule(duration_s, rng, over_s=(2.0, 8.0), gap_s=(1.0, 5.0)):
+    """A random PTT schedule: a first gap, then alternating overs and gaps (uniform lengths).
+
+    Examples
+    --------
+    >>> s = random_schedule(30.0, np.random.default_rng(1))
+    >>> all(2.0 <= b - a <= 8.0 for a, b in s[:-1]) and s[-1][1] <= 30.0
+    True
+    """
+    t = float(rng.uniform(*gap_s))
+    out = []
+    while t < duration_s - 0.5:
+        end = min(duration_s, t + float(rng.uniform(*over_s)))
+        out.append((round(t, 6), round(end, 6)))
+        t = end + float(rng.uniform(*gap_s))
+    return out
 
 
 def keying_envelope(t, intervals):
@@ -136,7 +164,7 @@ class TransmitterStream:
         self.tx = tx
         self.fs = float(fs)
         self.rated = float(rated_dev_hz)
-        self.intervals = tx.intervals(duration_s)
+        self.intervals = tx.intervals(duration_s, seed)
         self.dev = tx.peak_deviation(self.rated)
         self.sub_dev = tx.subaudible_deviation(self.rated)
         self.phase = 0.0
