@@ -29,6 +29,8 @@ def table(path):
             ratio = ""
             if ref is not None and n == ref["extra_info"].get("samples"):
                 ratio = f"{ref['stats']['median'] / med:.2f}x"
+            elif "x_real_time" in r["extra_info"]:
+                ratio = f"{r['extra_info']['x_real_time']}x real time"
             lines.append(f"| {g} | {r['name'].removeprefix('test_')} | {n} | {med * 1e3:.3f} | "
                          f"{msps} | {ratio} |")
     return "\n".join(lines)
