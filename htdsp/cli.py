@@ -294,8 +294,6 @@ def _apply_overrides(sc, a):
     """Command-line overrides onto a preset scenario (first transmitter, its path, front end)."""
     from dataclasses import replace
 
-    from htdsp.sim.channel import ChannelModel
-
     sc.fs, sc.center_hz, sc.datatype, sc.seed = a.rate, a.center, a.datatype, a.seed
     for attr, val in (("cnr_db", a.cnr), ("channel_offset_hz", a.offset),
                       ("bandwidth_hz", a.bandwidth)):
@@ -338,7 +336,6 @@ def _apply_overrides(sc, a):
             raise InputError(f"--gap takes T:N (seconds:samples), got {g!r}") from None
     if a.impulses is not None:
         sc.impulses = {"rate_hz": a.impulses, "level_dbfs": -6.0, "duration_s": 5e-6}
-    return ChannelModel
 
 
 def cmd_simulate(args):

@@ -140,6 +140,12 @@ def to_elements(x, dt, counts=None):
     return e
 
 
+def as_elements(x, dt):
+    """What a writer stores: complex samples quantised to ``dt``, or raw elements passed through."""
+    a = np.asarray(x)
+    return to_elements(a, dt) if np.iscomplexobj(a) else a.astype(dt.element, copy=False)
+
+
 def to_complex(e, dt):
     """Interleaved elements of ``dt`` -> complex64 (the reference decode of measurement.md 2b)."""
     e = np.asarray(e)

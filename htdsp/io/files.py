@@ -2,10 +2,8 @@
 
 import os
 
-import numpy as np
-
 from htdsp.errors import InputError
-from htdsp.io.datatypes import WRITABLE, datatype, short_name, to_elements
+from htdsp.io.datatypes import WRITABLE, as_elements, datatype, short_name
 from htdsp.io.raw import EXTENSIONS, open_raw
 from htdsp.io.recording import check_readable
 from htdsp.io.sigmf import ARCHIVE, DATA, META, SigMFWriter, open_sigmf, sigmf_meta_for
@@ -72,9 +70,7 @@ class RawWriter:
 
     def write(self, x):
         """Append complex samples (quantised) or raw elements of the datatype."""
-        a = np.asarray(x)
-        e = to_elements(a, self.dt) if np.iscomplexobj(a) else a.astype(self.dt.element,
-                                                                          copy=False)
+        e = as_elements(x, self.dt)
         self._f.write(e.tobytes())
         self.samples += e.size // 2
 

@@ -17,6 +17,20 @@ _STAMP = re.compile(r"(?:^|_)(\d{4})(\d{2})(\d{2})_(\d{2})(\d{2})(\d{2})Z(?:_|$)
 _MULT = {"Hz": 1.0, "kHz": 1e3, "KHz": 1e3, "MHz": 1e6}
 
 
+def infer(key, given, named, sources):
+    """``given`` if not None (source ``option``), else the file name's value (``file name``).
+
+    Records the source in ``sources[key]``; returns None when neither has it.
+    """
+    if given is not None:
+        sources[key] = "option"
+        return given
+    if key in named:
+        sources[key] = "file name"
+        return named[key]
+    return None
+
+
 def metadata_from_name(path):
     """``{"center_freq_hz": ..., "sample_rate_hz": ..., "datetime": ..., "convention": ...}``.
 

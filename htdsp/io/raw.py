@@ -8,7 +8,7 @@ import os
 
 from htdsp.errors import InputError
 from htdsp.io.datatypes import SHORT_NAMES, datatype
-from htdsp.io.names import metadata_from_name
+from htdsp.io.names import infer, metadata_from_name
 from htdsp.io.recording import Extent, Recording, check_rate, check_readable
 
 #: extensions that name their format
@@ -53,17 +53,9 @@ def open_raw(path, fmt=None, rate_hz=None, center_hz=None, swap_iq=False):
     if fmt not in SHORT_NAMES:
         raise InputError(f"unknown format {fmt!r}; use one of {', '.join(SHORT_NAMES)}", path)
     dt = datatype(fmt)
-    if rate_hz is not None:
-        sources["sample_rate_hz"] = "option"
-    elif "sample_rate_hz" in named:
-        rate_hz = named["sample_rate_hz"]
-        sources["sample_rate_hz"] = "file name"
-    rate_hz = check_rate(rate_hz, path, "give --rate (raw files do not carry it)")
-    if center_hz is not None:
-        sources["center_freq_hz"] = "option"
-    elif "center_freq_hz" in named:
-        center_hz = named["center_freq_hz"]
-        sources["center_freq_hz"] = "file name"
+    rate_hz = check_rate(infer("sample_rate_hz", rate_hz, named, sources), path,
+                         "give --rate (raw files do not carry it)")
+    center_hz = infer("center_freq_hz", center_hz, named, sources)
     size = os.path.getsize(path)
     samples = size // dt.sample_bytes
     if samples == 0:

@@ -18,11 +18,9 @@ import tempfile
 import time
 import warnings
 
-import numpy as np
-
 from htdsp import __version__
 from htdsp.errors import InputError
-from htdsp.io.datatypes import WRITABLE, datatype, short_name, to_elements
+from htdsp.io.datatypes import WRITABLE, as_elements, datatype, short_name
 from htdsp.io.recording import Extent, Recording, check_rate, check_readable
 
 SIGMF_VERSION = "1.2.0"
@@ -307,6 +305,11 @@ class SigMFWriter:
             ext += [{"name": n, "version": "1.0.0", "optional": True} for n in missing]
             self._meta["global"]["core:extensions"] = ext
 
+    def update_global(self, fields):
+        """Add or replace global fields (namespaced keys are declared in ``core:extensions``)."""
+        self._meta["global"].update(fields)
+        self._declare_extensions()
+
     def add_annotation(self, sample_start, sample_count=None, **fields):
         """Add an annotation (``label=``, ``comment=``, or namespaced keys as ``fields``)."""
         a = {"core:sample_start": int(sample_start)}
@@ -320,9 +323,7 @@ class SigMFWriter:
 
     def write(self, x):
         """Append complex samples (quantised to the datatype) or raw elements of it."""
-        a = np.asarray(x)
-        e = to_elements(a, self.dt) if np.iscomplexobj(a) else a.astype(self.dt.element,
-                                                                          copy=False)
+        e = as_elements(x, self.dt)
         b = e.tobytes()
         self._data.write(b)
         self._hash.update(b)

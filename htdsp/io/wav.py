@@ -9,11 +9,9 @@ growing file into RF64 at the end without moving the samples (the EBU Tech 3306 
 import os
 import struct
 
-import numpy as np
-
 from htdsp.errors import InputError
-from htdsp.io.datatypes import datatype, to_elements
-from htdsp.io.names import metadata_from_name
+from htdsp.io.datatypes import as_elements, datatype
+from htdsp.io.names import infer, metadata_from_name
 from htdsp.io.recording import Extent, Recording, check_rate, check_readable
 
 _PCM, _FLOAT, _EXTENSIBLE = 1, 3, 0xFFFE
@@ -86,11 +84,7 @@ def open_wav(path, rate_hz=None, center_hz=None, swap_iq=False):
     sources = {"sample_rate_hz": "option" if rate_hz is not None else "wav header"}
     rate_hz = check_rate(rate_hz if rate_hz is not None else float(fmt[2]) or None, path)
     named = metadata_from_name(path)
-    if center_hz is not None:
-        sources["center_freq_hz"] = "option"
-    elif "center_freq_hz" in named:
-        center_hz = named["center_freq_hz"]
-        sources["center_freq_hz"] = "file name"
+    center_hz = infer("center_freq_hz", center_hz, named, sources)
     samples = data_size // dt.sample_bytes
     if samples == 0:
         raise InputError("WAV holds no samples", path)
@@ -149,9 +143,7 @@ class WavWriter:
 
     def write(self, x):
         """Append complex samples (quantised to the datatype) or raw elements of it."""
-        a = np.asarray(x)
-        e = to_elements(a, self.dt) if np.iscomplexobj(a) else a.astype(self.dt.element,
-                                                                          copy=False)
+        e = as_elements(x, self.dt)
         self._f.write(e.tobytes())
         self.samples += e.size // 2
 

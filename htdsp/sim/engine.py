@@ -261,10 +261,10 @@ def simulate(sc, out_path=None, *, block_s=0.1, noise=True, progress=None):
         if progress:
             progress(n0 / n_out)
 
-    truth = _truth(sc, plan, gains, t_f, amps, tx_info, carrier_acc, noise_acc, counts["clipped"],
+    truth = _truth(sc, plan, gains, amps, tx_info, carrier_acc, noise_acc, counts["clipped"],
                    file_pos, gaps, impulses, noise)
     if writer is not None:
-        writer._meta["global"].update(truth["global"])
+        writer.update_global(truth["global"])
         for a in truth["annotations"]:
             writer.add_annotation(**a)
         writer.close()
@@ -313,7 +313,7 @@ def _file_index(n, gaps):
     return n - lost
 
 
-def _truth(sc, plan, gains, t_f, amps, tx_info, carrier_acc, noise_acc, clipped, n_file, gaps,
+def _truth(sc, plan, gains, amps, tx_info, carrier_acc, noise_acc, clipped, n_file, gaps,
            impulses, noise):
     fs = sc.fs
     rated = sc.rated_deviation_hz
