@@ -371,3 +371,99 @@ def test_quantize_stream(measure):
     dt = datatype("cu8")
     measure(lambda: [to_elements(X[LARGE][i:i + CHUNK], dt) for i in range(0, LARGE, CHUNK)],
             LARGE)
+
+
+# ------------------------------------------------------------------ squelch kernels
+FRAMES = (np.random.default_rng(3).normal(-40, 1, LARGE // 96)).astype(np.float64)
+
+
+@pytest.mark.benchmark(group="frame_energy_kernel")
+@pytest.mark.parametrize("n", [SMALL, LARGE], ids=_size_id)
+def test_frame_energy_kernel(measure, n):
+    from htdsp.kernels import frame_energy_kernel, frame_energy_state
+
+    v = X[n].view(np.float32)
+    out = np.empty(v.size // 192 + 2)
+    measure(lambda: frame_energy_kernel(v, 192, frame_energy_state(), out), n)
+
+
+@pytest.mark.benchmark(group="frame_energy_kernel")
+def test_frame_energy_reference(measure):
+    from tests.reference import frame_energy_ref
+
+    measure(frame_energy_ref, LARGE, X[LARGE].view(np.float32), 192)
+
+
+@pytest.mark.benchmark(group="frame_energy_kernel")
+def test_frame_energy_stream(measure):
+    from htdsp.kernels import frame_energy_kernel, frame_energy_state
+
+    v = X[LARGE].view(np.float32)
+
+    def run():
+        st = frame_energy_state()
+        out = np.empty(2 * CHUNK // 192 + 2)
+        for i in range(0, v.size, 2 * CHUNK):
+            frame_energy_kernel(v[i:i + 2 * CHUNK], 192, st, out)
+    measure(run, LARGE)
+
+
+def _level(frames):
+    from htdsp.kernels import level_detect_kernel, level_detect_state
+
+    p = np.empty(frames.size, np.uint8)
+    level_detect_kernel(frames, 1.0, 6.0, 3.0, False, 0.04, 2.0, 25, level_detect_state(), p)
+    return p
+
+
+@pytest.mark.benchmark(group="level_detect_kernel")
+@pytest.mark.parametrize("n", [SMALL, LARGE], ids=_size_id)
+def test_level_detect_kernel(measure, n):
+    f = FRAMES[: max(1, n // 96)]
+    measure(_level, f.size, f)
+
+
+@pytest.mark.benchmark(group="level_detect_kernel")
+def test_level_detect_reference(measure):
+    from tests.reference import level_detect_ref
+
+    measure(level_detect_ref, FRAMES.size, FRAMES, 1.0, 6.0, 3.0, False, 0.04, 2.0, 25, rounds=3)
+
+
+@pytest.mark.benchmark(group="level_detect_kernel")
+def test_level_detect_stream(measure):
+    measure(lambda: [_level(FRAMES[i:i + 100]) for i in range(0, FRAMES.size, 100)],
+            FRAMES.size)
+
+
+def _squelch(ok):
+    from htdsp.kernels import squelch_kernel, squelch_state
+
+    n = ok.shape[1]
+    m = np.empty(n, np.uint8)
+    ev = np.empty((n // 2 + 2, 4), np.int64)
+    return squelch_kernel(ok, np.zeros(n, np.uint8), 2, 100, squelch_state(),
+                          np.full(ok.shape[0], -1, np.int64), m, ev)
+
+
+OK = np.ascontiguousarray(np.stack([_level(FRAMES), _level(FRAMES[::-1].copy())]))
+
+
+@pytest.mark.benchmark(group="squelch_kernel")
+@pytest.mark.parametrize("n", [SMALL, LARGE], ids=_size_id)
+def test_squelch_kernel(measure, n):
+    ok = np.ascontiguousarray(OK[:, : max(1, n // 96)])
+    measure(_squelch, ok.shape[1], ok)
+
+
+@pytest.mark.benchmark(group="squelch_kernel")
+def test_squelch_reference(measure):
+    from tests.reference import squelch_ref
+
+    measure(squelch_ref, OK.shape[1], OK, np.zeros(OK.shape[1], np.uint8), 2, 100, rounds=3)
+
+
+@pytest.mark.benchmark(group="squelch_kernel")
+def test_squelch_stream(measure):
+    measure(lambda: [_squelch(np.ascontiguousarray(OK[:, i:i + 100]))
+                     for i in range(0, OK.shape[1], 100)], OK.shape[1])

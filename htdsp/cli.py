@@ -122,6 +122,16 @@ def build_parser():
                    "0 = off")
     a.add_argument("--audio-rate", type=_positive_freq, default=48000.0, metavar="HZ",
                    help="audio sample rate: 8000, 16000, 24000 or 48000 (default)")
+    q = d.add_argument_group("squelch")
+    q.add_argument("--squelch", metavar="SPEC",
+                   help="power | power:DB | power:-40dbfs | noise | noise:DB, joined by ',' "
+                   "(all must hold). Defaults: power 6 dB above the tracked noise floor, noise "
+                   "8 dB of quieting; 3 dB hysteresis, 4 ms attack, 200 ms hang")
+    q.add_argument("--events", metavar="FILE",
+                   help="write transmissions as JSON lines (- for stdout), or as SigMF "
+                   "annotations in FILE.sigmf-meta beside the recording's data")
+    q.add_argument("--gate", action="store_true",
+                   help="drop the audio while the squelch is closed (default: keep it, zeroed)")
     d.add_argument("-q", "--quiet", action="store_true", help="no summary line on stderr")
     d.set_defaults(func=cmd_demod)
 
@@ -210,6 +220,66 @@ def _channel_offset(args, rec):
     return args.channel - center
 
 
+class _EventSink:
+    """Events as JSON lines (a file or stdout), or SigMF annotations beside the recording."""
+
+    def __init__(self, path, rec, rx):
+        import os
+
+        self.path, self.rec, self.rx = path, rec, rx
+        self.annotations = []
+        if path.endswith(".sigmf-meta"):
+            here = os.path.dirname(os.path.abspath(path))
+            if here != os.path.dirname(os.path.abspath(rec.data_path)) or \
+                    rec.container == "sigmf-archive":
+                raise InputError("SigMF event annotations describe the recording in place: "
+                                 "write them beside its data file", path)
+            self._f = None
+        elif path == "-":
+            self._f = sys.stdout
+        else:
+            try:
+                self._f = open(path, "w", encoding="utf-8")
+            except OSError as e:
+                raise InputError(f"cannot write: {e.strerror}", path) from None
+
+    def write(self, events):
+        import json
+
+        from htdsp.squelch import event_annotation, with_utc
+
+        for e in events:
+            e = with_utc(e, self.rec.datetime)
+            if self._f is None:
+                ch = self.rx.offset_hz + (self.rec.center_freq_hz or 0.0)
+                self.annotations.append(event_annotation(
+                    e, ch if self.rec.center_freq_hz else None, self.rx.bandwidth_hz))
+            else:
+                self._f.write(json.dumps(e) + "\n")
+                self._f.flush()
+
+    def close(self):
+        import json
+        import os
+
+        if self._f is None:
+            from sigmf.validate import validate
+
+            g = {"core:datatype": self.rec.datatype, "core:version": "1.2.0",
+                 "core:sample_rate": self.rec.sample_rate_hz,
+                 "core:dataset": os.path.basename(self.rec.data_path),
+                 "core:extensions": [{"name": "htdsp", "version": "1.0.0", "optional": True}]}
+            caps = [{"core:sample_start": 0}]
+            if self.rec.center_freq_hz is not None:
+                caps[0]["core:frequency"] = self.rec.center_freq_hz
+            meta = {"global": g, "captures": caps, "annotations": self.annotations}
+            validate(meta)
+            with open(self.path, "w", encoding="utf-8") as f:
+                json.dump(meta, f, indent=2)
+        elif self._f is not sys.stdout:
+            self._f.close()
+
+
 def cmd_demod(args):
     from htdsp.io import AudioWriter
     from htdsp.receiver import NFMReceiver
@@ -220,23 +290,45 @@ def cmd_demod(args):
     offset = _channel_offset(args, rec)
     if args.deemph_us < 0:
         raise InputError(f"--deemph-us must be >= 0, got {args.deemph_us}")
+    if (args.events or args.gate) and not args.squelch:
+        raise InputError("--events and --gate need --squelch")
+    if args.events == "-" and args.output == "-":
+        raise InputError("audio and events cannot both go to stdout")
     try:
         rx = NFMReceiver(rec.sample_rate_hz, offset, bandwidth_hz=args.bandwidth,
                          deviation_hz=args.deviation, audio_fs=args.audio_rate,
                          deemph_tau_s=args.deemph_us * 1e-6,
-                         input_format=rec.format or "cf32")
+                         input_format=rec.format or "cf32", squelch=args.squelch)
     except ValueError as e:
         raise InputError(str(e), rec.path) from None
+    sink = _EventSink(args.events, rec, rx) if args.events else None
+    n_events = 0
     with AudioWriter(args.output, rx.audio_fs) as out:
         for _, chunk in rec.chunks():
-            out.write(rx.process(chunk))
+            audio = rx.process(chunk)
+            out.write(audio[rx.last_gate] if args.gate else audio)
+            if rx.squelch is not None:
+                events = rx.pop_events()
+                n_events += len(events)
+                if sink:
+                    sink.write(events)
+        if rx.squelch is not None:
+            tail = rx.flush()
+            out.write(tail[rx.last_gate] if args.gate else tail)
+    if rx.squelch is not None:
+        events = rx.finish()
+        n_events += len(events)
+        if sink:
+            sink.write(events)
+            sink.close()
     warn(rec)
     if not args.quiet:
         where = "stdout" if args.output == "-" else args.output
         clip = f", {out.clipped} samples clipped" if out.clipped else ""
+        sq = f", {n_events} transmissions" if rx.squelch is not None else ""
         print(f"htdsp demod: {rec.path}: {rec.duration_s:.3f} s at {rec.sample_rate_hz:.0f} S/s "
               f"-> {where}: {out.samples / rx.audio_fs:.3f} s of audio at {rx.audio_fs:.0f} Hz"
-              f"{clip}", file=sys.stderr)
+              f"{clip}{sq}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -45,6 +45,11 @@ class NFMReceiver:
         Raw element format :meth:`process` expects when given a real array. Complex arrays are
         always accepted.
 
+    squelch : str, optional
+        A squelch SPEC (:mod:`htdsp.squelch`: ``power``, ``noise:12``, ``noise,power`` ...).
+        The audio then stays the same length, zero while closed, and finished transmissions
+        are collected as events (:meth:`pop_events`, :meth:`finish`).
+
     Raises
     ------
     ValueError
@@ -64,7 +69,7 @@ class NFMReceiver:
 
     def __init__(self, fs, offset_hz, bandwidth_hz=12500, deviation_hz=None, audio_fs=48000,
                  deemph_tau_s=750e-6, *, highpass_hz=300.0, lowpass_hz=3000.0,
-                 fast_discriminator=True, input_format="cf32"):
+                 fast_discriminator=True, input_format="cf32", squelch=None):
         self.fs = check_fs(fs)
         self.offset_hz = float(offset_hz)
         self.bandwidth_hz = float(bandwidth_hz)
@@ -105,6 +110,97 @@ class NFMReceiver:
             blocks.append(BiquadFilter(audio_lowpass_sos(self.audio_fs, float(lowpass_hz))))
         self._blocks = blocks
         self._pending = np.empty(0, dtype=FORMAT_DTYPES[self.input_format])
+        self._channel_block = len(p.stages)          # index of the channel filter
+        self.squelch = None
+        if squelch is not None:
+            from htdsp.squelch import Squelch
+
+            self.squelch = Squelch(squelch, p.channel_fs)
+            self._reset_gate()
+
+    def _reset_gate(self):
+        self._mask = np.zeros(0, dtype=np.uint8)     # decided frames not yet needed by audio
+        self._mask_base = 0                         # frame index of _mask[0]
+        self._audio_n = 0                           # index of the first held audio sample
+        self._held = np.zeros(0, dtype=np.float32)  # audio waiting for its frame's decision
+        self.last_gate = np.zeros(0, dtype=bool)
+        self._events = []
+        self._input_n = 0                           # input samples seen (for end_of_input)
+
+    @property
+    def input_delay_samples(self):
+        """Group delay from the input to the channel filter's output, in input samples."""
+        p = self.plan
+        d = sum((len(s.taps) - 1) / 2 / s.fs_in for s in p.stages)
+        d += (len(p.channel_taps) - 1) / 2 / p.channel_fs
+        return d * self.fs
+
+    def _frame_to_input(self, frame):
+        f = self.squelch.frame * (self.fs / self.plan.channel_fs)
+        return max(0, int(round(frame * f - self.input_delay_samples)))
+
+    def _event(self, start_f, end_f, open_term, close_reason):
+        names = [t.kind for t in self.squelch.terms]
+        s0 = self._frame_to_input(start_f)
+        s1 = min(self._frame_to_input(end_f), self._input_n)
+        return {"start_sample": s0, "end_sample": max(s0, s1),
+                "start_s": s0 / self.fs, "end_s": max(s0, s1) / self.fs,
+                "open_reason": names[open_term] if open_term >= 0 else None,
+                "close_reason": close_reason, "ctcss_hz": None, "dcs_code": None}
+
+    def _gate(self, audio, open_mask, final=False):
+        """Zero the audio where the squelch was closed (frames mapped through the delays).
+
+        Audio whose frame is not decided yet (the frame still filling) is held back until it
+        is, so where a chunk ends cannot change the gate; ``final`` releases the rest with the
+        squelch's last state.
+        """
+        self._mask = np.concatenate([self._mask, open_mask])
+        held = np.concatenate([self._held, audio])
+        p = self.plan
+        m = self._audio_n + np.arange(held.size)
+        # audio sample m sits at channel sample m * down / up, less the resampler's delay
+        post = (len(p.resample_taps) - 1) / 2 / p.up if (p.up, p.down) != (1, 1) else 0.0
+        c = np.floor(m * (p.down / p.up) - post).astype(np.int64)
+        fr = np.floor_divide(c, self.squelch.frame) - self._mask_base
+        n = held.size if final else int(np.searchsorted(fr, self._mask.size))
+        gate = np.zeros(n, dtype=bool)
+        known = (fr[:n] >= 0) & (fr[:n] < self._mask.size)
+        gate[known] = self._mask[fr[:n][known]] == 1
+        if final:
+            gate[fr[:n] >= self._mask.size] = self.squelch.is_open
+        self.last_gate = gate
+        out = np.where(gate, held[:n], np.float32(0.0)).astype(np.float32)
+        self._held = held[n:]
+        self._audio_n += n
+        drop = min(max(int(fr[n - 1]) if n else 0, 0), self._mask.size)
+        if drop:                                     # frames no later audio will need
+            self._mask = self._mask[drop:]
+            self._mask_base += drop
+        return out
+
+    def flush(self):
+        """The audio still held back for the squelch's decision (call once, at the end)."""
+        if self.squelch is None:
+            return np.zeros(0, dtype=np.float32)
+        return self._gate(np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.uint8),
+                          final=True)
+
+    def pop_events(self):
+        """Transmissions that ended since the last call (dicts, see :mod:`htdsp.squelch`)."""
+        ev, self._events = self._events, []
+        return ev
+
+    def finish(self):
+        """End of input: the events not yet popped, with a still-open one closed there."""
+        ev = self.pop_events()
+        pend = self.squelch.pending() if self.squelch is not None else None
+        if pend is not None:
+            e = self._event(pend[0], pend[1], pend[2], "end_of_input")
+            e["end_sample"] = self._input_n
+            e["end_s"] = self._input_n / self.fs
+            ev.append(e)
+        return ev
 
     @property
     def channel_fs(self):
@@ -138,7 +234,9 @@ class NFMReceiver:
         Returns
         -------
         float32 ndarray
-            Audio; concatenated outputs are bit-identical for any chunking of the input.
+            Audio; concatenated outputs are bit-identical for any chunking of the input. With a
+            squelch, audio waits (at most a frame, 2 ms) for its frame's decision: call
+            :meth:`flush` at the end for the rest.
         """
         a = np.asarray(x)
         if not np.iscomplexobj(a):
@@ -149,22 +247,45 @@ class NFMReceiver:
                 a = np.concatenate([self._pending.astype(a.dtype), a.ravel()])
                 cut = a.size - a.size % 2
                 a, self._pending = a[:cut], a[cut:].copy()
+        if self.squelch is None:
+            y = self._blocks[0].process(a)
+            for b in self._blocks[1:]:
+                y = b.process(y)
+            return y
+        self._input_n += a.size // 2 if not np.iscomplexobj(a) else a.size
         y = self._blocks[0].process(a)
-        for b in self._blocks[1:]:
+        for b in self._blocks[1:self._channel_block + 1]:
             y = b.process(y)
-        return y
+        channel = y
+        disc = self._blocks[self._channel_block + 1].process(channel)
+        y = disc
+        for b in self._blocks[self._channel_block + 2:]:
+            y = b.process(y)
+        _, open_mask, events = self.squelch.process(channel, disc)
+        names = [t.kind for t in self.squelch.terms]
+        for s0, s1, o, c in events:
+            self._events.append(self._event(s0, s1, o, names[c] if c >= 0 else "forced"))
+        return self._gate(y, open_mask)
 
     def reset(self):
         """Back to the freshly constructed state."""
         for b in self._blocks:
             b.reset()
         self._pending = self._pending[:0]
+        if self.squelch is not None:
+            self.squelch.reset()
+            self._reset_gate()
 
     def copy(self):
         """An independent receiver continuing exactly from this one's state."""
         new = _copy.copy(self)
         new._blocks = [b.copy() for b in self._blocks]
         new._pending = self._pending.copy()
+        if self.squelch is not None:
+            new.squelch = self.squelch.copy()
+            new._mask = self._mask.copy()
+            new._held = self._held.copy()
+            new._events = [dict(e) for e in self._events]
         return new
 
     def __repr__(self):

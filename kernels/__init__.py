@@ -35,6 +35,17 @@ from .sim import (
     xlate_interp_state,
     ziggurat_tables,
 )
+from .squelch import (
+    FRAME_ENERGY_STATE,
+    LEVEL_DETECT_STATE,
+    SQUELCH_STATE,
+    frame_energy_kernel,
+    frame_energy_state,
+    level_detect_kernel,
+    level_detect_state,
+    squelch_kernel,
+    squelch_state,
+)
 from .stats import IQ_STATS_STATE, iq_stats_kernel, iq_stats_state
 
 #: every kernel of the package, by name (the pairing test checks each has a reference and a bench)
@@ -53,6 +64,9 @@ KERNELS = (
     "iq_stats_kernel",
     "gauss_kernel",
     "xlate_interp_kernel",
+    "frame_energy_kernel",
+    "level_detect_kernel",
+    "squelch_kernel",
 )
 
 __all__ = [
@@ -64,5 +78,7 @@ __all__ = [
     "sosfilt_kernel", "sosfilt_state", "DC_BLOCK_STATE", "NCO_STATE", "dc_block_kernel",
     "dc_block_state", "nco_kernel", "nco_state", "IQ_STATS_STATE", "iq_stats_kernel",
     "iq_stats_state", "GAUSS_STATE", "XLATE_INTERP_STATE", "gauss_kernel", "gauss_state",
-    "xlate_interp_kernel", "xlate_interp_state", "ziggurat_tables", "KERNELS",
+    "xlate_interp_kernel", "xlate_interp_state", "ziggurat_tables", "FRAME_ENERGY_STATE",
+    "LEVEL_DETECT_STATE", "SQUELCH_STATE", "frame_energy_kernel", "frame_energy_state",
+    "level_detect_kernel", "level_detect_state", "squelch_kernel", "squelch_state", "KERNELS",
 ]

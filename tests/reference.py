@@ -251,3 +251,82 @@ def quantize_ref(x, scale, offset, lo, hi):
     q = np.rint(np.asarray(x, dtype=np.float64) * scale + offset)
     clipped = int(np.count_nonzero((q <= lo) | (q >= hi) | np.isnan(q)))
     return np.clip(np.nan_to_num(q, nan=lo), lo, hi), clipped
+
+
+def frame_energy_ref(x, frame_elems):
+    """Mean square of each complete frame (NumPy)."""
+    x = np.asarray(x, dtype=np.float64)
+    m = x.size // frame_elems
+    return (x[: m * frame_elems] ** 2).reshape(m, frame_elems).mean(axis=1)
+
+
+def level_detect_ref(frame_db, sign, open_db, close_db, absolute, alpha, gate_db, warmup,
+                     jump_db=6.0):
+    """The level detector as a plain loop (see kernels.squelch.level_detect_kernel)."""
+    ref, seen, p = 0.0, 0, 0
+    out = []
+    for f in frame_db:
+        seen += 1
+        if seen <= warmup:
+            if not absolute:
+                ref += (f - ref) / seen
+            out.append(0)
+            continue
+        m = sign * (f - ref)
+        if p == 0 and m >= open_db:
+            p = 1
+        elif p == 1 and m < close_db:
+            p = 0
+        if not absolute and p == 0:
+            if m < -jump_db:
+                ref = f
+            elif m < gate_db:
+                ref += alpha * (f - ref)
+        out.append(p)
+    return np.array(out, dtype=np.uint8)
+
+
+def squelch_ref(ok, force, attack, hang):
+    """The AND/attack/hang combiner as a plain loop: (open mask, events, pending or None)."""
+    nt, n = ok.shape
+    is_open, run, miss, start, last, reason = 0, 0, 0, 0, -1, -1
+    since = [-1] * nt
+    mask, events = [], []
+    for j in range(n):
+        cond, first_fail = True, -1
+        for t in range(nt):
+            if not ok[t, j]:
+                since[t] = -1
+                if cond:
+                    first_fail = t
+                cond = False
+            elif since[t] < 0:
+                since[t] = j
+        if not is_open:
+            if cond:
+                if run == 0:
+                    start = j
+                run += 1
+                if run >= attack:
+                    is_open, miss, last = 1, 0, j
+                    reason = max(range(nt), key=lambda t: (since[t], t))
+            else:
+                run = 0
+        else:
+            if cond:
+                run += 1
+                if run >= attack:
+                    miss, last = 0, j
+            else:
+                run = 0
+            if force[j]:
+                events.append((start, last + 1, reason, -2))
+                is_open, run = 0, 0
+            elif not cond:
+                miss += 1
+                if miss > hang:
+                    events.append((start, last + 1, reason, first_fail))
+                    is_open, run = 0, 0
+        mask.append(is_open)
+    pending = (start, last + 1, reason) if is_open else None
+    return np.array(mask, dtype=np.uint8), events, pending

@@ -1,0 +1,172 @@
+"""Squelch against simulator truth and the real capture: timing, false alarms, fading, streaming,
+gating, events, the command line."""
+
+import json
+import subprocess
+import sys
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from htdsp import NFMReceiver
+from htdsp.io import open_recording
+from htdsp.sim import ChannelModel, Scenario, Transmitter, simulate
+from htdsp.squelch import HANG_S, parse_spec
+from tests.strategies import chunked, splits
+
+FS = 250e3
+KEYED = [(1.0, 3.0), (4.2, 4.9), (6.0, 9.5)]
+CAPTURE = Path(__file__).resolve().parent.parent / "captures" / "kpbenz-2m-nfm-voice" / \
+    "capture.sigmf-meta"
+
+
+def _events(x, offset, spec, fs=FS, chunk=1 << 16):
+    rx = NFMReceiver(fs, offset, squelch=spec)
+    events = []
+    for i in range(0, x.size, chunk):
+        rx.process(x[i:i + chunk])
+        events += rx.pop_events()
+    return events + rx.finish()
+
+
+@pytest.mark.parametrize("cnr", [10.0, 20.0])
+@pytest.mark.parametrize("modulation", ["tone", "speech"])
+@pytest.mark.parametrize("spec", ["power", "noise"])
+def test_opens_and_closes_within_20_ms_of_the_true_keying(cnr, modulation, spec):
+    sc = Scenario(duration_s=10.0, fs=FS, cnr_db=cnr, seed=int(cnr) + len(modulation),
+                  transmitters=[Transmitter(modulation=modulation, keyed=KEYED)])
+    truth = simulate(sc)
+    ev = _events(truth["samples"], sc.offset_hz, spec)
+    assert len(ev) == 3
+    for e, a in zip(ev, truth["annotations"], strict=True):
+        assert abs(e["start_sample"] - a["sample_start"]) <= 0.020 * FS
+        assert abs(e["end_sample"] - (a["sample_start"] + a["sample_count"])) <= 0.020 * FS
+        assert e["open_reason"] == spec and e["close_reason"] == spec
+
+
+@pytest.mark.parametrize("spec", ["power", "noise", "noise,power"])
+def test_never_opens_on_60_s_of_receiver_noise(spec):
+    sc = Scenario(duration_s=60.0, fs=FS, cnr_db=10.0, seed=60,
+                  transmitters=[Transmitter(keyed=[])])
+    assert _events(simulate(sc)["samples"], sc.offset_hz, spec) == []
+
+
+@pytest.mark.parametrize("spec", ["power", "noise"])
+def test_one_event_per_transmission_under_rayleigh_fading(spec):
+    assert HANG_S <= 0.3
+    keyed = [(1.0, 6.0), (8.0, 13.0), (15.0, 19.5)]
+    sc = Scenario(duration_s=20.0, fs=FS, cnr_db=15.0, seed=7,
+                  transmitters=[Transmitter(modulation="speech", keyed=keyed)],
+                  channels=[ChannelModel("rayleigh", doppler_hz=5.0)])
+    ev = _events(simulate(sc)["samples"], sc.offset_hz, spec)
+    assert len(ev) == 3
+    for e, (a, b) in zip(ev, keyed, strict=True):
+        assert abs(e["start_s"] - a) < 0.1 and abs(e["end_s"] - b) < 0.1
+
+
+@pytest.mark.parametrize("spec", ["power", "noise", "noise,power"])
+def test_real_capture_is_one_transmission_092_to_452(spec):
+    rec = open_recording(CAPTURE)
+    rx = NFMReceiver(rec.sample_rate_hz, 144.5e6 - rec.center_freq_hz, input_format=rec.format,
+                     squelch=spec)
+    audio = np.concatenate([rx.process(c) for _, c in rec.chunks()] + [rx.flush()])
+    ev = rx.finish()
+    assert len(ev) == 1
+    assert ev[0]["start_s"] == pytest.approx(0.92, abs=0.05)
+    assert ev[0]["end_s"] == pytest.approx(4.52, abs=0.05)
+    # fixed-length audio, exactly zero while closed, alive while open
+    assert audio.size == pytest.approx(1728000 / 280000 * 48000, abs=3)
+    assert np.all(audio[: int(0.85 * 48000)] == 0) and np.all(audio[int(4.9 * 48000):] == 0)
+    assert np.count_nonzero(audio[int(1.0 * 48000): int(4.4 * 48000)]) > 0.99 * 3.4 * 48000
+
+
+SC_STREAM = Scenario(duration_s=2.0, fs=FS, cnr_db=15.0, seed=5, datatype="cu8",
+                     transmitters=[Transmitter(modulation="speech",
+                                               keyed=[(0.3, 0.9), (1.2, 1.8)])])
+X_STREAM = simulate(SC_STREAM)["samples"]
+
+
+@settings(max_examples=8)
+@given(data=st.data())
+def test_any_chunking_gives_the_same_audio_and_events(data):
+    def run(cuts):
+        rx = NFMReceiver(FS, SC_STREAM.offset_hz, squelch="noise,power")
+        events = []
+
+        def step(c):
+            y = rx.process(c)
+            events.extend(rx.pop_events())
+            return y
+        audio = np.concatenate([chunked(step, X_STREAM, cuts), rx.flush()])
+        return audio, events + rx.finish()
+    a0, e0 = run([])
+    a1, e1 = run(data.draw(splits(X_STREAM.size)))
+    assert a1.tobytes() == a0.tobytes() and e1 == e0
+    assert len(e0) == 2
+
+
+def test_copy_mid_stream_continues_identically():
+    rx = NFMReceiver(FS, SC_STREAM.offset_hz, squelch="power")
+    rx.process(X_STREAM[:300_000])              # inside the first transmission
+    twin = rx.copy()
+    a = np.concatenate([rx.process(X_STREAM[300_000:]), rx.flush()])
+    b = np.concatenate([twin.process(X_STREAM[300_000:]), twin.flush()])
+    assert a.tobytes() == b.tobytes() and rx.finish() == twin.finish()
+    rx.reset()
+    fresh = NFMReceiver(FS, SC_STREAM.offset_hz, squelch="power")
+    assert rx.process(X_STREAM).tobytes() == fresh.process(X_STREAM).tobytes()
+
+
+def test_event_still_open_at_the_end_closes_there():
+    sc = Scenario(duration_s=2.0, fs=FS, cnr_db=20.0, seed=2,
+                  transmitters=[Transmitter(keyed=[(1.0, None)])])
+    ev = _events(simulate(sc)["samples"], sc.offset_hz, "power")
+    assert len(ev) == 1 and ev[0]["close_reason"] == "end_of_input"
+    assert ev[0]["end_sample"] == 500_000
+
+
+@pytest.mark.parametrize("spec,needle", [("ctcss:123.0", "CTCSS decoder"), ("dcs", "DCS"),
+                                         ("carrier", "unknown squelch term"),
+                                         ("power:loud", "bad number"),
+                                         ("power,power", "twice"), ("noise:-40dbfs", "absolute"),
+                                         ("power:2", "above 3 dB")])
+def test_bad_specs_are_explained(spec, needle):
+    with pytest.raises(ValueError, match=needle):
+        parse_spec(spec)
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "htdsp.cli", *map(str, args)],
+                          capture_output=True, timeout=300)
+
+
+def test_demod_squelch_events_json_lines_gate_and_sigmf(tmp_path):
+    sc = Scenario(duration_s=3.0, fs=FS, cnr_db=20.0, seed=3,
+                  transmitters=[Transmitter(keyed=[(0.5, 1.2), (1.8, 2.6)])])
+    meta = tmp_path / "s.sigmf-meta"
+    truth = simulate(sc, meta)
+    args = ["demod", meta, "--channel", str(sc.center_hz + sc.offset_hz), "--squelch", "noise"]
+    r = _cli(*args, "-o", tmp_path / "a.wav", "--events", "-", "-q")
+    assert r.returncode == 0, r.stderr
+    lines = [json.loads(x) for x in r.stdout.decode().splitlines()]
+    assert len(lines) == 2
+    for e, a in zip(lines, truth["annotations"], strict=True):
+        assert set(e) >= {"start_sample", "end_sample", "start_s", "end_s", "start_utc",
+                          "open_reason", "close_reason", "ctcss_hz", "dcs_code"}
+        assert abs(e["start_sample"] - a["sample_start"]) <= 0.02 * FS
+    r = _cli(*args, "-o", tmp_path / "g.wav", "--gate", "--events", tmp_path / "ev.sigmf-meta",
+             "-q")
+    assert r.returncode == 0, r.stderr
+    with wave.open(str(tmp_path / "g.wav")) as w:
+        gated = w.getnframes() / 48000
+    assert gated == pytest.approx(0.7 + 0.8 + 2 * 0.2, abs=0.03)      # the overs + two hangs
+    ev = open_recording(tmp_path / "ev.sigmf-meta")                    # reads the same data
+    assert [a["core:sample_start"] for a in ev.annotations] == [e["start_sample"] for e in lines]
+    r = _cli(*args, "-o", "-", "--events", "-")
+    assert r.returncode == 2 and "stdout" in r.stderr.decode()
+    r = _cli("demod", meta, "--channel", "145.5M", "-o", tmp_path / "x.wav", "--gate")
+    assert r.returncode == 2 and "--squelch" in r.stderr.decode()
