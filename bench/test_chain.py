@@ -71,6 +71,21 @@ def test_chain_htdsp_from_file(measure, raw_file):
 
 
 @pytest.mark.benchmark(group="chain_cu8_2.4M")
+@pytest.mark.parametrize("spec", ["power", "noise", "noise,power", "noise,ctcss:123.0"])
+def test_chain_htdsp_squelch_from_file(measure, raw_file, spec):
+    """The same chain with a squelch (events and gated audio): its cost is the difference."""
+    def run():
+        rx = NFMReceiver(FS, OFFSET, input_format="cu8", squelch=spec)
+        rec = open_raw(raw_file, rate_hz=FS)
+        for _, c in rec.chunks():
+            rx.process(c)
+            rx.pop_events()
+        rx.flush()
+        rx.finish()
+    measure(run, N)
+
+
+@pytest.mark.benchmark(group="chain_cu8_2.4M")
 def test_chain_numpy_reference(measure, raw):
     measure(lambda: nfm_chain_ref_for(_receiver(), raw), N, rounds=3)
 

@@ -442,8 +442,8 @@ def _squelch(ok):
     n = ok.shape[1]
     m = np.empty(n, np.uint8)
     ev = np.empty((n // 2 + 2, 4), np.int64)
-    return squelch_kernel(ok, np.zeros(n, np.uint8), 2, 100, squelch_state(),
-                          np.full(ok.shape[0], -1, np.int64), m, ev)
+    return squelch_kernel(ok, np.zeros(n, np.uint8), np.ones(ok.shape[0], np.uint8), 2, 100,
+                          squelch_state(), np.full(ok.shape[0], -1, np.int64), m, ev)
 
 
 OK = np.ascontiguousarray(np.stack([_level(FRAMES), _level(FRAMES[::-1].copy())]))
@@ -460,7 +460,8 @@ def test_squelch_kernel(measure, n):
 def test_squelch_reference(measure):
     from tests.reference import squelch_ref
 
-    measure(squelch_ref, OK.shape[1], OK, np.zeros(OK.shape[1], np.uint8), 2, 100, rounds=3)
+    measure(squelch_ref, OK.shape[1], OK, np.zeros(OK.shape[1], np.uint8), 2, 100, [1, 1],
+            rounds=3)
 
 
 @pytest.mark.benchmark(group="squelch_kernel")

@@ -139,14 +139,14 @@ class NFMReceiver:
         f = self.squelch.frame * (self.fs / self.plan.channel_fs)
         return max(0, int(round(frame * f - self.input_delay_samples)))
 
-    def _event(self, start_f, end_f, open_term, close_reason):
+    def _event(self, start_f, end_f, open_term, close_reason, tone=None):
         names = [t.kind for t in self.squelch.terms]
         s0 = self._frame_to_input(start_f)
         s1 = min(self._frame_to_input(end_f), self._input_n)
         return {"start_sample": s0, "end_sample": max(s0, s1),
                 "start_s": s0 / self.fs, "end_s": max(s0, s1) / self.fs,
                 "open_reason": names[open_term] if open_term >= 0 else None,
-                "close_reason": close_reason, "ctcss_hz": None, "dcs_code": None}
+                "close_reason": close_reason, "ctcss_hz": tone, "dcs_code": None}
 
     def _gate(self, audio, open_mask, final=False):
         """Zero the audio where the squelch was closed (frames mapped through the delays).
@@ -196,7 +196,7 @@ class NFMReceiver:
         ev = self.pop_events()
         pend = self.squelch.pending() if self.squelch is not None else None
         if pend is not None:
-            e = self._event(pend[0], pend[1], pend[2], "end_of_input")
+            e = self._event(pend[0], pend[1], pend[2], "end_of_input", pend[3])
             e["end_sample"] = self._input_n
             e["end_s"] = self._input_n / self.fs
             ev.append(e)
@@ -261,10 +261,11 @@ class NFMReceiver:
         y = disc
         for b in self._blocks[self._channel_block + 2:]:
             y = b.process(y)
-        _, open_mask, events = self.squelch.process(channel, disc)
+        _, open_mask, events, tones = self.squelch.process(channel, disc)
         names = [t.kind for t in self.squelch.terms]
-        for s0, s1, o, c in events:
-            self._events.append(self._event(s0, s1, o, names[c] if c >= 0 else "forced"))
+        for (s0, s1, o, c), tone in zip(events, tones, strict=True):
+            reason = names[c] if c >= 0 else "reverse_burst"
+            self._events.append(self._event(s0, s1, o, reason, tone))
         return self._gate(y, open_mask)
 
     def reset(self):

@@ -5,13 +5,20 @@ SPEC (``htdsp demod --squelch``): terms joined by ``,`` (all must hold):
 - ``power`` / ``power:DB``: channel power at least DB above the tracked noise floor (default 6;
   closes 3 dB lower); ``power:-40dbfs``: absolute, in dBFS of the channel power;
 - ``noise`` / ``noise:DB``: the discriminator's noise above the voice band (8-16 kHz) at least
-  DB below its no-signal level, i.e. DB of quieting (default 8; closes 3 dB lower).
+  DB below its no-signal level, i.e. DB of quieting (default 8; closes 3 dB lower);
+- ``ctcss``: decode only: every event reports its tone (``ctcss_hz``), the audio is not gated
+  by it; ``ctcss:123.0``: tone squelch, open only with that tone (:mod:`htdsp.ctcss`). A
+  reverse burst closes the audio at once (no tail); the event runs on to the carrier's end.
+
+Without a ``ctcss`` term the decoder does not run (``ctcss_hz`` is null). The carrier terms
+(power, noise) date the events: with ``noise,ctcss:123.0`` a transmission starts at key-up, not
+when the tone was confirmed ~250 ms later.
 
 Decisions are made every ``frame_s`` (2 ms) of the channel rate; the squelch opens after
 ``attack_s`` (4 ms) of the condition and closes after ``hang_s`` (200 ms) without it. Events
 are back-dated: the start is the first frame of the run that opened it, the end the last frame
 the condition held (the hang keeps the audio open, it does not stretch the event). CTCSS and DCS
-terms come with the tone/code decoders (not in this version; asking for them is an error).
+term comes with the DCS decoder (not in this version; asking for it is an error).
 """
 
 from dataclasses import dataclass
@@ -46,11 +53,21 @@ REF_GATE_DB = 2.0
 
 @dataclass(frozen=True)
 class Term:
-    """One squelch term: ``kind`` (``power`` or ``noise``), ``open_db``, ``absolute``."""
+    """One squelch term: ``kind`` (``power``, ``noise``, ``ctcss``), ``open_db`` (for ctcss: the
+    tone in Hz, or None for any), ``absolute``."""
 
     kind: str
-    open_db: float
+    open_db: float | None
     absolute: bool = False
+
+    @property
+    def timing(self):
+        return self.kind in ("power", "noise")
+
+    @property
+    def gates(self):
+        """Whether the term can keep the squelch shut (ctcss without a tone only decodes)."""
+        return not (self.kind == "ctcss" and self.open_db is None)
 
     @property
     def close_db(self):
@@ -71,12 +88,25 @@ def parse_spec(spec):
         if not part:
             raise ValueError(f"empty term in squelch spec {spec!r}")
         kind, _, arg = part.partition(":")
-        if kind in ("ctcss", "dcs"):
-            raise ValueError(f"squelch term {kind!r} needs the {kind.upper()} decoder, which "
-                             "this version does not have yet (use power and/or noise)")
+        if kind == "dcs":
+            raise ValueError("squelch term 'dcs' needs the DCS decoder, which this version does "
+                             "not have yet (use power, noise and/or ctcss)")
+        if kind == "ctcss":
+            tone = None
+            if arg:
+                from htdsp.sim.tables import CTCSS_TONES_HZ
+
+                try:
+                    tone = float(arg)
+                except ValueError:
+                    raise ValueError(f"bad tone in squelch term {raw!r}") from None
+                if not any(abs(tone - t) < 0.05 for t in CTCSS_TONES_HZ):
+                    raise ValueError(f"{tone} Hz is not a CTCSS tone of the table")
+            terms.append(Term("ctcss", tone))
+            continue
         if kind not in ("power", "noise"):
             raise ValueError(f"unknown squelch term {kind!r} (use power, power:DB, "
-                             "power:-40dbfs, noise, noise:DB)")
+                             "power:-40dbfs, noise, noise:DB, ctcss, ctcss:HZ)")
         absolute = False
         if not arg:
             value = POWER_OPEN_DB if kind == "power" else NOISE_OPEN_DB
@@ -162,10 +192,22 @@ class Squelch:
         if any(t.kind == "noise" for t in self.terms) and self.channel_fs < need:
             raise ValueError(f"noise squelch needs a channel rate above {need:.0f} Hz, this "
                              f"chain runs at {self.channel_fs:.0f} Hz")
+        from htdsp.ctcss import CTCSSDetector
+
+        self.ctcss = (CTCSSDetector(self.channel_fs) if any(t.kind == "ctcss" for t in self.terms)
+                      else None)
+        self._hop = self.ctcss.hop_samples if self.ctcss is not None else 1
+        self._nsamp = 0                  # channel samples seen
+        self._hop_tone = np.zeros(0)     # recent hops' tones (NaN: none), from hop _hop_base
+        self._hop_burst = np.zeros(0, dtype=bool)
+        self._hop_base = 0
+        self._event_tone = None
         self._detectors = []
         for t in self.terms:
             if t.kind == "power":
                 self._detectors.append(_Detector(t, 2 * self.frame))
+            elif t.kind == "ctcss":
+                self._detectors.append(None)
             else:
                 import scipy.signal
 
@@ -177,7 +219,15 @@ class Squelch:
 
     def reset(self):
         for d in self._detectors:
-            d.reset()
+            if d is not None:
+                d.reset()
+        if self.ctcss is not None:
+            self.ctcss.reset()
+        self._nsamp = 0
+        self._hop_tone = np.zeros(0)
+        self._hop_burst = np.zeros(0, dtype=bool)
+        self._hop_base = 0
+        self._event_tone = None
         self._state = squelch_state()
         self._since[:] = -1
 
@@ -185,7 +235,10 @@ class Squelch:
         import copy as _copy
 
         new = _copy.copy(self)
-        new._detectors = [d.copy() for d in self._detectors]
+        new._detectors = [None if d is None else d.copy() for d in self._detectors]
+        new.ctcss = None if self.ctcss is None else self.ctcss.copy()
+        new._hop_tone = self._hop_tone.copy()
+        new._hop_burst = self._hop_burst.copy()
         new._state = self._state.copy()
         new._since = self._since.copy()
         return new
@@ -213,27 +266,79 @@ class Squelch:
         events : int64 array (k, 4)
             ``(start_frame, end_frame, open_term, close_term)`` of transmissions that ended.
         """
+        disc = as_float32(disc)
+        first = int(self._state[0]["frame"])
+        # the tone decoder's hops, mapped onto frames: a frame takes the decision of the last
+        # hop that ended within it (both are fixed grids of channel samples: chunk-invariant)
+        new = self.ctcss.process(disc) if self.ctcss is not None else []
+        self._hop_tone = np.concatenate(
+            [self._hop_tone, np.array([np.nan if t is None else t for t, _ in new])])
+        self._hop_burst = np.concatenate(
+            [self._hop_burst, np.array([b for _, b in new], dtype=bool)])
+        n_frames = (self._nsamp + disc.size) // self.frame - self._nsamp // self.frame
+        self._nsamp += disc.size
+        if self.ctcss is None:
+            self._hop_tone = self._hop_tone[:0]
+        f = first + np.arange(n_frames)
+        h = ((f + 1) * self.frame) // self._hop - 1 - self._hop_base   # last hop in each frame
+        hp = ((f * self.frame) // self._hop) - 1 - self._hop_base      # last hop before it
+        have = (h >= 0) & (h < self._hop_tone.size)
+        tones = np.full(n_frames, np.nan)
+        tones[have] = self._hop_tone[h[have]]
+        force = np.zeros(n_frames, dtype=np.uint8)
+        for b in np.nonzero(self._hop_burst)[0]:       # bursts are rare: a short loop
+            hit = (h >= b) & (hp < b)
+            force[hit] = 1
+        if n_frames:                                    # keep the hops later frames still need
+            drop = max(0, int(hp[-1]))
+            self._hop_tone = self._hop_tone[drop:]
+            self._hop_burst = self._hop_burst[drop:]
+            self._hop_base += drop
         ok = []
         for t, d in zip(self.terms, self._detectors, strict=True):
             if t.kind == "power":
                 ok.append(d.process(as_complex64(channel).view(np.float32))[1])
+            elif t.kind == "ctcss":
+                # decode only (no tone given): never gates
+                ok.append((np.ones(n_frames, dtype=bool) if t.open_db is None
+                           else tones == t.open_db).astype(np.uint8))
             else:
-                ok.append(d.process(d._pre.process(as_float32(disc)))[1])
-        n = min(len(o) for o in ok) if ok else 0
+                ok.append(d.process(d._pre.process(disc))[1])
+        n = n_frames
+        assert all(len(o) == n for o in ok), "squelch terms decided different frame counts"
         okm = np.ascontiguousarray(np.stack([o[:n] for o in ok]))
-        first = int(self._state[0]["frame"])
+        timing = np.array([t.timing for t in self.terms], dtype=np.uint8)
         open_mask = np.empty(n, dtype=np.uint8)
         events = np.empty((n // self.attack + 2, 4), dtype=np.int64)
-        k = squelch_kernel(okm, np.zeros(n, np.uint8), self.attack, self.hang, self._state,
-                           self._since, open_mask, events)
-        return first, open_mask, events[:k]
+        force = force[:n] if any(t.kind == "ctcss" for t in self.terms) else np.zeros(n, np.uint8)
+        k = squelch_kernel(okm, force, timing, self.attack, self.hang, self._state, self._since,
+                           open_mask, events)
+        ev = events[:k]
+        # the tone of each transmission: the first one decided while the squelch was open,
+        # taken segment by segment (an event's frames end at its end frame)
+        ev_tones = []
+        seg0 = 0
+        for e in ev:
+            seg1 = int(min(max(e[1] - first, 0), n))
+            self._take_tone(tones[seg0:seg1], open_mask[seg0:seg1])
+            ev_tones.append(self._event_tone)
+            self._event_tone = None
+            seg0 = seg1
+        self._take_tone(tones[seg0:n], open_mask[seg0:n])
+        return first, open_mask, ev, ev_tones
+
+    def _take_tone(self, tones, mask):
+        if self._event_tone is None:
+            hit = np.nonzero((mask == 1) & ~np.isnan(tones))[0]
+            if hit.size:
+                self._event_tone = float(tones[hit[0]])
 
     def pending(self):
-        """The event still open (``(start_frame, end_frame, open_term)``), or None."""
+        """The event still open (``(start_frame, end_frame, open_term, tone)``), or None."""
         s = self._state[0]
-        if not s["open"]:
+        if not (s["open"] or s["closing"]):
             return None
-        return int(s["start"]), int(s["last"]) + 1, int(s["reason_open"])
+        return int(s["start"]), int(s["last"]) + 1, int(s["reason_open"]), self._event_tone
 
 
 def with_utc(event, datetime_rfc3339):

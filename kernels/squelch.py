@@ -16,7 +16,8 @@ noise squelch's no-signal reference), ``seen`` (frames seen, for the warm-up), `
 ``SQUELCH_STATE``: ``open`` (0/1), ``run`` (consecutive frames meeting the condition),
 ``miss`` (consecutive frames failing it while open), ``start`` (first frame of the current
 run), ``last`` (last frame meeting the condition), ``frame`` (index of the next frame),
-``reason_open`` (index of the term that completed the opening).
+``reason_open`` (index of the term that completed the opening), ``closing`` (1 after a forced
+close while the carrier is still there: the audio is shut, the event still runs).
 """
 
 import numpy as np
@@ -29,7 +30,7 @@ LEVEL_DETECT_STATE = np.dtype([("ref_db", np.float64), ("seen", np.int64),
                                ("present", np.uint8)])
 SQUELCH_STATE = np.dtype([("open", np.uint8), ("run", np.int64), ("miss", np.int64),
                           ("start", np.int64), ("last", np.int64), ("frame", np.int64),
-                          ("reason_open", np.int64)])
+                          ("reason_open", np.int64), ("closing", np.uint8)])
 
 #: close reasons written by the combiner (besides the index of the term that failed)
 CLOSE_FORCED = -2
@@ -153,7 +154,7 @@ def level_detect_kernel(frame_db, sign, open_db, close_db, absolute, ref_alpha, 
 
 
 @njit(**JIT_RECURSIVE)
-def squelch_kernel(ok, force_close, attack, hang, state, term_since, open_mask, events):
+def squelch_kernel(ok, force_close, timing, attack, hang, state, term_since, open_mask, events):
     """AND of the terms' per-frame decisions, with attack and hang; events with their frames.
 
     Parameters
@@ -162,8 +163,13 @@ def squelch_kernel(ok, force_close, attack, hang, state, term_since, open_mask, 
         Each term's "signal present" (or "right tone/code") per frame.
     force_close : uint8[n]
         1 where a term saw the transmitter's own end signal (reverse burst, DCS turn-off): the
-        squelch closes at once, without its hang; the event ends after the last frame that met
-        the condition.
+        audio closes at once, without its hang. The event runs on while the *timing* terms
+        still hold (the carrier is still up after a reverse burst) and ends after the last
+        frame they held, with close term -2; with no timing term it ends at once.
+    timing : uint8[n_terms]
+        1 for the terms that date a transmission (carrier terms: power, noise). The event
+        starts where the latest of their current runs began (not when a slower tone or code
+        decoder confirmed); with none, where the combined condition's run began.
     attack, hang : int
         Frames the condition must hold to open; frames it may fail before closing.
     state : SQUELCH_STATE[1]
@@ -192,6 +198,7 @@ def squelch_kernel(ok, force_close, attack, hang, state, term_since, open_mask, 
     last = state[0]["last"]
     frame = state[0]["frame"]
     reason = state[0]["reason_open"]
+    closing = state[0]["closing"]
     k = 0
     for j in range(ok.shape[1]):
         cond = True
@@ -204,7 +211,26 @@ def squelch_kernel(ok, force_close, attack, hang, state, term_since, open_mask, 
                 cond = False
             elif term_since[t] < 0:
                 term_since[t] = frame
-        if is_open == 0:
+        if closing == 1:
+            # after a forced close: follow the carrier to its end, without a hang
+            held = True
+            any_timing = False
+            for t in range(nt):
+                if timing[t] == 1:
+                    any_timing = True
+                    if ok[t, j] == 0:
+                        held = False
+            if any_timing and held:
+                last = frame
+            else:
+                events[k, 0] = start
+                events[k, 1] = last + 1
+                events[k, 2] = reason
+                events[k, 3] = CLOSE_FORCED
+                k += 1
+                closing = 0
+                run = 0
+        elif is_open == 0:
             if cond:
                 if run == 0:
                     start = frame
@@ -217,6 +243,12 @@ def squelch_kernel(ok, force_close, attack, hang, state, term_since, open_mask, 
                     for t in range(nt):
                         if term_since[t] >= term_since[reason]:
                             reason = t
+                    latest = -1
+                    for t in range(nt):
+                        if timing[t] == 1 and term_since[t] > latest:
+                            latest = term_since[t]
+                    if latest >= 0:
+                        start = latest
             else:
                 run = 0
         else:
@@ -230,12 +262,8 @@ def squelch_kernel(ok, force_close, attack, hang, state, term_since, open_mask, 
             else:
                 run = 0
             if force_close[j]:
-                events[k, 0] = start
-                events[k, 1] = last + 1
-                events[k, 2] = reason
-                events[k, 3] = CLOSE_FORCED
-                k += 1
                 is_open = 0
+                closing = 1
                 run = 0
             elif not cond:
                 miss += 1
@@ -256,4 +284,5 @@ def squelch_kernel(ok, force_close, attack, hang, state, term_since, open_mask, 
     state[0]["last"] = last
     state[0]["frame"] = frame
     state[0]["reason_open"] = reason
+    state[0]["closing"] = closing
     return k

@@ -286,10 +286,11 @@ def level_detect_ref(frame_db, sign, open_db, close_db, absolute, alpha, gate_db
     return np.array(out, dtype=np.uint8)
 
 
-def squelch_ref(ok, force, attack, hang):
+def squelch_ref(ok, force, attack, hang, timing=None):
     """The AND/attack/hang combiner as a plain loop: (open mask, events, pending or None)."""
     nt, n = ok.shape
-    is_open, run, miss, start, last, reason = 0, 0, 0, 0, -1, -1
+    timing = [0] * nt if timing is None else list(timing)
+    is_open, closing, run, miss, start, last, reason = 0, 0, 0, 0, 0, -1, -1
     since = [-1] * nt
     mask, events = [], []
     for j in range(n):
@@ -302,7 +303,14 @@ def squelch_ref(ok, force, attack, hang):
                 cond = False
             elif since[t] < 0:
                 since[t] = j
-        if not is_open:
+        if closing:
+            tim = [t for t in range(nt) if timing[t]]
+            if tim and all(ok[t, j] for t in tim):
+                last = j
+            else:
+                events.append((start, last + 1, reason, -2))
+                closing, run = 0, 0
+        elif not is_open:
             if cond:
                 if run == 0:
                     start = j
@@ -310,6 +318,9 @@ def squelch_ref(ok, force, attack, hang):
                 if run >= attack:
                     is_open, miss, last = 1, 0, j
                     reason = max(range(nt), key=lambda t: (since[t], t))
+                    starts = [since[t] for t in range(nt) if timing[t]]
+                    if starts:
+                        start = max(starts)
             else:
                 run = 0
         else:
@@ -320,13 +331,12 @@ def squelch_ref(ok, force, attack, hang):
             else:
                 run = 0
             if force[j]:
-                events.append((start, last + 1, reason, -2))
-                is_open, run = 0, 0
+                is_open, closing, run = 0, 1, 0
             elif not cond:
                 miss += 1
                 if miss > hang:
                     events.append((start, last + 1, reason, first_fail))
                     is_open, run = 0, 0
         mask.append(is_open)
-    pending = (start, last + 1, reason) if is_open else None
+    pending = (start, last + 1, reason) if (is_open or closing) else None
     return np.array(mask, dtype=np.uint8), events, pending

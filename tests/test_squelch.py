@@ -129,7 +129,7 @@ def test_event_still_open_at_the_end_closes_there():
     assert ev[0]["end_sample"] == 500_000
 
 
-@pytest.mark.parametrize("spec,needle", [("ctcss:123.0", "CTCSS decoder"), ("dcs", "DCS"),
+@pytest.mark.parametrize("spec,needle", [("ctcss:100.1", "not a CTCSS tone"), ("dcs", "DCS"),
                                          ("carrier", "unknown squelch term"),
                                          ("power:loud", "bad number"),
                                          ("power,power", "twice"), ("noise:-40dbfs", "absolute"),
@@ -170,3 +170,69 @@ def test_demod_squelch_events_json_lines_gate_and_sigmf(tmp_path):
     assert r.returncode == 2 and "stdout" in r.stderr.decode()
     r = _cli("demod", meta, "--channel", "145.5M", "-o", tmp_path / "x.wav", "--gate")
     assert r.returncode == 2 and "--squelch" in r.stderr.decode()
+
+
+def _tone_hops(tone, seed, cnr=7.0):
+    """CTCSS decisions per hop for a 1 kHz test tone with ``tone`` (7 dB CNR: ~12 dB SINAD)."""
+    from htdsp.ctcss import CTCSSDetector
+
+    sc = Scenario(duration_s=1.6, fs=FS, cnr_db=cnr, seed=seed,
+                  transmitters=[Transmitter(ctcss_hz=tone, keyed=[(0.3, 1.4)])])
+    rx = NFMReceiver(FS, sc.offset_hz)
+    y = simulate(sc)["samples"]
+    for b in rx._blocks[: rx._channel_block + 1]:
+        y = b.process(y)
+    d = rx._blocks[rx._channel_block + 1].process(y)
+    det = CTCSSDetector(rx.channel_fs)
+    out = []
+    for i in range(0, d.size, 5000):
+        out += det.process(d[i:i + 5000])
+    return out, det.hop / det.fs_c
+
+
+def test_every_ctcss_tone_is_identified_quickly_and_never_wrongly():
+    from htdsp.ctcss import TONES
+    from htdsp.sim.sinad import sinad_from_cnr
+
+    assert 11 < sinad_from_cnr(7.0) < 13                     # the test's 12 dB SINAD
+    for tone in TONES:
+        hops, hop_s = _tone_hops(float(tone), int(tone * 10))
+        ids = [t for t, _ in hops]
+        first = next(i for i, t in enumerate(ids) if t is not None)
+        limit = 0.5 if tone in (67.0, 69.3, 150.0, 151.4) else 0.3
+        assert (first + 1) * hop_s - 0.3 <= limit, tone
+        assert {t for t in ids if t is not None} == {float(tone)}, tone
+        burst = [i for i, (_, b) in enumerate(hops) if b]
+        assert len(burst) == 1 and 1.25 <= (burst[0] + 1) * hop_s <= 1.4, tone
+
+
+def test_tone_squelch_on_a_net_opens_for_its_tone_only_and_closes_on_the_reverse_burst():
+    from htdsp.sim.scenarios import scenario
+
+    sc = scenario("ctcss-net", 8.0)
+    sc.fs = FS
+    truth = simulate(sc)
+    ev = _events(truth["samples"], sc.offset_hz, "noise,ctcss:123.0")
+    mine = [a for a in truth["annotations"] if a["htdsp:ctcss_hz"] == 123.0]
+    assert len(ev) == len(mine) == 2
+    for e, a in zip(ev, mine, strict=True):
+        assert e["ctcss_hz"] == 123.0 and e["close_reason"] == "reverse_burst"
+        assert e["open_reason"] == "ctcss"                    # the tone completed the opening
+        assert abs(e["end_sample"] - a["sample_start"] - a["sample_count"]) <= 0.02 * FS
+    # the first over is clear: dated at key-up, not at the tone's confirmation; the second is
+    # doubled by the DCS user (two carriers beat: the channel is only usable once one leaves)
+    assert abs(ev[0]["start_sample"] - mine[0]["sample_start"]) <= 0.02 * FS
+    assert ev[1]["start_sample"] > mine[1]["sample_start"]
+    # every transmission reports its tone when decoding only
+    ev = _events(truth["samples"], sc.offset_hz, "noise,ctcss")
+    tones = [a["htdsp:ctcss_hz"] for a in truth["annotations"]]
+    assert [e["ctcss_hz"] for e in ev][:3] == tones[:3]
+
+
+def test_a_neighbouring_tone_does_not_open_the_tone_squelch():
+    sc = Scenario(duration_s=2.0, fs=FS, cnr_db=15.0, seed=3,
+                  transmitters=[Transmitter(ctcss_hz=67.0, keyed=[(0.3, 1.7)])])
+    x = simulate(sc)["samples"]
+    assert _events(x, sc.offset_hz, "ctcss:69.3") == []
+    ev = _events(x, sc.offset_hz, "ctcss:67.0")
+    assert len(ev) == 1 and ev[0]["ctcss_hz"] == 67.0

@@ -71,15 +71,16 @@ def test_level_detect_matches_reference_and_chunking(sign, absolute, data, n, se
     assert st_chunked.tobytes() == st_whole.tobytes()
 
 
-def _run_squelch(ok, force, cuts, attack=2, hang=7):
+def _run_squelch(ok, force, cuts, attack=2, hang=7, timing=None):
+    timing = np.zeros(ok.shape[0], np.uint8) if timing is None else np.asarray(timing, np.uint8)
     st = squelch_state()
     since = np.full(ok.shape[0], -1, np.int64)
     masks, events = [], []
     for a, b in zip([0, *cuts], [*cuts, ok.shape[1]], strict=True):
         m = np.empty(b - a, np.uint8)
         ev = np.empty(((b - a) // attack + 2, 4), np.int64)
-        k = squelch_kernel(np.ascontiguousarray(ok[:, a:b]), force[a:b], attack, hang, st, since,
-                           m, ev)
+        k = squelch_kernel(np.ascontiguousarray(ok[:, a:b]), force[a:b], timing, attack, hang,
+                           st, since, m, ev)
         masks.append(m)
         events += [tuple(int(v) for v in e) for e in ev[:k]]
     return np.concatenate(masks) if masks else np.zeros(0, np.uint8), events, st
@@ -100,15 +101,27 @@ def test_squelch_matches_reference_and_chunking(data, n, nt, seed):
         flicker = rng.random(n) < 0.03
         ok[t, flicker] ^= 1
     force = (rng.random(n) < 0.005).astype(np.uint8)
-    mask, events, st = _run_squelch(ok, force, [])
-    rmask, revents, pending = ref.squelch_ref(ok, force, 2, 7)
+    timing = (rng.random(nt) < 0.5).astype(np.uint8)
+    mask, events, st = _run_squelch(ok, force, [], timing=timing)
+    rmask, revents, pending = ref.squelch_ref(ok, force, 2, 7, timing)
     assert mask.tobytes() == rmask.tobytes() and events == revents
     if pending is None:
-        assert st[0]["open"] == 0
+        assert st[0]["open"] == 0 and st[0]["closing"] == 0
     else:
         assert (int(st[0]["start"]), int(st[0]["last"]) + 1, int(st[0]["reason_open"])) == pending
-    cm, ce, cst = _run_squelch(ok, force, data.draw(splits(n)))
+    cm, ce, cst = _run_squelch(ok, force, data.draw(splits(n)), timing=timing)
     assert cm.tobytes() == mask.tobytes() and ce == events and cst.tobytes() == st.tobytes()
+
+
+def test_forced_close_shuts_the_audio_and_follows_the_carrier_to_its_end():
+    ok = np.zeros((2, 100), np.uint8)
+    ok[0, 10:80] = 1                              # carrier (a timing term)
+    ok[1, 30:60] = 1                              # a tone, confirmed late, burst at 60
+    force = np.zeros(100, np.uint8)
+    force[60] = 1
+    mask, events, _ = _run_squelch(ok, force, [], timing=[1, 0])
+    assert events == [(10, 80, 1, -2)]            # starts with the carrier, ends with it
+    assert mask[31] == 1 and mask[60] == 0 and mask[60:].sum() == 0
 
 
 def test_squelch_events_are_back_dated_and_hang_bridges():
