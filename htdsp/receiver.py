@@ -158,19 +158,22 @@ class NFMReceiver:
         self._mask = np.concatenate([self._mask, open_mask])
         held = np.concatenate([self._held, audio])
         p = self.plan
-        m = self._audio_n + np.arange(held.size)
-        # audio sample m sits at channel sample m * down / up, less the resampler's delay
+        # audio sample m sits at channel sample m * down / up, less the resampler's delay; its
+        # frame is floor(that / frame) (floor(floor(x) / F) = floor(x / F) for an integer F)
         post = (len(p.resample_taps) - 1) / 2 / p.up if (p.up, p.down) != (1, 1) else 0.0
-        c = np.floor(m * (p.down / p.up) - post).astype(np.int64)
-        fr = np.floor_divide(c, self.squelch.frame) - self._mask_base
+        m = np.arange(self._audio_n, self._audio_n + held.size, dtype=np.float64)
+        fr = np.floor((m * (p.down / p.up) - post) / self.squelch.frame).astype(np.int64)
+        fr -= self._mask_base
         n = held.size if final else int(np.searchsorted(fr, self._mask.size))
-        gate = np.zeros(n, dtype=bool)
-        known = (fr[:n] >= 0) & (fr[:n] < self._mask.size)
-        gate[known] = self._mask[fr[:n][known]] == 1
+        idx = fr[:n]
+        gate = np.take(self._mask, idx, mode="clip").astype(bool) if self._mask.size else \
+            np.zeros(n, dtype=bool)
+        if n and idx[0] < 0:
+            gate[idx < 0] = False
         if final:
-            gate[fr[:n] >= self._mask.size] = self.squelch.is_open
+            gate[idx >= self._mask.size] = self.squelch.is_open
         self.last_gate = gate
-        out = np.where(gate, held[:n], np.float32(0.0)).astype(np.float32)
+        out = np.where(gate, held[:n], np.float32(0.0))
         self._held = held[n:]
         self._audio_n += n
         drop = min(max(int(fr[n - 1]) if n else 0, 0), self._mask.size)
