@@ -139,14 +139,16 @@ class NFMReceiver:
         f = self.squelch.frame * (self.fs / self.plan.channel_fs)
         return max(0, int(round(frame * f - self.input_delay_samples)))
 
-    def _event(self, start_f, end_f, open_term, close_reason, tone=None):
+    def _event(self, start_f, end_f, open_term, close_reason, values=None):
         names = [t.kind for t in self.squelch.terms]
         s0 = self._frame_to_input(start_f)
         s1 = min(self._frame_to_input(end_f), self._input_n)
         return {"start_sample": s0, "end_sample": max(s0, s1),
                 "start_s": s0 / self.fs, "end_s": max(s0, s1) / self.fs,
                 "open_reason": names[open_term] if open_term >= 0 else None,
-                "close_reason": close_reason, "ctcss_hz": tone, "dcs_code": None}
+                "close_reason": close_reason,
+                "ctcss_hz": (values or {}).get("ctcss_hz"),
+                "dcs_code": (values or {}).get("dcs_code")}
 
     def _gate(self, audio, open_mask, final=False):
         """Zero the audio where the squelch was closed (frames mapped through the delays).
@@ -264,11 +266,11 @@ class NFMReceiver:
         y = disc
         for b in self._blocks[self._channel_block + 2:]:
             y = b.process(y)
-        _, open_mask, events, tones = self.squelch.process(channel, disc)
+        _, open_mask, events, values = self.squelch.process(channel, disc)
         names = [t.kind for t in self.squelch.terms]
-        for (s0, s1, o, c), tone in zip(events, tones, strict=True):
-            reason = names[c] if c >= 0 else "reverse_burst"
-            self._events.append(self._event(s0, s1, o, reason, tone))
+        for (s0, s1, o, c), vals, by in zip(events, values, self.squelch.forced_by, strict=True):
+            reason = names[c] if c >= 0 else ("dcs_turn_off" if by == "dcs" else "reverse_burst")
+            self._events.append(self._event(s0, s1, o, reason, vals))
         return self._gate(y, open_mask)
 
     def reset(self):

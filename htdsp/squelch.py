@@ -8,17 +8,19 @@ SPEC (``htdsp demod --squelch``): terms joined by ``,`` (all must hold):
   DB below its no-signal level, i.e. DB of quieting (default 8; closes 3 dB lower);
 - ``ctcss``: decode only: every event reports its tone (``ctcss_hz``), the audio is not gated
   by it; ``ctcss:123.0``: tone squelch, open only with that tone (:mod:`htdsp.ctcss`). A
-  reverse burst closes the audio at once (no tail); the event runs on to the carrier's end.
+  reverse burst closes the audio at once (no tail); the event runs on to the carrier's end;
+- ``dcs``: decode only (``dcs_code``); ``dcs:D023N``: code squelch (:mod:`htdsp.dcs`; a code
+  and the one that is the same bitstream, D023N = D047I, are the same). The turn-off code
+  closes the audio at once.
 
-Without a ``ctcss`` term the decoder does not run (``ctcss_hz`` is null). The carrier terms
-(power, noise) date the events: with ``noise,ctcss:123.0`` a transmission starts at key-up, not
-when the tone was confirmed ~250 ms later.
+Without a ``ctcss`` (``dcs``) term that decoder does not run (``ctcss_hz`` / ``dcs_code`` is
+null). The carrier terms (power, noise) date the events: with ``noise,ctcss:123.0`` a
+transmission starts at key-up, not when the tone was confirmed ~250 ms later.
 
 Decisions are made every ``frame_s`` (2 ms) of the channel rate; the squelch opens after
 ``attack_s`` (4 ms) of the condition and closes after ``hang_s`` (200 ms) without it. Events
 are back-dated: the start is the first frame of the run that opened it, the end the last frame
-the condition held (the hang keeps the audio open, it does not stretch the event). CTCSS and DCS
-term comes with the DCS decoder (not in this version; asking for it is an error).
+the condition held (the hang keeps the audio open, it does not stretch the event).
 """
 
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from htdsp._stream import StreamBlock, as_complex64, as_float32
+from htdsp.dcs import WINDOWS
 from htdsp.iir import BiquadFilter
 from htdsp.kernels import (
     frame_energy_kernel,
@@ -36,6 +39,8 @@ from htdsp.kernels import (
     squelch_state,
 )
 
+#: the names the DCS decoder reports (an index into this list travels through the frames)
+DCS_NAMES = sorted(set(WINDOWS.values()))
 FRAME_S = 0.002
 ATTACK_S = 0.004
 HANG_S = 0.2
@@ -66,8 +71,8 @@ class Term:
 
     @property
     def gates(self):
-        """Whether the term can keep the squelch shut (ctcss without a tone only decodes)."""
-        return not (self.kind == "ctcss" and self.open_db is None)
+        """Whether the term can keep the squelch shut (ctcss/dcs without a value only decode)."""
+        return not (self.kind in ("ctcss", "dcs") and self.open_db is None)
 
     @property
     def close_db(self):
@@ -89,8 +94,16 @@ def parse_spec(spec):
             raise ValueError(f"empty term in squelch spec {spec!r}")
         kind, _, arg = part.partition(":")
         if kind == "dcs":
-            raise ValueError("squelch term 'dcs' needs the DCS decoder, which this version does "
-                             "not have yet (use power, noise and/or ctcss)")
+            code = None
+            if arg:
+                from htdsp.dcs import canonical
+
+                try:
+                    code = canonical(arg)
+                except ValueError as e:
+                    raise ValueError(str(e)) from None
+            terms.append(Term("dcs", code))
+            continue
         if kind == "ctcss":
             tone = None
             if arg:
@@ -171,6 +184,56 @@ class _Detector(StreamBlock):
         return db, present
 
 
+class _Track:
+    """A sub-audible decoder (CTCSS or DCS) whose per-hop decisions are mapped onto frames.
+
+    A frame takes the decision of the last hop that ended within it; both are fixed grids of
+    channel samples, so the mapping cannot depend on the chunking. Values are floats (a tone in
+    Hz, or an index into :data:`DCS_NAMES`), NaN for none; ``flag`` is a reverse burst or a DCS
+    turn-off.
+    """
+
+    def __init__(self, detector, encode):
+        self.det = detector
+        self.encode = encode
+        self.hop = detector.hop_samples
+        self.reset(detector_too=False)
+
+    def reset(self, detector_too=True):
+        if detector_too:
+            self.det.reset()
+        self.vals = np.zeros(0)
+        self.flags = np.zeros(0, dtype=bool)
+        self.base = 0
+
+    def copy(self):
+        import copy as _copy
+
+        new = _copy.copy(self)
+        new.det = self.det.copy()
+        new.vals, new.flags = self.vals.copy(), self.flags.copy()
+        return new
+
+    def frames(self, disc, first, n_frames, frame):
+        new = self.det.process(disc)
+        self.vals = np.concatenate([self.vals, np.array([self.encode(v) for v, _ in new])])
+        self.flags = np.concatenate([self.flags, np.array([b for _, b in new], dtype=bool)])
+        f = first + np.arange(n_frames)
+        h = ((f + 1) * frame) // self.hop - 1 - self.base      # last hop ending in each frame
+        hp = (f * frame) // self.hop - 1 - self.base            # last hop before it
+        have = (h >= 0) & (h < self.vals.size)
+        vals = np.full(n_frames, np.nan)
+        vals[have] = self.vals[h[have]]
+        force = np.zeros(n_frames, dtype=np.uint8)
+        for b in np.nonzero(self.flags)[0]:                     # rare: a short loop
+            force[(h >= b) & (hp < b)] = 1
+        if n_frames:                                            # keep what later frames need
+            drop = max(0, int(hp[-1]))
+            self.vals, self.flags = self.vals[drop:], self.flags[drop:]
+            self.base += drop
+        return vals, force
+
+
 class Squelch:
     """Power/noise squelch on the channel of an :class:`htdsp.NFMReceiver` (see module doc).
 
@@ -193,15 +256,20 @@ class Squelch:
             raise ValueError(f"noise squelch needs a channel rate above {need:.0f} Hz, this "
                              f"chain runs at {self.channel_fs:.0f} Hz")
         from htdsp.ctcss import CTCSSDetector
+        from htdsp.dcs import DCSDetector
 
-        self.ctcss = (CTCSSDetector(self.channel_fs) if any(t.kind == "ctcss" for t in self.terms)
-                      else None)
-        self._hop = self.ctcss.hop_samples if self.ctcss is not None else 1
+        kinds = {t.kind for t in self.terms}
+        self._tracks = {}
+        if "ctcss" in kinds:
+            self._tracks["ctcss"] = _Track(CTCSSDetector(self.channel_fs),
+                                           lambda v: np.nan if v is None else v)
+        if "dcs" in kinds:
+            self._tracks["dcs"] = _Track(DCSDetector(self.channel_fs),
+                                         lambda v: np.nan if v is None else DCS_NAMES.index(v))
         self._nsamp = 0                  # channel samples seen
-        self._hop_tone = np.zeros(0)     # recent hops' tones (NaN: none), from hop _hop_base
-        self._hop_burst = np.zeros(0, dtype=bool)
-        self._hop_base = 0
-        self._event_tone = None
+        self._event_vals = {}            # per track: the first value seen in the open event
+        self._forces = []                # (frame, decoder) of recent forced closes
+        self.forced_by = []              # per event of the last call: the decoder that forced it
         self._detectors = []
         for t in self.terms:
             if t.kind == "power":
@@ -221,13 +289,12 @@ class Squelch:
         for d in self._detectors:
             if d is not None:
                 d.reset()
-        if self.ctcss is not None:
-            self.ctcss.reset()
+        for tr in self._tracks.values():
+            tr.reset()
         self._nsamp = 0
-        self._hop_tone = np.zeros(0)
-        self._hop_burst = np.zeros(0, dtype=bool)
-        self._hop_base = 0
-        self._event_tone = None
+        self._event_vals = {}
+        self._forces = []
+        self.forced_by = []
         self._state = squelch_state()
         self._since[:] = -1
 
@@ -236,9 +303,9 @@ class Squelch:
 
         new = _copy.copy(self)
         new._detectors = [None if d is None else d.copy() for d in self._detectors]
-        new.ctcss = None if self.ctcss is None else self.ctcss.copy()
-        new._hop_tone = self._hop_tone.copy()
-        new._hop_burst = self._hop_burst.copy()
+        new._tracks = {k: tr.copy() for k, tr in self._tracks.items()}
+        new._event_vals = dict(self._event_vals)
+        new._forces = list(self._forces)
         new._state = self._state.copy()
         new._since = self._since.copy()
         return new
@@ -268,40 +335,25 @@ class Squelch:
         """
         disc = as_float32(disc)
         first = int(self._state[0]["frame"])
-        # the tone decoder's hops, mapped onto frames: a frame takes the decision of the last
-        # hop that ended within it (both are fixed grids of channel samples: chunk-invariant)
-        new = self.ctcss.process(disc) if self.ctcss is not None else []
-        self._hop_tone = np.concatenate(
-            [self._hop_tone, np.array([np.nan if t is None else t for t, _ in new])])
-        self._hop_burst = np.concatenate(
-            [self._hop_burst, np.array([b for _, b in new], dtype=bool)])
         n_frames = (self._nsamp + disc.size) // self.frame - self._nsamp // self.frame
         self._nsamp += disc.size
-        if self.ctcss is None:
-            self._hop_tone = self._hop_tone[:0]
-        f = first + np.arange(n_frames)
-        h = ((f + 1) * self.frame) // self._hop - 1 - self._hop_base   # last hop in each frame
-        hp = ((f * self.frame) // self._hop) - 1 - self._hop_base      # last hop before it
-        have = (h >= 0) & (h < self._hop_tone.size)
-        tones = np.full(n_frames, np.nan)
-        tones[have] = self._hop_tone[h[have]]
-        force = np.zeros(n_frames, dtype=np.uint8)
-        for b in np.nonzero(self._hop_burst)[0]:       # bursts are rare: a short loop
-            hit = (h >= b) & (hp < b)
-            force[hit] = 1
-        if n_frames:                                    # keep the hops later frames still need
-            drop = max(0, int(hp[-1]))
-            self._hop_tone = self._hop_tone[drop:]
-            self._hop_burst = self._hop_burst[drop:]
-            self._hop_base += drop
+        vals, force = {}, np.zeros(n_frames, dtype=np.uint8)
+        for kind, tr in self._tracks.items():
+            vals[kind], f_k = tr.frames(disc, first, n_frames, self.frame)
+            # which decoder forced which frame: a forced event is attributed to the first
+            # forced frame after its start (kept across chunks: it may end in a later one)
+            self._forces += [(first + int(i), kind) for i in np.nonzero(f_k)[0]]
+            force |= f_k
         ok = []
         for t, d in zip(self.terms, self._detectors, strict=True):
             if t.kind == "power":
                 ok.append(d.process(as_complex64(channel).view(np.float32))[1])
-            elif t.kind == "ctcss":
-                # decode only (no tone given): never gates
+            elif t.kind in ("ctcss", "dcs"):
+                # decode only (no value given): never gates
+                want = (t.open_db if t.kind == "ctcss" or t.open_db is None
+                        else DCS_NAMES.index(t.open_db))
                 ok.append((np.ones(n_frames, dtype=bool) if t.open_db is None
-                           else tones == t.open_db).astype(np.uint8))
+                           else vals[t.kind] == want).astype(np.uint8))
             else:
                 ok.append(d.process(d._pre.process(disc))[1])
         n = n_frames
@@ -310,35 +362,48 @@ class Squelch:
         timing = np.array([t.timing for t in self.terms], dtype=np.uint8)
         open_mask = np.empty(n, dtype=np.uint8)
         events = np.empty((n // self.attack + 2, 4), dtype=np.int64)
-        force = force[:n] if any(t.kind == "ctcss" for t in self.terms) else np.zeros(n, np.uint8)
         k = squelch_kernel(okm, force, timing, self.attack, self.hang, self._state, self._since,
                            open_mask, events)
         ev = events[:k]
-        # the tone of each transmission: the first one decided while the squelch was open,
+        self.forced_by = []
+        for e in ev:
+            kinds = sorted((f, kd) for f, kd in self._forces if f >= e[0])
+            self.forced_by.append(kinds[0][1] if (e[3] == -2 and kinds) else None)
+        if k:                                       # forces before the next start are spent
+            self._forces = [(f, kd) for f, kd in self._forces if f >= ev[-1][1]]
+        # each transmission's tone and code: the first decided while the squelch was open,
         # taken segment by segment (an event's frames end at its end frame)
-        ev_tones = []
+        ev_vals = []
         seg0 = 0
         for e in ev:
             seg1 = int(min(max(e[1] - first, 0), n))
-            self._take_tone(tones[seg0:seg1], open_mask[seg0:seg1])
-            ev_tones.append(self._event_tone)
-            self._event_tone = None
+            self._take(vals, open_mask, seg0, seg1)
+            ev_vals.append(self._named(self._event_vals))
+            self._event_vals = {}
             seg0 = seg1
-        self._take_tone(tones[seg0:n], open_mask[seg0:n])
-        return first, open_mask, ev, ev_tones
+        self._take(vals, open_mask, seg0, n)
+        return first, open_mask, ev, ev_vals
 
-    def _take_tone(self, tones, mask):
-        if self._event_tone is None:
-            hit = np.nonzero((mask == 1) & ~np.isnan(tones))[0]
-            if hit.size:
-                self._event_tone = float(tones[hit[0]])
+    def _take(self, vals, mask, a, b):
+        for kind, v in vals.items():
+            if kind not in self._event_vals:
+                hit = np.nonzero((mask[a:b] == 1) & ~np.isnan(v[a:b]))[0]
+                if hit.size:
+                    self._event_vals[kind] = float(v[a + hit[0]])
+
+    @staticmethod
+    def _named(ev):
+        tone = ev.get("ctcss")
+        code = ev.get("dcs")
+        return {"ctcss_hz": tone, "dcs_code": None if code is None else DCS_NAMES[int(code)]}
 
     def pending(self):
-        """The event still open (``(start_frame, end_frame, open_term, tone)``), or None."""
+        """The event still open (``(start_frame, end_frame, open_term, values)``), or None."""
         s = self._state[0]
         if not (s["open"] or s["closing"]):
             return None
-        return int(s["start"]), int(s["last"]) + 1, int(s["reason_open"]), self._event_tone
+        return (int(s["start"]), int(s["last"]) + 1, int(s["reason_open"]),
+                self._named(self._event_vals))
 
 
 def with_utc(event, datetime_rfc3339):

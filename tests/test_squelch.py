@@ -129,7 +129,8 @@ def test_event_still_open_at_the_end_closes_there():
     assert ev[0]["end_sample"] == 500_000
 
 
-@pytest.mark.parametrize("spec,needle", [("ctcss:100.1", "not a CTCSS tone"), ("dcs", "DCS"),
+@pytest.mark.parametrize("spec,needle", [("ctcss:100.1", "not a CTCSS tone"),
+                                         ("dcs:D999N", "not a standard DCS code"),
                                          ("carrier", "unknown squelch term"),
                                          ("power:loud", "bad number"),
                                          ("power,power", "twice"), ("noise:-40dbfs", "absolute"),
@@ -236,3 +237,79 @@ def test_a_neighbouring_tone_does_not_open_the_tone_squelch():
     assert _events(x, sc.offset_hz, "ctcss:69.3") == []
     ev = _events(x, sc.offset_hz, "ctcss:67.0")
     assert len(ev) == 1 and ev[0]["ctcss_hz"] == 67.0
+
+
+def _dcs_hops(code, seed):
+    """DCS decisions per hop for a 1 kHz test tone with ``code`` at 7 dB CNR (~12 dB SINAD)."""
+    from htdsp.dcs import DCSDetector
+
+    sc = Scenario(duration_s=1.8, fs=FS, cnr_db=7.0, seed=seed,
+                  transmitters=[Transmitter(dcs_code=code, keyed=[(0.3, 1.6)])])
+    rx = NFMReceiver(FS, sc.offset_hz)
+    y = simulate(sc)["samples"]
+    for b in rx._blocks[: rx._channel_block + 1]:
+        y = b.process(y)
+    d = rx._blocks[rx._channel_block + 1].process(y)
+    det = DCSDetector(rx.channel_fs)
+    out = []
+    for i in range(0, d.size, 5000):
+        out += det.process(d[i:i + 5000])
+    return out, det.hop / det.fs_d
+
+
+def test_every_dcs_code_normal_and_inverted_is_decoded_with_its_turn_off():
+    from htdsp.dcs import same_code
+    from htdsp.sim.tables import DCS_CODES
+
+    for c in DCS_CODES:
+        for suffix in "NI":
+            code = f"D{c}{suffix}"
+            hops, hop_s = _dcs_hops(code, int(c, 8) + (suffix == "I"))
+            found = {v for v, _ in hops if v is not None}
+            assert found and all(same_code(v, code) for v in found), (code, found)
+            off = [(i + 1) * hop_s for i, (_, t) in enumerate(hops) if t]
+            assert len(off) == 1 and 1.45 <= off[0] <= 1.65, (code, off)   # turn-off at 1.45
+
+
+def test_dcs_code_squelch_and_decode():
+    sc = Scenario(duration_s=3.0, fs=FS, cnr_db=15.0, seed=8,
+                  transmitters=[Transmitter(modulation="speech", dcs_code="D023N",
+                                            keyed=[(0.5, 2.5)])])
+    truth = simulate(sc)
+    x = truth["samples"]
+    a = truth["annotations"][0]
+    ev = _events(x, sc.offset_hz, "noise,dcs:D023N")
+    assert len(ev) == 1 and ev[0]["dcs_code"] == "D023N"
+    assert ev[0]["close_reason"] == "dcs_turn_off" and ev[0]["open_reason"] == "dcs"
+    assert abs(ev[0]["start_sample"] - a["sample_start"]) <= 0.02 * FS
+    assert abs(ev[0]["end_sample"] - a["sample_start"] - a["sample_count"]) <= 0.02 * FS
+    assert _events(x, sc.offset_hz, "noise,dcs:D025N") == []
+    same = _events(x, sc.offset_hz, "noise,dcs:D047I")          # the same bitstream on air
+    assert len(same) == 1
+    decode = _events(x, sc.offset_hz, "noise,dcs")
+    assert len(decode) == 1 and decode[0]["dcs_code"] == "D023N"
+
+
+SC_CODES = Scenario(duration_s=2.4, fs=FS, cnr_db=15.0, seed=9,
+                    transmitters=[Transmitter(ctcss_hz=88.5, keyed=[(0.2, 1.1)]),
+                                  Transmitter(dcs_code="D754N", keyed=[(1.3, 2.3)])])
+X_CODES = simulate(SC_CODES)["samples"]
+
+
+@settings(max_examples=6)
+@given(data=st.data())
+def test_any_chunking_gives_the_same_events_with_both_decoders(data):
+    def run(cuts):
+        rx = NFMReceiver(FS, SC_CODES.offset_hz, squelch="noise,ctcss,dcs")
+        events = []
+
+        def step(c):
+            y = rx.process(c)
+            events.extend(rx.pop_events())
+            return y
+        audio = np.concatenate([chunked(step, X_CODES, cuts), rx.flush()])
+        return audio, events + rx.finish()
+    a0, e0 = run([])
+    a1, e1 = run(data.draw(splits(X_CODES.size)))
+    assert a1.tobytes() == a0.tobytes() and e1 == e0
+    assert [(e["ctcss_hz"], e["dcs_code"]) for e in e0] == [(88.5, None), (None, "D754N")]
