@@ -48,8 +48,8 @@ def canonical(code):
 
     Examples
     --------
-    >>> canonical("D023I"), canonical("d023"), canonical("D754I")
-    ('D047N', 'D023N', 'D754I')
+    >>> canonical("D023I"), canonical("d023"), canonical("D754I")   # D754I is D116N on air
+    ('D047N', 'D023N', 'D116N')
     """
     from htdsp.sim.tables import parse_dcs
 
