@@ -71,7 +71,8 @@ def test_chain_htdsp_from_file(measure, raw_file):
 
 
 @pytest.mark.benchmark(group="chain_cu8_2.4M")
-@pytest.mark.parametrize("spec", ["power", "noise", "noise,power", "noise,ctcss:123.0"])
+@pytest.mark.parametrize("spec", ["power", "noise", "noise,power", "noise,ctcss:123.0",
+                                  "noise,dcs:D023N"])
 def test_chain_htdsp_squelch_from_file(measure, raw_file, spec):
     """The same chain with a squelch (events and gated audio): its cost is the difference."""
     def run():

@@ -468,3 +468,80 @@ def test_squelch_reference(measure):
 def test_squelch_stream(measure):
     measure(lambda: [_squelch(np.ascontiguousarray(OK[:, i:i + 100]))
                      for i in range(0, OK.shape[1], 100)], OK.shape[1])
+
+
+# ------------------------------------------------------------------ sub-audible analyses
+def _ctcss_args():
+    from htdsp.ctcss import TONES
+
+    rng = np.random.default_rng(1)
+    y = np.cos(2 * np.pi * 123.0 * np.arange(200) / 1000.0) + 0.1 * rng.standard_normal(200)
+    e = np.exp(-2j * np.pi * TONES[:, None] * np.arange(200)[None, :] / 1000.0)
+    return y, np.ascontiguousarray(e.real), np.ascontiguousarray(e.imag), TONES
+
+
+@pytest.mark.benchmark(group="ctcss_analyse_kernel")
+@pytest.mark.parametrize("n", [SMALL, LARGE], ids=_size_id)
+def test_ctcss_analyse_kernel(measure, n):
+    from htdsp.kernels import ctcss_analyse_kernel
+
+    y, c, s, tones = _ctcss_args()
+    work = np.empty(200)
+    # one hop analyses 200 samples; report per hop of 20 new samples (the stream's rate)
+    measure(lambda: ctcss_analyse_kernel(y, c, s, tones, 1000.0, 0.6, 0.4, 20, True, 2.2, work),
+            20)
+
+
+@pytest.mark.benchmark(group="ctcss_analyse_kernel")
+def test_ctcss_analyse_reference(measure):
+    y, _, _, tones = _ctcss_args()
+    from tests.reference import ctcss_analyse_ref
+
+    measure(ctcss_analyse_ref, 20, y, tones, 1000.0, 0.6, 0.4, 20, True, 2.2)
+
+
+@pytest.mark.benchmark(group="ctcss_analyse_kernel")
+def test_ctcss_analyse_stream(measure):
+    from htdsp.ctcss import CTCSSDetector
+
+    x = (np.cos(2 * np.pi * 123.0 * np.arange(48000) / 48000.0) * 0.1).astype(np.float32)
+    measure(lambda: CTCSSDetector(48000.0).process(x), x.size)
+
+
+def _dcs_args():
+    from htdsp.sim.tables import DCS_BAUD, dcs_bits
+
+    spb = 4000.0 / DCS_BAUD
+    n = int(np.ceil(46 * spb)) + 2
+    t = np.arange(n) / 4000.0
+    y = (np.array(dcs_bits("D023N")) * 2 - 1)[(np.floor(t * DCS_BAUD).astype(int)) % 23] * 1.0
+    k = int(round(8 * spb))
+    tone = np.exp(-2j * np.pi * DCS_BAUD * np.arange(k) / 4000.0)
+    return y, spb, np.ascontiguousarray(tone.real), np.ascontiguousarray(tone.imag)
+
+
+@pytest.mark.benchmark(group="dcs_slice_kernel")
+@pytest.mark.parametrize("n", [SMALL, LARGE], ids=_size_id)
+def test_dcs_slice_kernel(measure, n):
+    from htdsp.kernels import dcs_slice_kernel
+
+    y, spb, c, s = _dcs_args()
+    rot = np.arange(23, dtype=np.int64)
+    work = np.empty(y.size)
+    measure(lambda: dcs_slice_kernel(y, spb, 8, c, s, 0.3, rot, work), int(4 * spb))
+
+
+@pytest.mark.benchmark(group="dcs_slice_kernel")
+def test_dcs_slice_reference(measure):
+    from tests.reference import dcs_slice_ref
+
+    y, spb, _, _ = _dcs_args()
+    measure(dcs_slice_ref, int(4 * spb), y, spb, 8, 134.4, 4000.0, 0.3, list(range(23)))
+
+
+@pytest.mark.benchmark(group="dcs_slice_kernel")
+def test_dcs_slice_stream(measure):
+    from htdsp.dcs import DCSDetector
+
+    x = (np.sin(2 * np.pi * 100.0 * np.arange(48000) / 48000.0) * 0.1).astype(np.float32)
+    measure(lambda: DCSDetector(48000.0).process(x), x.size)

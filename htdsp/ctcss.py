@@ -17,6 +17,7 @@ import scipy.signal
 
 from htdsp.fir import Resampler
 from htdsp.iir import BiquadFilter
+from htdsp.kernels import ctcss_analyse_kernel
 from htdsp.sim.tables import CTCSS_TONES_HZ
 
 TONES = np.array(CTCSS_TONES_HZ)
@@ -53,6 +54,7 @@ class CTCSSDetector:
         # real and imaginary parts as contiguous float64 matrices: two BLAS mat-vecs per hop
         self._c = np.ascontiguousarray(self._e.real)
         self._s = np.ascontiguousarray(self._e.imag)
+        self._work = np.empty(self.w)
         self.reset()
 
     def reset(self):
@@ -77,39 +79,10 @@ class CTCSSDetector:
 
     def _analyse(self, y):
         """One hop: the window ``y`` (its last sample is the hop's end)."""
-        y = y - y.mean()
-        power = float(np.mean(y * y))
-        if power <= 0:
-            return None, False
-        a = self._c @ y + 1j * (self._s @ y)
-        k = int(np.argmax(a.real * a.real + a.imag * a.imag))
-        half = self.w // 2
-        a1 = self._e[k, :half] @ y[:half]
-        a2 = self._e[k, half:2 * half] @ y[half:2 * half]
-        f_est = TONES[k] + np.angle(a2 * np.conj(a1)) / (2 * np.pi * half / self.fs_c)
-        frac = 2 * abs(a[k]) ** 2 / self.w**2 / power
-        j = int(np.argmin(np.abs(TONES - f_est)))
-        tone = float(TONES[j]) if (abs(TONES[j] - f_est) <= self.tolerance_hz
-                                   and frac >= self.min_fraction) else None
-        # phases at the refined frequency (the coarse table tone can be a neighbour: its drift
-        # would blur a reverse burst)
-        ek = np.exp(-2j * np.pi * f_est * np.arange(self.w) / self.fs_c) * y
-        if tone is not None:
-            # a window across a phase flip (a reverse burst) estimates the frequency wrongly:
-            # the tone must keep its phase over the four quarters of the window
-            q = self.w // 4
-            seg = ek[: 4 * q].reshape(4, q).sum(axis=1)
-            if np.max(np.abs(np.angle(seg[1:] * np.conj(seg[:-1])))) > 1.0:
-                tone = None
-        burst = False
-        if self.tone is not None and frac >= self.min_fraction / 4:
-            # the tone's phase now (the last hop) against a reference that ended two hops
-            # earlier: as the hops advance, a flip falls between the two exactly once
-            h = self.hop
-            p_ref = ek[self.w - 5 * h: self.w - 3 * h].sum()
-            p_now = ek[self.w - h:].sum()
-            burst = abs(np.angle(p_now * np.conj(p_ref))) > self.burst_rad
-        return tone, burst
+        k, burst = ctcss_analyse_kernel(y, self._c, self._s, TONES, self.fs_c,
+                                        self.tolerance_hz, self.min_fraction, self.hop,
+                                        self.tone is not None, self.burst_rad, self._work)
+        return (float(TONES[k]) if k >= 0 else None), bool(burst)
 
     def process(self, disc):
         """Feed discriminator samples; returns a list of ``(tone_hz or None, burst)`` per hop."""

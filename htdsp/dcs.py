@@ -20,6 +20,7 @@ import scipy.signal
 from htdsp.design import kaiser_lowpass
 from htdsp.fir import Resampler
 from htdsp.iir import BiquadFilter
+from htdsp.kernels import dcs_slice_kernel
 from htdsp.sim.tables import DCS_BAUD, DCS_CODES, dcs_codeword
 
 _MASK = (1 << 23) - 1
@@ -82,8 +83,11 @@ class DCSDetector:
         self.turn_off_fraction = turn_off_fraction
         self.grace = int(np.ceil(0.2 * DCS_BAUD / hop_bits))  # hops in 200 ms
         k = int(round(8 * self.spb))
-        self._tone = np.exp(-2j * np.pi * DCS_BAUD * np.arange(k) / self.fs_d)
+        tone = np.exp(-2j * np.pi * DCS_BAUD * np.arange(k) / self.fs_d)
+        self._tone_c = np.ascontiguousarray(tone.real)
+        self._tone_s = np.ascontiguousarray(tone.imag)
         self.w = int(np.ceil(46 * self.spb)) + 2
+        self._work = np.empty(self.w)
         self.reset()
 
     def reset(self):
@@ -95,7 +99,7 @@ class DCSDetector:
         self._count = 0
         self._miss = 0
         self._since_code = 10**9
-        self._rotations = []
+        self._rotations = np.zeros(0, dtype=np.int64)
         self.code = None
 
     def copy(self):
@@ -105,35 +109,21 @@ class DCSDetector:
         new._lp = self._lp.copy()
         new._dec = self._dec.copy()
         new._buf = self._buf.copy()
-        new._rotations = list(self._rotations)
+        new._rotations = self._rotations.copy()
         return new
 
     def _analyse(self, y):
-        n46 = int(round(46 * self.spb))
-        y = y[-n46:] - y[-n46:].mean()
-        k = self._tone.size
-        last = y[-k:] - y[-k:].mean()
-        p = float(np.mean(last * last))
-        if p > 0 and 2 * abs(self._tone @ last) ** 2 / k**2 / p >= self.turn_off_fraction:
+        w_old, w_new, turn_off, dist = dcs_slice_kernel(
+            y, self.spb, self.phases, self._tone_c, self._tone_s, self.turn_off_fraction,
+            self._rotations, self._work)
+        if turn_off:
             return None, True
-        best, bits = -1.0, None
-        for ph in range(self.phases):
-            pos = ((np.arange(46) + (ph + 0.5) / self.phases) * self.spb).astype(np.int64)
-            pos = np.minimum(pos, y.size - 1)
-            v = y[pos]
-            eye = float(np.mean(np.abs(v)))
-            if eye > best:
-                best, bits = eye, v > 0
-        b = bits.astype(np.int64)
-        w_old = int(np.sum(b[:23] << np.arange(23)))
-        w_new = int(np.sum(b[23:] << np.arange(23)))
         a, c = WINDOWS.get(w_old), WINDOWS.get(w_new)
         if a is not None and a == c:
             return c, False
         # a declared code is kept while the newest word stays within 2 bit errors of one of
         # its rotations (Golay words are 7 apart): noise at 12 dB SINAD flips a bit now and then
-        if self.code is not None and min(bin(w_new ^ r).count("1")
-                                         for r in self._rotations) <= 2:
+        if self.code is not None and dist <= 2:
             return self.code, False
         return None, False
 
@@ -169,7 +159,7 @@ class DCSDetector:
         if self._cand is not None and self._count >= self.confirm:
             if self._cand != self.code:
                 w = next(k for k, v in WINDOWS.items() if v == self._cand)
-                self._rotations = [_rot(w, r) for r in range(23)]
+                self._rotations = np.array([_rot(w, r) for r in range(23)], dtype=np.int64)
             self.code = self._cand
             self._miss = 0
         elif self.code is not None and code != self.code:

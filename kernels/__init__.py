@@ -47,6 +47,7 @@ from .squelch import (
     squelch_state,
 )
 from .stats import IQ_STATS_STATE, iq_stats_kernel, iq_stats_state
+from .subaudible import ctcss_analyse_kernel, dcs_slice_kernel
 
 #: every kernel of the package, by name (the pairing test checks each has a reference and a bench)
 KERNELS = (
@@ -67,6 +68,8 @@ KERNELS = (
     "frame_energy_kernel",
     "level_detect_kernel",
     "squelch_kernel",
+    "ctcss_analyse_kernel",
+    "dcs_slice_kernel",
 )
 
 __all__ = [
@@ -80,5 +83,6 @@ __all__ = [
     "iq_stats_state", "GAUSS_STATE", "XLATE_INTERP_STATE", "gauss_kernel", "gauss_state",
     "xlate_interp_kernel", "xlate_interp_state", "ziggurat_tables", "FRAME_ENERGY_STATE",
     "LEVEL_DETECT_STATE", "SQUELCH_STATE", "frame_energy_kernel", "frame_energy_state",
-    "level_detect_kernel", "level_detect_state", "squelch_kernel", "squelch_state", "KERNELS",
+    "level_detect_kernel", "level_detect_state", "squelch_kernel", "squelch_state",
+    "ctcss_analyse_kernel", "dcs_slice_kernel", "KERNELS",
 ]

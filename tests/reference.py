@@ -340,3 +340,58 @@ def squelch_ref(ok, force, attack, hang, timing=None):
         mask.append(is_open)
     pending = (start, last + 1, reason) if (is_open or closing) else None
     return np.array(mask, dtype=np.uint8), events, pending
+
+
+def ctcss_analyse_ref(y, tones, fs_c, tolerance_hz, min_fraction, hop, check_burst, burst_rad):
+    """One CTCSS hop in NumPy: (tone index or -1, burst). See kernels.subaudible."""
+    w = y.size
+    n = np.arange(w)
+    e = np.exp(-2j * np.pi * np.asarray(tones)[:, None] * n[None, :] / fs_c)
+    y = y - y.mean()
+    power = float(np.mean(y * y))
+    if power <= 0:
+        return -1, False
+    a = e @ y
+    k = int(np.argmax(np.abs(a) ** 2))
+    half = w // 2
+    a1 = e[k, :half] @ y[:half]
+    a2 = e[k, half:2 * half] @ y[half:2 * half]
+    f_est = tones[k] + np.angle(a2 * np.conj(a1)) / (2 * np.pi * half / fs_c)
+    frac = 2 * abs(a[k]) ** 2 / w**2 / power
+    j = int(np.argmin(np.abs(np.asarray(tones) - f_est)))
+    tone = j if (abs(tones[j] - f_est) <= tolerance_hz and frac >= min_fraction) else -1
+    ek = np.exp(-2j * np.pi * f_est * n / fs_c) * y
+    if tone >= 0:
+        q = w // 4
+        seg = ek[: 4 * q].reshape(4, q).sum(axis=1)
+        if np.max(np.abs(np.angle(seg[1:] * np.conj(seg[:-1])))) > 1.0:
+            tone = -1
+    burst = False
+    if check_burst and frac >= min_fraction / 4:
+        p_ref = ek[w - 5 * hop: w - 3 * hop].sum()
+        p_now = ek[w - hop:].sum()
+        burst = bool(abs(np.angle(p_now * np.conj(p_ref))) > burst_rad)
+    return tone, burst
+
+
+def dcs_slice_ref(y, spb, phases, freq_hz, fs, turn_off_fraction, rotations):
+    """One DCS hop in NumPy: (older word, newer word, turn-off, distance). See kernels."""
+    n46 = int(round(46 * spb))
+    y = y[-n46:] - y[-n46:].mean()
+    k = int(round(8 * spb))
+    tone = np.exp(-2j * np.pi * freq_hz * np.arange(k) / fs)
+    last = y[-k:] - y[-k:].mean()
+    p = float(np.mean(last * last))
+    if p > 0 and 2 * abs(tone @ last) ** 2 / k**2 / p >= turn_off_fraction:
+        return 0, 0, True, 99
+    best, bits = -1.0, None
+    for ph in range(phases):
+        pos = np.minimum(((np.arange(46) + (ph + 0.5) / phases) * spb).astype(np.int64), n46 - 1)
+        eye = float(np.sum(np.abs(y[pos])))
+        if eye > best:
+            best, bits = eye, y[pos] > 0
+    b = bits.astype(np.int64)
+    w_old = int(np.sum(b[:23] << np.arange(23)))
+    w_new = int(np.sum(b[23:] << np.arange(23)))
+    dist = min([bin(w_new ^ int(r)).count("1") for r in rotations], default=99)
+    return w_old, w_new, False, dist

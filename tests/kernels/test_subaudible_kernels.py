@@ -1,0 +1,70 @@
+"""ctcss_analyse_kernel and dcs_slice_kernel against their NumPy references (stateless: one
+window in, one decision out; the decoders' streaming is tested in tests/test_squelch.py)."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from htdsp.ctcss import TONES
+from htdsp.kernels import ctcss_analyse_kernel, dcs_slice_kernel
+from htdsp.sim.tables import DCS_BAUD, dcs_bits
+from tests import reference as ref
+
+FS_C = 1000.0
+W, HOP = 200, 20
+
+
+def _ctcss_window(tone, seed, flip_at=None, snr_db=15.0):
+    rng = np.random.default_rng(seed)
+    n = np.arange(W)
+    s = np.cos(2 * np.pi * tone * n / FS_C + rng.uniform(0, 6.3))
+    if flip_at is not None:
+        s[flip_at:] *= -1
+    return s + 10 ** (-snr_db / 20) * rng.standard_normal(W) + 0.3     # DC: a carrier error
+
+
+@given(k=st.integers(0, len(TONES) - 1), seed=st.integers(0, 2**32 - 1),
+       flip=st.one_of(st.none(), st.integers(150, 190)), held=st.booleans())
+def test_ctcss_analyse_matches_reference(k, seed, flip, held):
+    y = _ctcss_window(float(TONES[k]), seed, flip)
+    e = np.exp(-2j * np.pi * TONES[:, None] * np.arange(W)[None, :] / FS_C)
+    got = ctcss_analyse_kernel(y, np.ascontiguousarray(e.real), np.ascontiguousarray(e.imag),
+                               TONES, FS_C, 0.6, 0.4, HOP, held, 2.2, np.empty(W))
+    want = ref.ctcss_analyse_ref(y, TONES, FS_C, 0.6, 0.4, HOP, held, 2.2)
+    assert (int(got[0]), bool(got[1])) == want
+    if flip is None:
+        assert want == (k, False)          # a clean tone is itself, without a burst
+
+
+def _dcs_window(code, seed, fs=4000.0, turn_off=False):
+    rng = np.random.default_rng(seed)
+    spb = fs / DCS_BAUD
+    n = int(np.ceil(46 * spb)) + 2
+    t = np.arange(n) / fs + rng.uniform(0, 1 / DCS_BAUD)
+    bits = np.array(dcs_bits(code)) * 2 - 1
+    y = bits[(np.floor(t * DCS_BAUD).astype(int)) % 23].astype(float)
+    # band-limited like the real thing (a sharp-edged NRZ leaves the eye search no preference)
+    m = int(spb / 3)
+    y = np.convolve(y, np.ones(m) / m, mode="same")
+    if turn_off:
+        y[-int(10 * spb):] = np.sin(2 * np.pi * DCS_BAUD * t[-int(10 * spb):])
+    return y + 0.2 * rng.standard_normal(n) + 0.5, spb
+
+
+@pytest.mark.parametrize("code", ["D023N", "D754I", "D411N"])
+@given(seed=st.integers(0, 2**32 - 1), turn_off=st.booleans())
+def test_dcs_slice_matches_reference(code, seed, turn_off):
+    y, spb = _dcs_window(code, seed, turn_off=turn_off)
+    k = int(round(8 * spb))
+    tone = np.exp(-2j * np.pi * DCS_BAUD * np.arange(k) / 4000.0)
+    rot = np.array([1, 2, 3], dtype=np.int64)
+    got = dcs_slice_kernel(y, spb, 8, np.ascontiguousarray(tone.real),
+                           np.ascontiguousarray(tone.imag), 0.3, rot, np.empty(y.size))
+    want = ref.dcs_slice_ref(y, spb, 8, DCS_BAUD, 4000.0, 0.3, rot)
+    assert tuple(int(v) for v in got) == tuple(int(v) for v in want)
+    assert bool(got[2]) == turn_off
+    if not turn_off:
+        from htdsp.dcs import WINDOWS, same_code
+
+        assert same_code(WINDOWS[int(got[1])], code)     # the newest word is a rotation
