@@ -35,7 +35,7 @@ class CTCSSDetector:
         self.fs = float(fs)
         self.m = max(1, int(round(self.fs / 1000.0)))
         self.fs_c = self.fs / self.m
-        sos = scipy.signal.butter(6, 280.0, output="sos", fs=self.fs)
+        sos = scipy.signal.butter(4, 280.0, output="sos", fs=self.fs)
         self._lp = BiquadFilter(sos)
         # the low-pass has done the selectivity: the decimator only guards 0-300 Hz from what
         # folds down from beyond 700 Hz (a few hundred taps, not the ~1900 of a sharp one)

@@ -279,7 +279,7 @@ class Squelch:
             else:
                 import scipy.signal
 
-                sos = scipy.signal.butter(4, NOISE_BAND_HZ, "bandpass", output="sos",
+                sos = scipy.signal.butter(2, NOISE_BAND_HZ, "bandpass", output="sos",
                                           fs=self.channel_fs)
                 self._detectors.append(_Detector(t, self.frame, BiquadFilter(sos)))
         self._state = squelch_state()
