@@ -488,8 +488,8 @@ def test_ctcss_analyse_kernel(measure, n):
     y, c, s, tones = _ctcss_args()
     work = np.empty(200)
     # one hop analyses 200 samples; report per hop of 20 new samples (the stream's rate)
-    measure(lambda: ctcss_analyse_kernel(y, c, s, tones, 1000.0, 0.6, 0.4, 20, True, 2.2, work),
-            20)
+    measure(lambda: ctcss_analyse_kernel(y, c, s, tones, 1000.0, 0.6, 0.4, 0.03, 20, True, 2.2,
+                                         work), 20)
 
 
 @pytest.mark.benchmark(group="ctcss_analyse_kernel")
@@ -497,7 +497,7 @@ def test_ctcss_analyse_reference(measure):
     y, _, _, tones = _ctcss_args()
     from tests.reference import ctcss_analyse_ref
 
-    measure(ctcss_analyse_ref, 20, y, tones, 1000.0, 0.6, 0.4, 20, True, 2.2)
+    measure(ctcss_analyse_ref, 20, y, tones, 1000.0, 0.6, 0.4, 0.03, 20, True, 2.2)
 
 
 @pytest.mark.benchmark(group="ctcss_analyse_kernel")

@@ -5,7 +5,9 @@ last ``window_s`` (200 ms, mean removed) is correlated with every tone of the ta
 strongest is refined by the phase advance between the two halves of the window (so 150.0 and
 151.4 Hz, 1.4 Hz apart, are told apart by frequency, not by leakage) and accepted when it is
 within ``tolerance_hz`` of a table tone and holds at least ``min_fraction`` of the window's power
-(the tone dominates the sub-audible band; voice is removed above 300 Hz). A tone is declared
+(the tone dominates the sub-audible band; voice is removed above 300 Hz) and its amplitude is at
+least ``min_level`` (3 % of rated deviation: CTCSS is sent at about 10 %; the 100 Hz mains hum
+on the bundled real recording, which has no CTCSS, is at 0.1-0.2 %). A tone is declared
 after ``confirm`` agreeing hops and dropped after ``confirm`` failing ones. A reverse burst (the
 tone's phase flipped by 120-180 degrees at unkey) shows as a jump of more than ``burst_rad``
 between the phase of the last hop and that of a two-hop reference ending two hops earlier,
@@ -24,14 +26,15 @@ TONES = np.array(CTCSS_TONES_HZ)
 
 
 class CTCSSDetector:
-    """Streaming CTCSS decoder on the discriminator output (channel rate ``fs``).
+    """Streaming CTCSS decoder on the discriminator output (channel rate ``fs``, scaled so that
+    1.0 is the rated deviation, as :class:`htdsp.NFMReceiver`'s discriminator).
 
     ``process(disc)`` returns, for every hop completed, ``(tone_hz or None, burst)``;
     :attr:`hop_samples` is the hop at the channel rate.
     """
 
     def __init__(self, fs, *, window_s=0.2, hop_s=0.02, tolerance_hz=0.6, min_fraction=0.4,
-                 confirm=2, burst_rad=2.2):
+                 min_level=0.03, confirm=2, burst_rad=2.2):
         self.fs = float(fs)
         self.m = max(1, int(round(self.fs / 1000.0)))
         self.fs_c = self.fs / self.m
@@ -47,6 +50,7 @@ class CTCSSDetector:
         self.hop_samples = self.hop * self.m
         self.tolerance_hz = tolerance_hz
         self.min_fraction = min_fraction
+        self.min_level = min_level
         self.confirm = confirm
         self.burst_rad = burst_rad
         n = np.arange(self.w)
@@ -80,8 +84,9 @@ class CTCSSDetector:
     def _analyse(self, y):
         """One hop: the window ``y`` (its last sample is the hop's end)."""
         k, burst = ctcss_analyse_kernel(y, self._c, self._s, TONES, self.fs_c,
-                                        self.tolerance_hz, self.min_fraction, self.hop,
-                                        self.tone is not None, self.burst_rad, self._work)
+                                        self.tolerance_hz, self.min_fraction, self.min_level,
+                                        self.hop, self.tone is not None, self.burst_rad,
+                                        self._work)
         return (float(TONES[k]) if k >= 0 else None), bool(burst)
 
     def process(self, disc):

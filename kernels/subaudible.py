@@ -14,8 +14,8 @@ from ._config import JIT_RECURSIVE
 
 
 @njit(**JIT_RECURSIVE)
-def ctcss_analyse_kernel(y, cos_m, sin_m, tones, fs_c, tolerance_hz, min_fraction, hop,
-                         check_burst, burst_rad, work):
+def ctcss_analyse_kernel(y, cos_m, sin_m, tones, fs_c, tolerance_hz, min_fraction, min_amp,
+                         hop, check_burst, burst_rad, work):
     """One CTCSS hop on the window ``y`` (its last sample is the hop's end).
 
     Parameters
@@ -28,6 +28,9 @@ def ctcss_analyse_kernel(y, cos_m, sin_m, tones, fs_c, tolerance_hz, min_fractio
         Rate of ``y``, Hz.
     tolerance_hz, min_fraction : float64
         Acceptance of the refined frequency and of the tone's share of the window's power.
+    min_amp : float64
+        Smallest tone amplitude accepted, in the units of ``y`` (mains hum in a transmitter is
+        a steady tone too, but tens of dB weaker than CTCSS).
     hop : int
         Samples per hop (for the reverse-burst phases).
     check_burst : bool
@@ -83,7 +86,9 @@ def ctcss_analyse_kernel(y, cos_m, sin_m, tones, fs_c, tolerance_hz, min_fractio
     for t in range(tones.shape[0]):
         if abs(tones[t] - f_est) < abs(tones[j] - f_est):
             j = t
-    tone = j if (abs(tones[j] - f_est) <= tolerance_hz and frac >= min_fraction) else -1
+    amp = 2 * math.sqrt(best) / w
+    tone = j if (abs(tones[j] - f_est) <= tolerance_hz and frac >= min_fraction
+                 and amp >= min_amp) else -1
     wstep = 2 * math.pi * f_est / fs_c
     if tone >= 0:
         # phase continuity over the four quarters at the refined frequency

@@ -342,7 +342,8 @@ def squelch_ref(ok, force, attack, hang, timing=None):
     return np.array(mask, dtype=np.uint8), events, pending
 
 
-def ctcss_analyse_ref(y, tones, fs_c, tolerance_hz, min_fraction, hop, check_burst, burst_rad):
+def ctcss_analyse_ref(y, tones, fs_c, tolerance_hz, min_fraction, min_amp, hop, check_burst,
+                      burst_rad):
     """One CTCSS hop in NumPy: (tone index or -1, burst). See kernels.subaudible."""
     w = y.size
     n = np.arange(w)
@@ -359,7 +360,9 @@ def ctcss_analyse_ref(y, tones, fs_c, tolerance_hz, min_fraction, hop, check_bur
     f_est = tones[k] + np.angle(a2 * np.conj(a1)) / (2 * np.pi * half / fs_c)
     frac = 2 * abs(a[k]) ** 2 / w**2 / power
     j = int(np.argmin(np.abs(np.asarray(tones) - f_est)))
-    tone = j if (abs(tones[j] - f_est) <= tolerance_hz and frac >= min_fraction) else -1
+    amp = 2 * abs(a[k]) / w
+    tone = j if (abs(tones[j] - f_est) <= tolerance_hz and frac >= min_fraction
+                 and amp >= min_amp) else -1
     ek = np.exp(-2j * np.pi * f_est * n / fs_c) * y
     if tone >= 0:
         q = w // 4

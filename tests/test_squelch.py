@@ -313,3 +313,23 @@ def test_any_chunking_gives_the_same_events_with_both_decoders(data):
     a1, e1 = run(data.draw(splits(X_CODES.size)))
     assert a1.tobytes() == a0.tobytes() and e1 == e0
     assert [(e["ctcss_hz"], e["dcs_code"]) for e in e0] == [(88.5, None), (None, "D754N")]
+
+
+def test_no_ctcss_on_the_real_capture_whose_100_hz_is_mains_hum():
+    # the recording has no CTCSS; its transmitter adds 100 Hz hum (2.6-4.6 Hz of deviation),
+    # steady like a tone of the table: only the minimum level tells them apart
+    rec = open_recording(CAPTURE)
+    rx = NFMReceiver(rec.sample_rate_hz, 30e3, input_format=rec.format, squelch="noise,ctcss")
+    for _, c in rec.chunks():
+        rx.process(c)
+    ev = rx.finish()
+    assert len(ev) == 1 and ev[0]["ctcss_hz"] is None
+
+
+@pytest.mark.parametrize("dev_hz,found", [(4.0, False), (40.0, False), (250.0, True)])
+def test_ctcss_needs_a_real_tone_level(dev_hz, found):
+    sc = Scenario(duration_s=1.5, fs=FS, cnr_db=25.0, seed=int(dev_hz),
+                  transmitters=[Transmitter(modulation="silence", ctcss_hz=100.0,
+                                            subaudible_deviation_hz=dev_hz, keyed=[(0.2, 1.4)])])
+    ev = _events(simulate(sc)["samples"], sc.offset_hz, "noise,ctcss")
+    assert len(ev) == 1 and (ev[0]["ctcss_hz"] == 100.0) == found

@@ -30,8 +30,8 @@ def test_ctcss_analyse_matches_reference(k, seed, flip, held):
     y = _ctcss_window(float(TONES[k]), seed, flip)
     e = np.exp(-2j * np.pi * TONES[:, None] * np.arange(W)[None, :] / FS_C)
     got = ctcss_analyse_kernel(y, np.ascontiguousarray(e.real), np.ascontiguousarray(e.imag),
-                               TONES, FS_C, 0.6, 0.4, HOP, held, 2.2, np.empty(W))
-    want = ref.ctcss_analyse_ref(y, TONES, FS_C, 0.6, 0.4, HOP, held, 2.2)
+                               TONES, FS_C, 0.6, 0.4, 0.03, HOP, held, 2.2, np.empty(W))
+    want = ref.ctcss_analyse_ref(y, TONES, FS_C, 0.6, 0.4, 0.03, HOP, held, 2.2)
     assert (int(got[0]), bool(got[1])) == want
     if flip is None:
         assert want == (k, False)          # a clean tone is itself, without a burst
