@@ -15,17 +15,15 @@ while the tone is still strong.
 """
 
 import numpy as np
-import scipy.signal
 
-from htdsp.fir import Resampler
-from htdsp.iir import BiquadFilter
 from htdsp.kernels import ctcss_analyse_kernel
 from htdsp.sim.tables import CTCSS_TONES_HZ
+from htdsp.subaudible import HopDecoder
 
 TONES = np.array(CTCSS_TONES_HZ)
 
 
-class CTCSSDetector:
+class CTCSSDetector(HopDecoder):
     """Streaming CTCSS decoder on the discriminator output (channel rate ``fs``, scaled so that
     1.0 is the rated deviation, as :class:`htdsp.NFMReceiver`'s discriminator).
 
@@ -35,51 +33,29 @@ class CTCSSDetector:
 
     def __init__(self, fs, *, window_s=0.2, hop_s=0.02, tolerance_hz=0.6, min_fraction=0.4,
                  min_level=0.03, confirm=2, burst_rad=2.2):
-        self.fs = float(fs)
-        self.m = max(1, int(round(self.fs / 1000.0)))
-        self.fs_c = self.fs / self.m
-        sos = scipy.signal.butter(4, 280.0, output="sos", fs=self.fs)
-        self._lp = BiquadFilter(sos)
-        # the low-pass has done the selectivity: the decimator only guards 0-300 Hz from what
-        # folds down from beyond 700 Hz (a few hundred taps, not the ~1900 of a sharp one)
-        from htdsp.design import kaiser_lowpass
-
-        self._dec = Resampler(1, self.m, taps=kaiser_lowpass(self.fs, 300.0, 700.0, 60.0))
-        self.w = int(round(window_s * self.fs_c))
-        self.hop = max(1, int(round(hop_s * self.fs_c)))
-        self.hop_samples = self.hop * self.m
+        fs_d = float(fs) / max(1, int(round(float(fs) / 1000.0)))
+        self._front(fs, 1000.0, 4, 280.0, 300.0, 700.0, round(window_s * fs_d),
+                    round(hop_s * fs_d))
+        self.fs_c = self.fs_d
         self.tolerance_hz = tolerance_hz
         self.min_fraction = min_fraction
         self.min_level = min_level
         self.confirm = confirm
         self.burst_rad = burst_rad
         n = np.arange(self.w)
-        self._e = np.exp(-2j * np.pi * TONES[:, None] * n[None, :] / self.fs_c)
-        # real and imaginary parts as contiguous float64 matrices: two BLAS mat-vecs per hop
-        self._c = np.ascontiguousarray(self._e.real)
-        self._s = np.ascontiguousarray(self._e.imag)
+        e = np.exp(-2j * np.pi * TONES[:, None] * n[None, :] / self.fs_c)
+        # real and imaginary parts as contiguous float64 matrices for the compiled analysis
+        self._c = np.ascontiguousarray(e.real)
+        self._s = np.ascontiguousarray(e.imag)
         self._work = np.empty(self.w)
         self.reset()
 
-    def reset(self):
-        self._lp.reset()
-        self._dec.reset()
-        self._buf = np.zeros(0, dtype=np.float64)
-        self._since_hop = 0
+    def _reset_decisions(self):
         self._cand = None
         self._count = 0
         self._miss = 0
         self._holdoff = 0
         self.tone = None
-
-    def copy(self):
-        import copy as _copy
-
-        new = _copy.copy(self)
-        new._lp = self._lp.copy()
-        new._dec = self._dec.copy()
-        new._buf = self._buf.copy()
-        return new
 
     def _analyse(self, y):
         """One hop: the window ``y`` (its last sample is the hop's end)."""
@@ -88,23 +64,6 @@ class CTCSSDetector:
                                         self.hop, self.tone is not None, self.burst_rad,
                                         self._work)
         return (float(TONES[k]) if k >= 0 else None), bool(burst)
-
-    def process(self, disc):
-        """Feed discriminator samples; returns a list of ``(tone_hz or None, burst)`` per hop."""
-        z = self._dec.process(self._lp.process(disc)).astype(np.float64)
-        buf = np.concatenate([self._buf, z])
-        out = []
-        # hop ends fall every `hop` decimated samples; _since_hop counts those since the last
-        end = buf.size - z.size - self._since_hop + self.hop
-        while end <= buf.size:
-            if end >= self.w:
-                out.append(self._update(*self._analyse(buf[end - self.w:end])))
-            else:
-                out.append((None, False))
-            end += self.hop
-        self._since_hop = buf.size - (end - self.hop)
-        self._buf = buf[-(self.w + self.hop):]
-        return out
 
     def _update(self, tone, burst):
         if burst and self.tone is not None:

@@ -15,13 +15,10 @@ D047N) are reported by the normal name; :func:`same_code` compares codes up to t
 """
 
 import numpy as np
-import scipy.signal
 
-from htdsp.design import kaiser_lowpass
-from htdsp.fir import Resampler
-from htdsp.iir import BiquadFilter
 from htdsp.kernels import dcs_slice_kernel
 from htdsp.sim.tables import DCS_BAUD, DCS_CODES, dcs_codeword
+from htdsp.subaudible import HopDecoder
 
 _MASK = (1 << 23) - 1
 
@@ -63,21 +60,18 @@ def same_code(a, b):
     return canonical(a) == canonical(b)
 
 
-class DCSDetector:
+class DCSDetector(HopDecoder):
     """Streaming DCS decoder on the discriminator output (channel rate ``fs``).
 
     ``process(disc)`` returns, for every hop completed, ``(code or None, turn_off)``.
     """
 
     def __init__(self, fs, *, hop_bits=4, phases=8, confirm=2, turn_off_fraction=0.3):
-        self.fs = float(fs)
-        self.m = max(1, int(round(self.fs / 4000.0)))
-        self.fs_d = self.fs / self.m
-        self.spb = self.fs_d / DCS_BAUD                     # samples per bit
-        self._lp = BiquadFilter(scipy.signal.butter(4, 300.0, output="sos", fs=self.fs))
-        self._dec = Resampler(1, self.m, taps=kaiser_lowpass(self.fs, 400.0, 1500.0, 60.0))
-        self.hop = max(1, int(round(hop_bits * self.spb)))
-        self.hop_samples = self.hop * self.m
+        fs_d = float(fs) / max(1, int(round(float(fs) / 4000.0)))
+        spb = fs_d / DCS_BAUD                                # samples per bit
+        self._front(fs, 4000.0, 4, 300.0, 400.0, 1500.0, int(np.ceil(46 * spb)) + 2,
+                    round(hop_bits * spb))
+        self.spb = spb
         self.phases = phases
         self.confirm = confirm
         self.turn_off_fraction = turn_off_fraction
@@ -86,15 +80,10 @@ class DCSDetector:
         tone = np.exp(-2j * np.pi * DCS_BAUD * np.arange(k) / self.fs_d)
         self._tone_c = np.ascontiguousarray(tone.real)
         self._tone_s = np.ascontiguousarray(tone.imag)
-        self.w = int(np.ceil(46 * self.spb)) + 2
         self._work = np.empty(self.w)
         self.reset()
 
-    def reset(self):
-        self._lp.reset()
-        self._dec.reset()
-        self._buf = np.zeros(0)
-        self._since_hop = 0
+    def _reset_decisions(self):
         self._cand = None
         self._count = 0
         self._miss = 0
@@ -103,12 +92,7 @@ class DCSDetector:
         self.code = None
 
     def copy(self):
-        import copy as _copy
-
-        new = _copy.copy(self)
-        new._lp = self._lp.copy()
-        new._dec = self._dec.copy()
-        new._buf = self._buf.copy()
+        new = super().copy()
         new._rotations = self._rotations.copy()
         return new
 
@@ -126,22 +110,6 @@ class DCSDetector:
         if self.code is not None and dist <= 2:
             return self.code, False
         return None, False
-
-    def process(self, disc):
-        """Feed discriminator samples; returns a list of ``(code or None, turn_off)`` per hop."""
-        z = self._dec.process(self._lp.process(disc)).astype(np.float64)
-        buf = np.concatenate([self._buf, z])
-        out = []
-        end = buf.size - z.size - self._since_hop + self.hop
-        while end <= buf.size:
-            if end >= self.w:
-                out.append(self._update(*self._analyse(buf[end - self.w:end])))
-            else:
-                out.append((None, False))
-            end += self.hop
-        self._since_hop = buf.size - (end - self.hop)
-        self._buf = buf[-(self.w + self.hop):]
-        return out
 
     def _update(self, code, turn_off):
         # the word is garbled as the turn-off begins, so the code may already have been

@@ -1,0 +1,62 @@
+"""What the sub-audible decoders (CTCSS, DCS) share: low-pass and decimate the discriminator
+output, keep the newest window, and analyse it every hop."""
+
+import copy as _copy
+
+import numpy as np
+import scipy.signal
+
+from htdsp.design import kaiser_lowpass
+from htdsp.fir import Resampler
+from htdsp.iir import BiquadFilter
+
+
+class HopDecoder:
+    """Base of the sub-audible decoders: subclasses set the front end with :meth:`_front` and
+    provide ``_analyse(window)`` and ``_update(decision, end_signal)`` and ``_reset_decisions``.
+
+    ``process(disc)`` returns one ``_update`` result per hop completed; hops fall every
+    ``hop`` decimated samples, on a grid that chunking cannot move.
+    """
+
+    def _front(self, fs, rate_hz, lowpass_order, lowpass_hz, pass_hz, stop_hz, window, hop):
+        self.fs = float(fs)
+        self.m = max(1, int(round(self.fs / rate_hz)))
+        self.fs_d = self.fs / self.m
+        self._lp = BiquadFilter(scipy.signal.butter(lowpass_order, lowpass_hz, output="sos",
+                                                    fs=self.fs))
+        # the low-pass does the selectivity: the decimator only guards the band from aliases
+        self._dec = Resampler(1, self.m, taps=kaiser_lowpass(self.fs, pass_hz, stop_hz, 60.0))
+        self.w = int(window)
+        self.hop = max(1, int(hop))
+        self.hop_samples = self.hop * self.m
+
+    def reset(self):
+        self._lp.reset()
+        self._dec.reset()
+        self._buf = np.zeros(0)
+        self._since_hop = 0
+        self._reset_decisions()
+
+    def copy(self):
+        new = _copy.copy(self)
+        new._lp = self._lp.copy()
+        new._dec = self._dec.copy()
+        new._buf = self._buf.copy()
+        return new
+
+    def process(self, disc):
+        """Feed discriminator samples; returns a list of per-hop decisions."""
+        z = self._dec.process(self._lp.process(disc)).astype(np.float64)
+        buf = np.concatenate([self._buf, z])
+        out = []
+        end = buf.size - z.size - self._since_hop + self.hop
+        while end <= buf.size:
+            if end >= self.w:
+                out.append(self._update(*self._analyse(buf[end - self.w:end])))
+            else:
+                out.append((None, False))
+            end += self.hop
+        self._since_hop = buf.size - (end - self.hop)
+        self._buf = buf[-(self.w + self.hop):]
+        return out
