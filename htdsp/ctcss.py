@@ -51,11 +51,13 @@ class CTCSSDetector(HopDecoder):
         self.reset()
 
     def _reset_decisions(self):
-        self._cand = None
-        self._count = 0
-        self._miss = 0
+        super()._reset_decisions()
         self._holdoff = 0
-        self.tone = None
+
+    @property
+    def tone(self):
+        """The tone held now (Hz), or None."""
+        return self.held
 
     def _analyse(self, y):
         """One hop: the window ``y`` (its last sample is the hop's end)."""
@@ -66,23 +68,11 @@ class CTCSSDetector(HopDecoder):
         return (float(TONES[k]) if k >= 0 else None), bool(burst)
 
     def _update(self, tone, burst):
-        if burst and self.tone is not None:
-            self.tone, self._cand, self._count, self._miss = None, None, 0, 0
+        if burst and self.held is not None:
+            self._drop()
             self._holdoff = self.w // self.hop + 1   # windows still holding the flip
             return None, True
         if self._holdoff > 0:
             self._holdoff -= 1
             return None, False
-        if tone is not None and tone == self._cand:
-            self._count += 1
-        else:
-            self._cand = tone
-            self._count = 1 if tone is not None else 0
-        if self._cand is not None and self._count >= self.confirm:
-            self.tone = self._cand
-            self._miss = 0
-        elif self.tone is not None and tone != self.tone:
-            self._miss += 1
-            if self._miss >= self.confirm:
-                self.tone = None
-        return self.tone, False
+        return self._confirm(tone), False

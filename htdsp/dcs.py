@@ -84,12 +84,18 @@ class DCSDetector(HopDecoder):
         self.reset()
 
     def _reset_decisions(self):
-        self._cand = None
-        self._count = 0
-        self._miss = 0
+        super()._reset_decisions()
         self._since_code = 10**9
         self._rotations = np.zeros(0, dtype=np.int64)
-        self.code = None
+
+    @property
+    def code(self):
+        """The code held now (e.g. ``D023N``), or None."""
+        return self.held
+
+    def _declared(self, code):
+        w = next(k for k, v in WINDOWS.items() if v == code)
+        self._rotations = np.array([_rot(w, r) for r in range(23)], dtype=np.int64)
 
     def copy(self):
         new = super().copy()
@@ -114,24 +120,9 @@ class DCSDetector(HopDecoder):
     def _update(self, code, turn_off):
         # the word is garbled as the turn-off begins, so the code may already have been
         # dropped: a turn-off counts within a grace of hops after the code was last held
-        if turn_off and (self.code is not None or self._since_code <= self.grace):
-            self.code, self._cand, self._count, self._miss = None, None, 0, 0
+        if turn_off and (self.held is not None or self._since_code <= self.grace):
+            self._drop()
             self._since_code = self.grace + 1
             return None, True
-        self._since_code = 0 if self.code is not None else self._since_code + 1
-        if code is not None and code == self._cand:
-            self._count += 1
-        else:
-            self._cand = code
-            self._count = 1 if code is not None else 0
-        if self._cand is not None and self._count >= self.confirm:
-            if self._cand != self.code:
-                w = next(k for k, v in WINDOWS.items() if v == self._cand)
-                self._rotations = np.array([_rot(w, r) for r in range(23)], dtype=np.int64)
-            self.code = self._cand
-            self._miss = 0
-        elif self.code is not None and code != self.code:
-            self._miss += 1
-            if self._miss >= self.confirm:
-                self.code = None
-        return self.code, False
+        self._since_code = 0 if self.held is not None else self._since_code + 1
+        return self._confirm(code), False

@@ -13,7 +13,8 @@ from htdsp.iir import BiquadFilter
 
 class HopDecoder:
     """Base of the sub-audible decoders: subclasses set the front end with :meth:`_front` and
-    provide ``_analyse(window)`` and ``_update(decision, end_signal)`` and ``_reset_decisions``.
+    provide ``_analyse(window)`` and ``_update(decision, end_signal)``; :meth:`_confirm` holds
+    a value declared after ``confirm`` agreeing hops until ``confirm`` disagreeing ones.
 
     ``process(disc)`` returns one ``_update`` result per hop completed; hops fall every
     ``hop`` decimated samples, on a grid that chunking cannot move.
@@ -32,6 +33,37 @@ class HopDecoder:
         self.w = int(window)
         self.hop = max(1, int(hop))
         self.hop_samples = self.hop * self.m
+
+    def _reset_decisions(self):
+        self._cand = None
+        self._count = 0
+        self._miss = 0
+        self.held = None
+
+    def _drop(self):
+        """Forget the held value at once (the transmitter's end signal)."""
+        self._cand, self._count, self._miss, self.held = None, 0, 0, None
+
+    def _declared(self, value):
+        """Hook: a new value has just been declared."""
+
+    def _confirm(self, value):
+        """The value held after this hop's decision ``value`` (None: nothing found)."""
+        if value is not None and value == self._cand:
+            self._count += 1
+        else:
+            self._cand = value
+            self._count = 1 if value is not None else 0
+        if self._cand is not None and self._count >= self.confirm:
+            if self._cand != self.held:
+                self._declared(self._cand)
+            self.held = self._cand
+            self._miss = 0
+        elif self.held is not None and value != self.held:
+            self._miss += 1
+            if self._miss >= self.confirm:
+                self.held = None
+        return self.held
 
     def reset(self):
         self._lp.reset()

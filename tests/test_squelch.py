@@ -90,21 +90,25 @@ SC_STREAM = Scenario(duration_s=2.0, fs=FS, cnr_db=15.0, seed=5, datatype="cu8",
 X_STREAM = simulate(SC_STREAM)["samples"]
 
 
+def _run_chunked(x, offset, spec, cuts):
+    """Audio and events of a squelched receiver fed ``x`` cut at ``cuts``."""
+    rx = NFMReceiver(FS, offset, squelch=spec)
+    events = []
+
+    def step(c):
+        y = rx.process(c)
+        events.extend(rx.pop_events())
+        return y
+    audio = np.concatenate([chunked(step, x, cuts), rx.flush()])
+    return audio, events + rx.finish()
+
+
 @settings(max_examples=8)
 @given(data=st.data())
 def test_any_chunking_gives_the_same_audio_and_events(data):
-    def run(cuts):
-        rx = NFMReceiver(FS, SC_STREAM.offset_hz, squelch="noise,power")
-        events = []
-
-        def step(c):
-            y = rx.process(c)
-            events.extend(rx.pop_events())
-            return y
-        audio = np.concatenate([chunked(step, X_STREAM, cuts), rx.flush()])
-        return audio, events + rx.finish()
-    a0, e0 = run([])
-    a1, e1 = run(data.draw(splits(X_STREAM.size)))
+    a0, e0 = _run_chunked(X_STREAM, SC_STREAM.offset_hz, "noise,power", [])
+    a1, e1 = _run_chunked(X_STREAM, SC_STREAM.offset_hz, "noise,power",
+                          data.draw(splits(X_STREAM.size)))
     assert a1.tobytes() == a0.tobytes() and e1 == e0
     assert len(e0) == 2
 
@@ -299,18 +303,9 @@ X_CODES = simulate(SC_CODES)["samples"]
 @settings(max_examples=6)
 @given(data=st.data())
 def test_any_chunking_gives_the_same_events_with_both_decoders(data):
-    def run(cuts):
-        rx = NFMReceiver(FS, SC_CODES.offset_hz, squelch="noise,ctcss,dcs")
-        events = []
-
-        def step(c):
-            y = rx.process(c)
-            events.extend(rx.pop_events())
-            return y
-        audio = np.concatenate([chunked(step, X_CODES, cuts), rx.flush()])
-        return audio, events + rx.finish()
-    a0, e0 = run([])
-    a1, e1 = run(data.draw(splits(X_CODES.size)))
+    spec = "noise,ctcss,dcs"
+    a0, e0 = _run_chunked(X_CODES, SC_CODES.offset_hz, spec, [])
+    a1, e1 = _run_chunked(X_CODES, SC_CODES.offset_hz, spec, data.draw(splits(X_CODES.size)))
     assert a1.tobytes() == a0.tobytes() and e1 == e0
     assert [(e["ctcss_hz"], e["dcs_code"]) for e in e0] == [(88.5, None), (None, "D754N")]
 
