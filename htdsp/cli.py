@@ -303,24 +303,22 @@ def cmd_demod(args):
         raise InputError(str(e), rec.path) from None
     sink = _EventSink(args.events, rec, rx) if args.events else None
     n_events = 0
-    with AudioWriter(args.output, rx.audio_fs) as out:
-        for _, chunk in rec.chunks():
-            audio = rx.process(chunk)
-            out.write(audio[rx.last_gate] if args.gate else audio)
-            if rx.squelch is not None:
-                events = rx.pop_events()
-                n_events += len(events)
-                if sink:
-                    sink.write(events)
-        if rx.squelch is not None:
-            tail = rx.flush()
-            out.write(tail[rx.last_gate] if args.gate else tail)
-    if rx.squelch is not None:
-        events = rx.finish()
+
+    def emit(audio, events):
+        nonlocal n_events
+        out.write(audio[rx.last_gate] if args.gate else audio)
         n_events += len(events)
         if sink:
             sink.write(events)
-            sink.close()
+
+    with AudioWriter(args.output, rx.audio_fs) as out:
+        for _, chunk in rec.chunks():
+            audio = rx.process(chunk)
+            emit(audio, rx.pop_events() if rx.squelch is not None else [])
+        if rx.squelch is not None:
+            emit(rx.flush(), rx.finish())
+    if sink:
+        sink.close()
     warn(rec)
     if not args.quiet:
         where = "stdout" if args.output == "-" else args.output

@@ -177,22 +177,27 @@ def test_demod_squelch_events_json_lines_gate_and_sigmf(tmp_path):
     assert r.returncode == 2 and "--squelch" in r.stderr.decode()
 
 
-def _tone_hops(tone, seed, cnr=7.0):
-    """CTCSS decisions per hop for a 1 kHz test tone with ``tone`` (7 dB CNR: ~12 dB SINAD)."""
-    from htdsp.ctcss import CTCSSDetector
-
-    sc = Scenario(duration_s=1.6, fs=FS, cnr_db=cnr, seed=seed,
-                  transmitters=[Transmitter(ctcss_hz=tone, keyed=[(0.3, 1.4)])])
+def _decoder_hops(decoder, tx, duration_s, seed):
+    """Per-hop decisions of a sub-audible decoder class on a transmission at 7 dB CNR (about
+    12 dB SINAD), and the hop in seconds."""
+    sc = Scenario(duration_s=duration_s, fs=FS, cnr_db=7.0, seed=seed, transmitters=[tx])
     rx = NFMReceiver(FS, sc.offset_hz)
     y = simulate(sc)["samples"]
     for b in rx._blocks[: rx._channel_block + 1]:
         y = b.process(y)
     d = rx._blocks[rx._channel_block + 1].process(y)
-    det = CTCSSDetector(rx.channel_fs)
+    det = decoder(rx.channel_fs)
     out = []
     for i in range(0, d.size, 5000):
         out += det.process(d[i:i + 5000])
-    return out, det.hop / det.fs_c
+    return out, det.hop / det.fs_d
+
+
+def _tone_hops(tone, seed):
+    from htdsp.ctcss import CTCSSDetector
+
+    return _decoder_hops(CTCSSDetector, Transmitter(ctcss_hz=tone, keyed=[(0.3, 1.4)]), 1.6,
+                         seed)
 
 
 def test_every_ctcss_tone_is_identified_quickly_and_never_wrongly():
@@ -244,21 +249,9 @@ def test_a_neighbouring_tone_does_not_open_the_tone_squelch():
 
 
 def _dcs_hops(code, seed):
-    """DCS decisions per hop for a 1 kHz test tone with ``code`` at 7 dB CNR (~12 dB SINAD)."""
     from htdsp.dcs import DCSDetector
 
-    sc = Scenario(duration_s=1.8, fs=FS, cnr_db=7.0, seed=seed,
-                  transmitters=[Transmitter(dcs_code=code, keyed=[(0.3, 1.6)])])
-    rx = NFMReceiver(FS, sc.offset_hz)
-    y = simulate(sc)["samples"]
-    for b in rx._blocks[: rx._channel_block + 1]:
-        y = b.process(y)
-    d = rx._blocks[rx._channel_block + 1].process(y)
-    det = DCSDetector(rx.channel_fs)
-    out = []
-    for i in range(0, d.size, 5000):
-        out += det.process(d[i:i + 5000])
-    return out, det.hop / det.fs_d
+    return _decoder_hops(DCSDetector, Transmitter(dcs_code=code, keyed=[(0.3, 1.6)]), 1.8, seed)
 
 
 def test_every_dcs_code_normal_and_inverted_is_decoded_with_its_turn_off():
