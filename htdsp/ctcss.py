@@ -14,6 +14,8 @@ between the phase of the last hop and that of a two-hop reference ending two hop
 while the tone is still strong.
 """
 
+import functools
+
 import numpy as np
 
 from htdsp.kernels import ctcss_analyse_kernel
@@ -21,6 +23,17 @@ from htdsp.sim.tables import CTCSS_TONES_HZ
 from htdsp.subaudible import HopDecoder
 
 TONES = np.array(CTCSS_TONES_HZ)
+
+
+@functools.lru_cache(maxsize=16)
+def _correlators(w, fs_c):
+    """``cos`` and ``-sin`` of every table tone over a window, as contiguous float64 (sample,
+    tone) matrices for the compiled analysis; read-only, shared by the decoders of a rate."""
+    n = np.arange(w)
+    e = np.exp(-2j * np.pi * n[:, None] * TONES[None, :] / fs_c)
+    c, s = np.ascontiguousarray(e.real), np.ascontiguousarray(e.imag)
+    c.flags.writeable = s.flags.writeable = False
+    return c, s
 
 
 class CTCSSDetector(HopDecoder):
@@ -42,12 +55,8 @@ class CTCSSDetector(HopDecoder):
         self.min_level = min_level
         self.confirm = confirm
         self.burst_rad = burst_rad
-        n = np.arange(self.w)
-        e = np.exp(-2j * np.pi * TONES[:, None] * n[None, :] / self.fs_c)
-        # real and imaginary parts as contiguous float64 matrices for the compiled analysis
-        self._c = np.ascontiguousarray(e.real)
-        self._s = np.ascontiguousarray(e.imag)
-        self._work = np.empty(self.w)
+        self._c, self._s = _correlators(self.w, self.fs_c)
+        self._work = np.empty(self.w + 2 * TONES.size)
         self.reset()
 
     def _reset_decisions(self):

@@ -21,8 +21,9 @@ def ctcss_analyse_kernel(y, cos_m, sin_m, tones, fs_c, tolerance_hz, min_fractio
     Parameters
     ----------
     y : float64[w]
-    cos_m, sin_m : float64[n_tones, w]
-        ``cos`` / ``-sin`` of ``2 pi f_k n / fs_c`` (the correlators of the table tones).
+    cos_m, sin_m : float64[w, n_tones]
+        ``cos`` / ``-sin`` of ``2 pi f_k n / fs_c`` (the correlators of the table tones; one
+        row per sample, so a sample meets every tone in one contiguous pass).
     tones : float64[n_tones]
     fs_c : float64
         Rate of ``y``, Hz.
@@ -36,8 +37,8 @@ def ctcss_analyse_kernel(y, cos_m, sin_m, tones, fs_c, tolerance_hz, min_fractio
     check_burst : bool
         Whether a tone is held (look for a reverse burst).
     burst_rad : float64
-    work : float64[w]
-        Scratch (the window, mean removed).
+    work : float64[w + 2 * n_tones]
+        Scratch (the window, mean removed, then the tones' sums).
 
     Returns
     -------
@@ -56,14 +57,25 @@ def ctcss_analyse_kernel(y, cos_m, sin_m, tones, fs_c, tolerance_hz, min_fractio
     power /= w
     if not power > 0:
         return -1, False
+    # every tone at once: the inner loop runs over the tones (contiguous, independent sums
+    # that vectorise without fast-math, so the order, and the answer, is fixed)
+    nt = tones.shape[0]
+    acc_re = work[w:w + nt]
+    acc_im = work[w + nt:w + 2 * nt]
+    acc_re[:] = 0.0
+    acc_im[:] = 0.0
+    for i in range(w):
+        v = work[i]
+        c_row = cos_m[i]
+        s_row = sin_m[i]
+        for t in range(nt):
+            acc_re[t] += c_row[t] * v
+            acc_im[t] += s_row[t] * v
     best = -1.0
     k = 0
-    for t in range(tones.shape[0]):
-        re = 0.0
-        im = 0.0
-        for i in range(w):
-            re += cos_m[t, i] * work[i]
-            im += sin_m[t, i] * work[i]
+    for t in range(nt):
+        re = acc_re[t]
+        im = acc_im[t]
         p = re * re + im * im
         if p > best:
             best = p
@@ -74,10 +86,10 @@ def ctcss_analyse_kernel(y, cos_m, sin_m, tones, fs_c, tolerance_hz, min_fractio
     r2 = 0.0
     i2 = 0.0
     for i in range(half):
-        r1 += cos_m[k, i] * work[i]
-        i1 += sin_m[k, i] * work[i]
-        r2 += cos_m[k, half + i] * work[half + i]
-        i2 += sin_m[k, half + i] * work[half + i]
+        r1 += cos_m[i, k] * work[i]
+        i1 += sin_m[i, k] * work[i]
+        r2 += cos_m[half + i, k] * work[half + i]
+        i2 += sin_m[half + i, k] * work[half + i]
     # angle(a2 * conj(a1))
     dphi = math.atan2(i2 * r1 - r2 * i1, r2 * r1 + i2 * i1)
     f_est = tones[k] + dphi / (2 * math.pi * half / fs_c)
@@ -90,6 +102,8 @@ def ctcss_analyse_kernel(y, cos_m, sin_m, tones, fs_c, tolerance_hz, min_fractio
     tone = j if (abs(tones[j] - f_est) <= tolerance_hz and frac >= min_fraction
                  and amp >= min_amp) else -1
     wstep = 2 * math.pi * f_est / fs_c
+    cs = math.cos(wstep)
+    ss = math.sin(wstep)
     if tone >= 0:
         # phase continuity over the four quarters at the refined frequency
         q = w // 4
@@ -98,9 +112,14 @@ def ctcss_analyse_kernel(y, cos_m, sin_m, tones, fs_c, tolerance_hz, min_fractio
         for s in range(4):
             sr = 0.0
             si = 0.0
+            # the reference phasor by rotation from an exact start (error ~1e-14 over a
+            # window), not a sine and a cosine per sample
+            c = math.cos(wstep * s * q)
+            sn = math.sin(wstep * s * q)
             for i in range(s * q, (s + 1) * q):
-                sr += math.cos(wstep * i) * work[i]
-                si -= math.sin(wstep * i) * work[i]
+                sr += c * work[i]
+                si -= sn * work[i]
+                c, sn = c * cs - sn * ss, sn * cs + c * ss
             if s > 0 and abs(math.atan2(si * pr - sr * pi_, sr * pr + si * pi_)) > 1.0:
                 tone = -1
                 break
@@ -110,14 +129,20 @@ def ctcss_analyse_kernel(y, cos_m, sin_m, tones, fs_c, tolerance_hz, min_fractio
     if check_burst and frac >= min_fraction / 4:
         rr = 0.0
         ri = 0.0
+        c = math.cos(wstep * (w - 5 * hop))
+        sn = math.sin(wstep * (w - 5 * hop))
         for i in range(w - 5 * hop, w - 3 * hop):
-            rr += math.cos(wstep * i) * work[i]
-            ri -= math.sin(wstep * i) * work[i]
+            rr += c * work[i]
+            ri -= sn * work[i]
+            c, sn = c * cs - sn * ss, sn * cs + c * ss
         nr = 0.0
         ni = 0.0
+        c = math.cos(wstep * (w - hop))
+        sn = math.sin(wstep * (w - hop))
         for i in range(w - hop, w):
-            nr += math.cos(wstep * i) * work[i]
-            ni -= math.sin(wstep * i) * work[i]
+            nr += c * work[i]
+            ni -= sn * work[i]
+            c, sn = c * cs - sn * ss, sn * cs + c * ss
         burst = abs(math.atan2(ni * rr - nr * ri, nr * rr + ni * ri)) > burst_rad
     return tone, burst
 
