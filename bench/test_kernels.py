@@ -470,13 +470,46 @@ def test_squelch_stream(measure):
                      for i in range(0, OK.shape[1], 100)], OK.shape[1])
 
 
+def _gate(audio, mask, audio_n=0):
+    from htdsp.kernels import gate_kernel
+
+    out = np.empty(audio.size, np.float32)
+    g = np.empty(audio.size, np.uint8)
+    return gate_kernel(audio, mask, 0, audio_n, 1.0, 0.0, 96, True, False, out, g)
+
+
+GATE_MASK = (np.arange(LARGE // 96 + 1) // 50 % 2).astype(np.uint8)    # 100 ms on, 100 off
+
+
+@pytest.mark.benchmark(group="gate_kernel")
+@pytest.mark.parametrize("n", [SMALL, LARGE], ids=_size_id)
+def test_gate_kernel(measure, n):
+    audio = X[n].real.copy()
+    measure(_gate, n, audio, GATE_MASK)
+
+
+@pytest.mark.benchmark(group="gate_kernel")
+def test_gate_reference(measure):
+    from tests.reference import gate_ref
+
+    audio = X[LARGE].real.copy()
+    measure(gate_ref, LARGE, audio, GATE_MASK, 1.0, 0.0, 96, False)
+
+
+@pytest.mark.benchmark(group="gate_kernel")
+def test_gate_stream(measure):
+    audio = X[LARGE].real.copy()
+    measure(lambda: [_gate(audio[i:i + CHUNK], GATE_MASK, i) for i in range(0, LARGE, CHUNK)],
+            LARGE)
+
+
 # ------------------------------------------------------------------ sub-audible analyses
 def _ctcss_args():
     from htdsp.ctcss import TONES
 
     rng = np.random.default_rng(1)
     y = np.cos(2 * np.pi * 123.0 * np.arange(200) / 1000.0) + 0.1 * rng.standard_normal(200)
-    e = np.exp(-2j * np.pi * TONES[:, None] * np.arange(200)[None, :] / 1000.0)
+    e = np.exp(-2j * np.pi * np.arange(200)[:, None] * TONES[None, :] / 1000.0)
     return y, np.ascontiguousarray(e.real), np.ascontiguousarray(e.imag), TONES
 
 
@@ -486,7 +519,7 @@ def test_ctcss_analyse_kernel(measure, n):
     from htdsp.kernels import ctcss_analyse_kernel
 
     y, c, s, tones = _ctcss_args()
-    work = np.empty(200)
+    work = np.empty(200 + 2 * tones.size)
     # one hop analyses 200 samples; report per hop of 20 new samples (the stream's rate)
     measure(lambda: ctcss_analyse_kernel(y, c, s, tones, 1000.0, 0.6, 0.4, 0.03, 20, True, 2.2,
                                          work), 20)

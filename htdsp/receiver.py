@@ -10,6 +10,7 @@ from htdsp.design import plan_chain
 from htdsp.fir import FIRDecimator, Resampler, XlatingDecimator
 from htdsp.fm import FMDemodulator, default_deviation_hz
 from htdsp.iir import BiquadFilter, Deemphasis, audio_highpass_sos, audio_lowpass_sos
+from htdsp.kernels import gate_kernel
 
 
 class NFMReceiver:
@@ -160,29 +161,20 @@ class NFMReceiver:
         self._mask = np.concatenate([self._mask, open_mask])
         held = np.concatenate([self._held, audio])
         p = self.plan
-        # audio sample m sits at channel sample m * down / up, less the resampler's delay; its
-        # frame is floor(that / frame) (floor(floor(x) / F) = floor(x / F) for an integer F)
+        # audio sample m sits at channel sample m * down / up, less the resampler's delay
         post = (len(p.resample_taps) - 1) / 2 / p.up if (p.up, p.down) != (1, 1) else 0.0
-        m = np.arange(self._audio_n, self._audio_n + held.size, dtype=np.float64)
-        fr = np.floor((m * (p.down / p.up) - post) / self.squelch.frame).astype(np.int64)
-        fr -= self._mask_base
-        n = held.size if final else int(np.searchsorted(fr, self._mask.size))
-        idx = fr[:n]
-        gate = np.take(self._mask, idx, mode="clip").astype(bool) if self._mask.size else \
-            np.zeros(n, dtype=bool)
-        if n and idx[0] < 0:
-            gate[idx < 0] = False
-        if final:
-            gate[idx >= self._mask.size] = self.squelch.is_open
-        self.last_gate = gate
-        out = np.where(gate, held[:n], np.float32(0.0))
+        out = np.empty(held.size, dtype=np.float32)
+        gate = np.empty(held.size, dtype=np.uint8)
+        n, drop = gate_kernel(held, self._mask, self._mask_base, self._audio_n,
+                              p.down / p.up, post, self.squelch.frame, final,
+                              self.squelch.is_open, out, gate)
+        self.last_gate = gate[:n].view(bool)
         self._held = held[n:]
         self._audio_n += n
-        drop = min(max(int(fr[n - 1]) if n else 0, 0), self._mask.size)
         if drop:                                     # frames no later audio will need
             self._mask = self._mask[drop:]
             self._mask_base += drop
-        return out
+        return out[:n]
 
     def flush(self):
         """The audio still held back for the squelch's decision (call once, at the end)."""

@@ -41,6 +41,7 @@ from .squelch import (
     SQUELCH_STATE,
     frame_energy_kernel,
     frame_energy_state,
+    gate_kernel,
     level_detect_kernel,
     level_detect_state,
     squelch_kernel,
@@ -68,6 +69,7 @@ KERNELS = (
     "frame_energy_kernel",
     "level_detect_kernel",
     "squelch_kernel",
+    "gate_kernel",
     "ctcss_analyse_kernel",
     "dcs_slice_kernel",
 )
@@ -83,6 +85,6 @@ __all__ = [
     "iq_stats_state", "GAUSS_STATE", "XLATE_INTERP_STATE", "gauss_kernel", "gauss_state",
     "xlate_interp_kernel", "xlate_interp_state", "ziggurat_tables", "FRAME_ENERGY_STATE",
     "LEVEL_DETECT_STATE", "SQUELCH_STATE", "frame_energy_kernel", "frame_energy_state",
-    "level_detect_kernel", "level_detect_state", "squelch_kernel", "squelch_state",
+    "level_detect_kernel", "level_detect_state", "squelch_kernel", "squelch_state", "gate_kernel",
     "ctcss_analyse_kernel", "dcs_slice_kernel", "KERNELS",
 ]

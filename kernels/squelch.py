@@ -20,6 +20,8 @@ run), ``last`` (last frame meeting the condition), ``frame`` (index of the next 
 close while the carrier is still there: the audio is shut, the event still runs).
 """
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -286,3 +288,57 @@ def squelch_kernel(ok, force_close, timing, attack, hang, state, term_since, ope
     state[0]["reason_open"] = reason
     state[0]["closing"] = closing
     return k
+
+
+@njit(**JIT_RECURSIVE)
+def gate_kernel(audio, mask, mask_base, audio_n, ratio, post, frame, final, final_open, out,
+                gate):
+    """Zero the audio where the squelch was closed: each sample takes its frame's decision.
+
+    Audio sample ``m`` (absolute index ``audio_n + i``) lies in frame
+    ``floor((m * ratio - post) / frame)``: ``ratio`` is channel samples per audio sample,
+    ``post`` the resampler's delay in channel samples, ``frame`` channel samples per frame.
+    The index depends on ``m`` alone, so the gate cannot depend on the chunking; a sample whose
+    frame is not decided yet is left for the next call (``final``: decided by ``final_open``).
+
+    Parameters
+    ----------
+    audio : float32[n]
+        Audio waiting for its gate (the oldest first).
+    mask : uint8[k]
+        Open (1) / closed per decided frame, starting at frame ``mask_base``.
+    mask_base, audio_n : int
+    ratio, post : float64
+    frame : int
+    final : bool
+        End of input: gate every sample; frames past the mask take ``final_open``.
+    final_open : bool
+    out : float32[>= n]
+    gate : uint8[>= n]
+        The gate per sample gated.
+
+    Returns
+    -------
+    (int, int)
+        Samples gated (``out[:count]``), and the frames at the start of ``mask`` that no later
+        sample can need (drop them before the next call).
+    """
+    nm = mask.shape[0]
+    count = 0
+    last = 0
+    for i in range(audio.shape[0]):
+        fr = np.int64(math.floor(((audio_n + i) * ratio - post) / frame)) - mask_base
+        if fr >= nm and not final:
+            break
+        if fr < 0:
+            g = False
+        elif fr >= nm:
+            g = final_open
+        else:
+            g = mask[fr] != 0
+        gate[i] = 1 if g else 0
+        out[i] = audio[i] if g else np.float32(0.0)
+        last = fr
+        count = i + 1
+    drop = min(max(last, 0), nm) if count else 0
+    return count, drop

@@ -342,6 +342,18 @@ def squelch_ref(ok, force, attack, hang, timing=None):
     return np.array(mask, dtype=np.uint8), events, pending
 
 
+def gate_ref(audio, mask, ratio, post, frame, final_open):
+    """The squelch gate on a whole stream: sample m takes the decision of frame
+    floor((m * ratio - post) / frame); before frame 0 closed, past the mask ``final_open``."""
+    m = np.arange(audio.size, dtype=np.float64)
+    fr = np.floor((m * ratio - post) / frame).astype(np.int64)
+    gate = np.where(fr < 0, False,
+                    np.where(fr >= mask.size, bool(final_open),
+                             mask[np.clip(fr, 0, max(mask.size - 1, 0))].astype(bool)
+                             if mask.size else False))
+    return np.where(gate, audio, np.float32(0.0)).astype(np.float32), gate
+
+
 def ctcss_analyse_ref(y, tones, fs_c, tolerance_hz, min_fraction, min_amp, hop, check_burst,
                       burst_rad):
     """One CTCSS hop in NumPy: (tone index or -1, burst). See kernels.subaudible."""

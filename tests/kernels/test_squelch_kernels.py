@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from htdsp.kernels import (
     frame_energy_kernel,
     frame_energy_state,
+    gate_kernel,
     level_detect_kernel,
     level_detect_state,
     squelch_kernel,
@@ -134,3 +135,56 @@ def test_squelch_events_are_back_dated_and_hang_bridges():
     # open from the attack (frame 11) through 7 failing frames (50-56), closed at 57
     assert mask[11] == 1 and mask[10] == 0 and mask[56] == 1 and mask[57] == 0
     assert mask[70:].sum() == 0
+
+
+def _run_gate(audio, mask, ratio, post, frame, final_open, audio_cuts, mask_cuts):
+    """Feed audio and frame decisions in independent pieces, as the receiver does, then flush."""
+    held, pend, base, n_done, outs, gates = audio[:0], mask[:0], 0, 0, [], []
+
+    def step(final):
+        nonlocal held, pend, base, n_done
+        out = np.empty(held.size, np.float32)
+        g = np.empty(held.size, np.uint8)
+        k, drop = gate_kernel(held, pend, base, n_done, ratio, post, frame, final, final_open,
+                              out, g)
+        outs.append(out[:k])
+        gates.append(g[:k])
+        held, n_done = held[k:], n_done + k
+        pend, base = pend[drop:], base + drop
+
+    a = np.split(audio, audio_cuts)
+    m = np.split(mask, mask_cuts)
+    for i in range(max(len(a), len(m))):
+        if i < len(m):
+            pend = np.concatenate([pend, m[i]])
+        if i < len(a):
+            held = np.concatenate([held, a[i]])
+        step(False)
+    step(True)
+    return np.concatenate(outs), np.concatenate(gates).astype(bool)
+
+
+@given(data=st.data(), n=st.integers(0, 3000), seed=st.integers(0, 2**32 - 1),
+       frame=st.integers(1, 200), resampled=st.booleans(), final_open=st.booleans())
+def test_gate_matches_reference_any_chunking(data, n, seed, frame, resampled, final_open):
+    rng = np.random.default_rng(seed)
+    audio = rng.standard_normal(n).astype(np.float32)
+    ratio, post = (8 / 9, 17.5 / 9) if resampled else (1.0, 0.0)
+    n_frames = int(n * ratio // frame) + rng.integers(-2, 3)
+    mask = (rng.random(max(n_frames, 0)) < 0.5).astype(np.uint8)
+    got, gate = _run_gate(audio, mask, ratio, post, frame, final_open,
+                          data.draw(splits(n)), data.draw(splits(mask.size)))
+    want, want_gate = ref.gate_ref(audio, mask, ratio, post, frame, final_open)
+    np.testing.assert_array_equal(gate, want_gate)
+    np.testing.assert_array_equal(got, want)
+    assert got.size == n
+
+
+def test_gate_waits_for_undecided_frames():
+    out, g = np.empty(10, np.float32), np.empty(10, np.uint8)
+    audio = np.ones(10, np.float32)
+    # frames of 4 samples, two decided (open, closed): samples 0-7 are gated, 8-9 wait
+    k, drop = gate_kernel(audio, np.array([1, 0], np.uint8), 0, 0, 1.0, 0.0, 4, False, True,
+                          out, g)
+    assert k == 8 and drop == 1
+    np.testing.assert_array_equal(out[:8], [1, 1, 1, 1, 0, 0, 0, 0])
