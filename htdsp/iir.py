@@ -1,5 +1,6 @@
 """De-emphasis and the audio biquad filters (Python faces and designs)."""
 
+import functools
 import math
 
 import numpy as np
@@ -101,6 +102,38 @@ class Deemphasis(StreamBlock):
         return y
 
 
+def _cached_design(design):
+    """Memoise a filter design (scipy's IIR design costs ~0.2 ms, a receiver needs several,
+    and a score run builds one receiver per channel); callers get their own copy."""
+    cached = functools.lru_cache(maxsize=128)(design)
+
+    @functools.wraps(design)
+    def wrapper(*args):
+        return cached(*args).copy()
+    wrapper.cache_info = cached.cache_info
+    return wrapper
+
+
+@_cached_design
+def butter_sos(order, cutoff_hz, btype, fs):
+    """``scipy.signal.butter(order, cutoff_hz, btype, output="sos", fs=fs)``, memoised
+    (``cutoff_hz`` a number, or a tuple for a band).
+
+    Examples
+    --------
+    >>> butter_sos(2, (8000.0, 16000.0), "bandpass", 48000.0).shape
+    (2, 6)
+    """
+    return scipy.signal.butter(order, cutoff_hz, btype, output="sos", fs=fs)
+
+
+@_cached_design
+def _ellip_highpass(fs, cutoff_hz, stop_hz, stop_db):
+    order, wn = scipy.signal.ellipord(cutoff_hz, stop_hz, HIGHPASS_RIPPLE_DB, stop_db, fs=fs)
+    return scipy.signal.ellip(order, HIGHPASS_RIPPLE_DB, stop_db, wn, "highpass", output="sos",
+                              fs=fs)
+
+
 def audio_highpass_sos(fs, cutoff_hz=300.0, stop_hz=None, stop_db=40.0):
     """Elliptic high-pass that keeps the voice band and removes CTCSS tones (< 260 Hz).
 
@@ -120,9 +153,7 @@ def audio_highpass_sos(fs, cutoff_hz=300.0, stop_hz=None, stop_db=40.0):
     stop_hz = 0.85 * cutoff_hz if stop_hz is None else stop_hz
     if not 0 < stop_hz < cutoff_hz < fs / 2:
         raise ValueError(f"need 0 < stop < cutoff < fs/2 for the high-pass, got {cutoff_hz}")
-    order, wn = scipy.signal.ellipord(cutoff_hz, stop_hz, HIGHPASS_RIPPLE_DB, stop_db, fs=fs)
-    return scipy.signal.ellip(order, HIGHPASS_RIPPLE_DB, stop_db, wn, "highpass", output="sos",
-                              fs=fs)
+    return _ellip_highpass(fs, float(cutoff_hz), float(stop_hz), float(stop_db))
 
 
 def audio_lowpass_sos(fs, cutoff_hz=3000.0, order=6):
@@ -138,7 +169,7 @@ def audio_lowpass_sos(fs, cutoff_hz=3000.0, order=6):
     fs = check_fs(fs)
     if not 0 < cutoff_hz < fs / 2:
         raise ValueError(f"low-pass cutoff must be in (0, fs/2), got {cutoff_hz}")
-    return scipy.signal.butter(order, cutoff_hz, "lowpass", output="sos", fs=fs)
+    return butter_sos(int(order), float(cutoff_hz), "lowpass", fs)
 
 
 def _check_sos(sos):

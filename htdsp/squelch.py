@@ -29,7 +29,7 @@ import numpy as np
 
 from htdsp._stream import StreamBlock, as_complex64, as_float32
 from htdsp.dcs import WINDOWS
-from htdsp.iir import BiquadFilter
+from htdsp.iir import BiquadFilter, butter_sos
 from htdsp.kernels import (
     frame_energy_kernel,
     frame_energy_state,
@@ -202,8 +202,8 @@ class _Track:
     def reset(self, detector_too=True):
         if detector_too:
             self.det.reset()
-        self.vals = np.zeros(0)
-        self.flags = np.zeros(0, dtype=bool)
+        self.vals = []          # per hop from hop ``base`` on: the value (NaN: none) and flag
+        self.flags = []
         self.base = 0
 
     def copy(self):
@@ -211,26 +211,35 @@ class _Track:
 
         new = _copy.copy(self)
         new.det = self.det.copy()
-        new.vals, new.flags = self.vals.copy(), self.flags.copy()
+        new.vals, new.flags = list(self.vals), list(self.flags)
         return new
 
     def frames(self, disc, first, n_frames, frame):
-        new = self.det.process(disc)
-        self.vals = np.concatenate([self.vals, np.array([self.encode(v) for v, _ in new])])
-        self.flags = np.concatenate([self.flags, np.array([b for _, b in new], dtype=bool)])
-        f = first + np.arange(n_frames)
-        h = ((f + 1) * frame) // self.hop - 1 - self.base      # last hop ending in each frame
-        hp = (f * frame) // self.hop - 1 - self.base            # last hop before it
-        have = (h >= 0) & (h < self.vals.size)
+        for v, b in self.det.process(disc):
+            self.vals.append(self.encode(v))
+            self.flags.append(b)
         vals = np.full(n_frames, np.nan)
-        vals[have] = self.vals[h[have]]
         force = np.zeros(n_frames, dtype=np.uint8)
-        for b in np.nonzero(self.flags)[0]:                     # rare: a short loop
-            force[(h >= b) & (hp < b)] = 1
-        if n_frames:                                            # keep what later frames need
-            drop = max(0, int(hp[-1]))
-            self.vals, self.flags = self.vals[drop:], self.flags[drop:]
-            self.base += drop
+        if not n_frames:
+            return vals, force
+        hop, end = self.hop, first + n_frames
+        # frame f takes hop h(f) = (f + 1) * frame // hop - 1, the last hop ending within it:
+        # hop j holds the frames [ceil((j + 1) * hop / frame) - 1, ceil((j + 2) * hop / frame)
+        # - 1); a flagged hop forces the first of them (the first frame that has seen it).
+        # A loop over the few hops of a chunk, not arrays over its frames.
+        j0 = max(first * frame // hop - 1, self.base)    # the last hop before frame first
+        j1 = min(end * frame // hop - 1, self.base + len(self.vals) - 1)
+        for j in range(j0, j1 + 1):
+            fa = -(-(j + 1) * hop // frame) - 1
+            fb = min(-(-(j + 2) * hop // frame) - 1, end)
+            if fb > max(fa, first):
+                vals[max(fa, first) - first:fb - first] = self.vals[j - self.base]
+            if self.flags[j - self.base] and first <= fa < end:
+                force[fa - first] = 1
+        # keep what later frames need: from the last hop before the last frame
+        drop = max(0, (end - 1) * frame // hop - 1 - self.base)
+        del self.vals[:drop], self.flags[:drop]
+        self.base += drop
         return vals, force
 
 
@@ -277,13 +286,11 @@ class Squelch:
             elif t.kind == "ctcss":
                 self._detectors.append(None)
             else:
-                import scipy.signal
-
-                sos = scipy.signal.butter(2, NOISE_BAND_HZ, "bandpass", output="sos",
-                                          fs=self.channel_fs)
+                sos = butter_sos(2, NOISE_BAND_HZ, "bandpass", self.channel_fs)
                 self._detectors.append(_Detector(t, self.frame, BiquadFilter(sos)))
         self._state = squelch_state()
         self._since = np.full(len(self.terms), -1, dtype=np.int64)
+        self._timing = np.array([t.timing for t in self.terms], dtype=np.uint8)
 
     def reset(self):
         for d in self._detectors:
@@ -340,30 +347,30 @@ class Squelch:
         vals, force = {}, np.zeros(n_frames, dtype=np.uint8)
         for kind, tr in self._tracks.items():
             vals[kind], f_k = tr.frames(disc, first, n_frames, self.frame)
-            # which decoder forced which frame: a forced event is attributed to the first
-            # forced frame after its start (kept across chunks: it may end in a later one)
-            self._forces += [(first + int(i), kind) for i in np.nonzero(f_k)[0]]
-            force |= f_k
-        ok = []
-        for t, d in zip(self.terms, self._detectors, strict=True):
-            if t.kind == "power":
-                ok.append(d.process(as_complex64(channel).view(np.float32))[1])
-            elif t.kind in ("ctcss", "dcs"):
-                # decode only (no value given): never gates
-                want = (t.open_db if t.kind == "ctcss" or t.open_db is None
-                        else DCS_NAMES.index(t.open_db))
-                ok.append((np.ones(n_frames, dtype=bool) if t.open_db is None
-                           else vals[t.kind] == want).astype(np.uint8))
-            else:
-                ok.append(d.process(d._pre.process(disc))[1])
+            if f_k.any():
+                # which decoder forced which frame: a forced event is attributed to the first
+                # forced frame after its start (kept across chunks: it may end in a later one)
+                self._forces += [(first + int(i), kind) for i in np.nonzero(f_k)[0]]
+                force |= f_k
         n = n_frames
-        assert all(len(o) == n for o in ok), "squelch terms decided different frame counts"
-        okm = np.ascontiguousarray(np.stack([o[:n] for o in ok]))
-        timing = np.array([t.timing for t in self.terms], dtype=np.uint8)
+        okm = np.empty((len(self.terms), n), dtype=np.uint8)
+        for i, (t, d) in enumerate(zip(self.terms, self._detectors, strict=True)):
+            if t.kind == "power":
+                row = d.process(as_complex64(channel).view(np.float32))[1]
+            elif t.kind in ("ctcss", "dcs"):
+                if t.open_db is None:                   # decode only (no value given)
+                    row = 1
+                else:
+                    row = vals[t.kind] == (t.open_db if t.kind == "ctcss"
+                                           else DCS_NAMES.index(t.open_db))
+            else:
+                row = d.process(d._pre.process(disc))[1]
+            assert np.ndim(row) == 0 or len(row) == n, "squelch terms decided different frames"
+            okm[i] = row
         open_mask = np.empty(n, dtype=np.uint8)
         events = np.empty((n // self.attack + 2, 4), dtype=np.int64)
-        k = squelch_kernel(okm, force, timing, self.attack, self.hang, self._state, self._since,
-                           open_mask, events)
+        k = squelch_kernel(okm, force, self._timing, self.attack, self.hang, self._state,
+                           self._since, open_mask, events)
         ev = events[:k]
         self.forced_by = []
         for e in ev:

@@ -4,11 +4,10 @@ output, keep the newest window, and analyse it every hop."""
 import copy as _copy
 
 import numpy as np
-import scipy.signal
 
 from htdsp.design import kaiser_lowpass
 from htdsp.fir import Resampler
-from htdsp.iir import BiquadFilter
+from htdsp.iir import BiquadFilter, butter_sos
 
 
 class HopDecoder:
@@ -28,8 +27,8 @@ class HopDecoder:
         # then the low-pass at the low rate removes the voice still above the band: the same
         # selectivity as filtering at the channel rate, for a fraction of the work
         self._dec = Resampler(1, self.m, taps=kaiser_lowpass(self.fs, pass_hz, stop_hz, 60.0))
-        self._lp = BiquadFilter(scipy.signal.butter(lowpass_order, lowpass_hz, output="sos",
-                                                    fs=self.fs_d))
+        self._lp = BiquadFilter(butter_sos(lowpass_order, float(lowpass_hz), "lowpass",
+                                           self.fs_d))
         self.w = int(window)
         self.hop = max(1, int(hop))
         self.hop_samples = self.hop * self.m
