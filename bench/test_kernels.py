@@ -578,3 +578,92 @@ def test_dcs_slice_stream(measure):
 
     x = (np.sin(2 * np.pi * 100.0 * np.arange(48000) / 48000.0) * 0.1).astype(np.float32)
     measure(lambda: DCSDetector(48000.0).process(x), x.size)
+
+
+# ------------------------------------------------------------------ measurement
+@pytest.mark.benchmark(group="block_moments_kernel")
+@pytest.mark.parametrize("n", [SMALL, LARGE], ids=_size_id)
+def test_block_moments_kernel(measure, n):
+    from htdsp.kernels import block_moments_kernel, block_moments_state
+
+    out = np.empty((n // 48 + 2, 4))
+    measure(lambda: block_moments_kernel(X[n], 48, block_moments_state(), out), n)
+
+
+@pytest.mark.benchmark(group="block_moments_kernel")
+def test_block_moments_reference(measure):
+    from tests.reference import block_moments_ref
+
+    measure(block_moments_ref, LARGE, X[LARGE], 48)
+
+
+@pytest.mark.benchmark(group="block_moments_kernel")
+def test_block_moments_stream(measure):
+    from htdsp.kernels import block_moments_kernel, block_moments_state
+
+    def run():
+        st = block_moments_state()
+        out = np.empty((CHUNK // 48 + 2, 4))
+        for i in range(0, LARGE, CHUNK):
+            block_moments_kernel(X[LARGE][i:i + CHUNK], 48, st, out)
+    measure(run, LARGE)
+
+
+def _whist(x, window=4800):
+    from htdsp.kernels import window_hist_kernel, window_hist_state
+
+    st, h = window_hist_state(1024)
+    k = x.size // window + 2
+    s = np.empty((k, 3))
+    hh = np.empty((k, 1024), np.int64)
+    return window_hist_kernel(x, window, -4.0, 8 / 1024, 99.9, st, h, s, hh)
+
+
+@pytest.mark.benchmark(group="window_hist_kernel")
+@pytest.mark.parametrize("n", [SMALL, LARGE], ids=_size_id)
+def test_window_hist_kernel(measure, n):
+    x = X[n].real.copy()
+    measure(_whist, n, x)
+
+
+@pytest.mark.benchmark(group="window_hist_kernel")
+def test_window_hist_reference(measure):
+    from tests.reference import window_hist_ref
+
+    measure(window_hist_ref, LARGE, X[LARGE].real.copy(), 4800, -4.0, 8 / 1024, 1024, 99.9,
+            rounds=3)
+
+
+@pytest.mark.benchmark(group="window_hist_kernel")
+def test_window_hist_stream(measure):
+    from htdsp.kernels import window_hist_kernel, window_hist_state
+
+    x = X[LARGE].real.copy()
+
+    def run():
+        st, h = window_hist_state(1024)
+        s = np.empty((CHUNK // 4800 + 2, 3))
+        hh = np.empty((CHUNK // 4800 + 2, 1024), np.int64)
+        for i in range(0, LARGE, CHUNK):
+            window_hist_kernel(x[i:i + CHUNK], 4800, -4.0, 8 / 1024, 99.9, st, h, s, hh)
+    measure(run, LARGE)
+
+
+TONE_WINDOW = (0.6 * np.cos(2 * np.pi * 1000.3 * np.arange(4800) / 48000.0)
+               + 0.01 * RNG.standard_normal(4800)).astype(np.float32)
+
+
+@pytest.mark.benchmark(group="tone_fit_kernel")
+def test_tone_fit_kernel(measure):
+    """One 100 ms window at 48 kHz (the size does not change: stateless, per window)."""
+    from htdsp.kernels import tone_fit_kernel
+
+    work = np.empty(4800 + 8)
+    measure(lambda: tone_fit_kernel(TONE_WINDOW, 48000.0, 1000.0, 1, 4, work), 4800)
+
+
+@pytest.mark.benchmark(group="tone_fit_kernel")
+def test_tone_fit_reference(measure):
+    from tests.reference import tone_fit_ref
+
+    measure(tone_fit_ref, 4800, TONE_WINDOW, 48000.0, 1000.3, 4)

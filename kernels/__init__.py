@@ -25,6 +25,15 @@ from .fm import (
     fm_demod_state,
 )
 from .iir import DEEMPH_STATE, deemph_kernel, deemph_state, sosfilt_kernel, sosfilt_state
+from .measure import (
+    BLOCK_MOMENTS_STATE,
+    WINDOW_HIST_STATE,
+    block_moments_kernel,
+    block_moments_state,
+    tone_fit_kernel,
+    window_hist_kernel,
+    window_hist_state,
+)
 from .mix import DC_BLOCK_STATE, NCO_STATE, dc_block_kernel, dc_block_state, nco_kernel, nco_state
 from .sim import (
     GAUSS_STATE,
@@ -72,6 +81,9 @@ KERNELS = (
     "gate_kernel",
     "ctcss_analyse_kernel",
     "dcs_slice_kernel",
+    "block_moments_kernel",
+    "window_hist_kernel",
+    "tone_fit_kernel",
 )
 
 __all__ = [
@@ -86,5 +98,7 @@ __all__ = [
     "xlate_interp_kernel", "xlate_interp_state", "ziggurat_tables", "FRAME_ENERGY_STATE",
     "LEVEL_DETECT_STATE", "SQUELCH_STATE", "frame_energy_kernel", "frame_energy_state",
     "level_detect_kernel", "level_detect_state", "squelch_kernel", "squelch_state", "gate_kernel",
-    "ctcss_analyse_kernel", "dcs_slice_kernel", "KERNELS",
+    "ctcss_analyse_kernel", "dcs_slice_kernel", "BLOCK_MOMENTS_STATE", "WINDOW_HIST_STATE",
+    "block_moments_kernel", "block_moments_state", "tone_fit_kernel", "window_hist_kernel",
+    "window_hist_state", "KERNELS",
 ]

@@ -410,3 +410,62 @@ def dcs_slice_ref(y, spb, phases, freq_hz, fs, turn_off_fraction, rotations):
     w_new = int(np.sum(b[23:] << np.arange(23)))
     dist = min([bin(w_new ^ int(r)).count("1") for r in rotations], default=99)
     return w_old, w_new, False, dist
+
+
+def block_moments_ref(x, block):
+    """Per block: sums of |x|^2, |x|^4 and of x[n] conj(x[n-1]) (x[-1] = 0), float64."""
+    x = np.asarray(x, dtype=np.complex128)
+    n = x.size // block * block
+    p = np.abs(x[:n]) ** 2
+    lag = x * np.conj(np.concatenate([[0], x[:-1]]))
+    return np.stack([p.reshape(-1, block).sum(1), (p * p).reshape(-1, block).sum(1),
+                     lag[:n].real.reshape(-1, block).sum(1),
+                     lag[:n].imag.reshape(-1, block).sum(1)], axis=1)
+
+
+def hist_percentile_ref(hist, lo, bin_width, mean, pct):
+    """The pct percentile of |v - mean| to the bin centres (sort by distance, cumulate)."""
+    total = hist.sum()
+    centers = lo + (np.arange(hist.size) + 0.5) * bin_width
+    d = np.abs(centers - mean)
+    order = np.argsort(d, kind="stable")
+    cum = np.cumsum(hist[order])
+    k = min(int(np.searchsorted(cum, pct / 100.0 * total)), hist.size - 1)
+    return float(d[order[k]])
+
+
+def window_hist_ref(x, window, lo, bin_width, nbins, pct):
+    """Per window: (sum, sum of squares, percentile of |x - mean|) and the histogram rows."""
+    x = np.asarray(x, dtype=np.float64)
+    k = x.size // window
+    w = x[:k * window].reshape(k, window)
+    idx = np.clip(np.floor((w - lo) / bin_width), 0, nbins - 1).astype(np.int64)
+    idx[np.isnan(w)] = nbins - 1
+    hist = np.stack([np.bincount(r, minlength=nbins) for r in idx]) if k else \
+        np.zeros((0, nbins), np.int64)
+    sums = np.zeros((k, 3))
+    for i in range(k):
+        sums[i, 0] = np.sum(w[i])
+        sums[i, 1] = np.sum(w[i] ** 2)
+        sums[i, 2] = hist_percentile_ref(hist[i], lo, bin_width, sums[i, 0] / window, pct)
+    return sums, hist
+
+
+def tone_fit_ref(y, fs, f_hz, n_harmonics):
+    """Least-squares DC + tone at a given frequency (numpy lstsq), the residual power and the
+    harmonics' power (each fitted by least squares in the residual)."""
+    y = np.asarray(y, dtype=np.float64)
+    n = np.arange(y.size)
+    w = 2 * np.pi * f_hz / fs
+    a = np.stack([np.ones(y.size), np.cos(w * n), np.sin(w * n)], axis=1)
+    coef, *_ = np.linalg.lstsq(a, y, rcond=None)
+    r = y - a @ coef
+    p_harm = 0.0
+    for h in range(2, n_harmonics + 2):
+        if h * w >= np.pi:
+            break
+        e = np.exp(-1j * h * w * n)
+        p_harm += 2 * abs(np.sum(r * e)) ** 2 / y.size ** 2
+    return {"dc": coef[0], "amp": float(np.hypot(coef[1], coef[2])),
+            "p_total": float(np.mean((y - y.mean()) ** 2)), "p_residual": float(np.mean(r ** 2)),
+            "p_harmonics": p_harm, "residual": r}
