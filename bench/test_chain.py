@@ -87,6 +87,26 @@ def test_chain_htdsp_squelch_from_file(measure, raw_file, spec):
 
 
 @pytest.mark.benchmark(group="chain_cu8_2.4M")
+@pytest.mark.parametrize("tone", ["auto", "none"])
+def test_chain_htdsp_measure_from_file(measure, raw_file, tone):
+    """The chain with every measurement on (htdsp.measure.Meter, 100 ms windows) and the
+    noise+power squelch that says when a window is keyed: its cost over
+    ``chain_htdsp_from_file`` is what measuring costs (issue: under 50 %)."""
+    from htdsp.measure import Meter
+
+    def run():
+        rx = NFMReceiver(FS, OFFSET, input_format="cu8", squelch="noise,power")
+        m = Meter(rx, tone_hz=None if tone == "none" else tone)
+        rec = open_raw(raw_file, rate_hz=FS)
+        for _, c in rec.chunks():
+            m.rx_process(c)
+            rx.pop_events()
+        rx.flush()
+        rx.finish()
+    measure(run, N)
+
+
+@pytest.mark.benchmark(group="chain_cu8_2.4M")
 def test_chain_numpy_reference(measure, raw):
     measure(lambda: nfm_chain_ref_for(_receiver(), raw), N, rounds=3)
 

@@ -112,6 +112,7 @@ class NFMReceiver:
         self._blocks = blocks
         self._pending = np.empty(0, dtype=FORMAT_DTYPES[self.input_format])
         self._channel_block = len(p.stages)          # index of the channel filter
+        self._input_n = 0                           # input samples seen
         self.squelch = None
         if squelch is not None:
             from htdsp.squelch import Squelch
@@ -235,6 +236,24 @@ class NFMReceiver:
             squelch, audio waits (at most a frame, 2 ms) for its frame's decision: call
             :meth:`flush` at the end for the rest.
         """
+        return self.process_streams(x)[0]
+
+    def process_streams(self, x):
+        """:meth:`process`, also returning the intermediate streams (for measurement).
+
+        Returns
+        -------
+        audio : float32
+            As :meth:`process` (gated when there is a squelch).
+        channel : complex64
+            The channel filter's output (at :attr:`channel_fs`).
+        disc : float32
+            The discriminator's output (1.0 = rated deviation).
+        ungated : float32
+            The audio before the squelch gate (the same array as ``audio`` without a squelch).
+        open_mask : uint8 or None
+            The squelch frames decided by this chunk.
+        """
         a = np.asarray(x)
         if not np.iscomplexobj(a):
             fmt = format_of_dtype(a.dtype)
@@ -244,11 +263,6 @@ class NFMReceiver:
                 a = np.concatenate([self._pending.astype(a.dtype), a.ravel()])
                 cut = a.size - a.size % 2
                 a, self._pending = a[:cut], a[cut:].copy()
-        if self.squelch is None:
-            y = self._blocks[0].process(a)
-            for b in self._blocks[1:]:
-                y = b.process(y)
-            return y
         self._input_n += a.size // 2 if not np.iscomplexobj(a) else a.size
         y = self._blocks[0].process(a)
         for b in self._blocks[1:self._channel_block + 1]:
@@ -258,18 +272,21 @@ class NFMReceiver:
         y = disc
         for b in self._blocks[self._channel_block + 2:]:
             y = b.process(y)
+        if self.squelch is None:
+            return y, channel, disc, y, None
         _, open_mask, events, values = self.squelch.process(channel, disc)
         names = [t.kind for t in self.squelch.terms]
         for (s0, s1, o, c), vals, by in zip(events, values, self.squelch.forced_by, strict=True):
             reason = names[c] if c >= 0 else ("dcs_turn_off" if by == "dcs" else "reverse_burst")
             self._events.append(self._event(s0, s1, o, reason, vals))
-        return self._gate(y, open_mask)
+        return self._gate(y, open_mask), channel, disc, y, open_mask
 
     def reset(self):
         """Back to the freshly constructed state."""
         for b in self._blocks:
             b.reset()
         self._pending = self._pending[:0]
+        self._input_n = 0
         if self.squelch is not None:
             self.squelch.reset()
             self._reset_gate()

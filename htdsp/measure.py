@@ -1,0 +1,637 @@
+"""Signal-quality measurement, per window (default 100 ms) and per transmission.
+
+A :class:`Meter` rides on an :class:`htdsp.NFMReceiver`: it sees the channel-filtered IQ, the
+discriminator output and the audio (before the squelch gate) of every chunk, and produces one
+record per window. Numbers and their definitions (measurement.md 2, 2b, 4):
+
+- ``rssi_dbfs``: channel power, 10 log10(mean |x|^2) after the channel filter (0 dBFS: a
+  full-scale complex sinusoid); ``rssi_dbm`` = ``rssi_dbfs + cal_db`` when a calibration is
+  given.
+- ``noise_floor_dbfs_hz`` and ``noise_floor_dbfs`` (in ``bandwidth_hz``): the channel power of
+  windows with the squelch closed and no carrier by the moments test below (median of the last
+  50), divided by the channel filter's noise bandwidth; until such a window is seen, the M2M4
+  noise estimate of the window stands in (``noise_method``).
+- ``cnr_db``: carrier power over the noise in ``bandwidth_hz`` (the filter's noise bandwidth
+  corrected). With a known floor: (P - N) / N; otherwise the M2M4 moment estimator on the
+  constant-envelope FM signal: C = sqrt(2 M2^2 - M4), N = M2 - C (``cnr_method``).
+- ``freq_error_hz`` (and ``_ppm`` of the channel frequency): the mean frequency, as the angle of
+  the mean lag product x[n] conj(x[n-1]) of the channel (FM clicks, which bias the
+  discriminator's mean toward zero at low CNR, barely move it); the noise's own lag product is
+  removed first: measured on noise-only windows (median of the last 50) or, before any,
+  computed from the channel filter (a flat noise spectrum assumed).
+- ``deviation_peak_hz`` (99.9th percentile of |f - mean|) and ``deviation_rms_hz``, of the
+  discriminator low-passed at 3.4 kHz (as a service monitor reads deviation: the noise the
+  discriminator puts out beyond the modulation band is not deviation).
+- With a test tone (``tone_hz``: a frequency, ``"auto"`` or None): the tone is fitted (its
+  frequency refined, amplitude, phase and DC by least squares) and subtracted; ``sinad_db`` =
+  total / residual power of the audio (300-3000 Hz as the receiver is set); ``sinad_cmsg_db``
+  and ``sinad_psoph_db`` weight tone and residual by C-message and ITU-T O.41 (the residual's
+  spectrum weighted bin by bin); ``thd_pct`` from harmonics 2-5; ``hum_noise_db`` = residual
+  less harmonics, over the tone. ``auto`` takes the strongest 250-3400 Hz component when it
+  holds at least 40 % of the audio power and three consecutive windows agree on its frequency
+  within 1 Hz (a sung vowel in speech holds one window, a test tone holds them all).
+- ``snr_db``: the tone-free estimate for voice traffic, on the SINAD scale of the standard test
+  tone (1 kHz at 60 % of rated deviation): what a SINAD meter would read at this channel
+  quality, so on a tone signal ``snr_db`` and ``sinad_db`` agree. Two estimates, each of which
+  can only read low when its assumption fails, and the higher is taken:
+  ``snr_oob_db``: the discriminator's noise above the voice band (8-16 kHz, where a clean
+  transmitter puts nothing) through a calibrated table (:mod:`htdsp.sim.calibrate`, fitted on
+  one set of simulated scenarios and seeds, tested on another); loud speech leaves distortion
+  products there, so it reads low on voice at high CNR. ``snr_m2m4_db``: the window's M2M4
+  CNR through the receiver's CNR -> SINAD table; an envelope that varies within the window
+  (fast fading, a transmitter's AM) reads as noise, so it reads low there.
+- ``keyed``: fraction of the window's squelch frames open; ``gap``: the window touches lost
+  samples (its numbers are null).
+
+Per transmission (:func:`transmission_summary`): means, percentiles and fading (envelope
+percentiles, fade depth, Rician K by moments, level crossing rate and average fade duration at
+rho = r / r_rms, a Doppler estimate from the LCR at rho = 1 assuming Rayleigh).
+
+Every number that cannot be measured is None, never NaN or infinite.
+"""
+
+import json
+import math
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+
+from htdsp.iir import BiquadFilter, butter_sos
+from htdsp.kernels import (
+    block_moments_kernel,
+    block_moments_state,
+    frame_energy_kernel,
+    frame_energy_state,
+    tone_fit_kernel,
+    window_hist_kernel,
+    window_hist_state,
+)
+from htdsp.sim.sinad import sinad_from_cnr
+
+WINDOW_S = 0.1
+BLOCK_S = 0.001
+#: histogram of the discriminator, in rated deviations: [-DEV_RANGE, DEV_RANGE) in DEV_BINS
+DEV_RANGE = 4.0
+DEV_BINS = 1024
+DEV_PERCENTILE = 99.9
+DEV_LOWPASS_HZ = 3400.0
+#: the tone-free estimate's band (the noise squelch's), Hz
+OOB_BAND_HZ = (8000.0, 16000.0)
+#: a tone must hold this share of the audio power (auto detection)
+TONE_MIN_FRACTION = 0.4
+TONE_SEARCH_HZ = (250.0, 3400.0)
+#: auto detection: a tone counts once this many consecutive windows agree within TONE_STEADY_HZ
+TONE_STEADY_WINDOWS = 3
+TONE_STEADY_HZ = 1.0
+#: the standard test tone: 1 kHz at 60 % of rated deviation -> 0.6 on the audio scale
+STANDARD_TONE_POWER = 0.6**2 / 2
+#: a window is noise-only (for the floor) when the M2M4 carrier is below this share of power
+NOISE_ONLY_CARRIER_FRACTION = 0.3
+FLOOR_MEMORY = 50
+N_HARMONICS = 4
+RHO_LEVELS = (0.1, 0.3, 0.5, 1.0)
+#: the Doppler estimate needs real fading: above this K the envelope's wiggles are noise
+DOPPLER_MAX_K_DB = 10.0
+
+# measurement.md 2: C-message (re 1 kHz) and ITU-T O.41 psophometric (re 800 Hz) responses, dB
+C_MESSAGE_DB = (
+    (60, -55.7), (100, -42.5), (200, -25.1), (300, -16.3), (400, -11.2), (500, -7.7),
+    (600, -5.0), (700, -2.8), (800, -1.3), (900, -0.3), (1000, 0.0), (1200, -0.4),
+    (1300, -0.7), (1500, -1.2), (1800, -1.3), (2000, -1.1), (2500, -1.1), (2800, -2.0),
+    (3000, -3.0), (3300, -5.1), (3500, -7.1), (4000, -14.6), (4500, -22.3), (5000, -28.7))
+PSOPHOMETRIC_DB = (
+    (50, -63.0), (100, -41.0), (200, -21.0), (300, -10.6), (400, -6.3), (500, -3.6),
+    (600, -2.0), (700, -0.9), (800, 0.0), (900, 0.6), (1000, 1.0), (1200, 0.0), (1400, -0.9),
+    (1600, -1.7), (1800, -2.4), (2000, -3.0), (2500, -4.2), (3000, -5.6), (3500, -8.5),
+    (4000, -15.0), (4500, -25.0), (5000, -36.0), (6000, -43.0))
+
+
+def weighting_power(table, f_hz):
+    """Power weighting |W(f)|^2 of a response table (dB), interpolated in log frequency; below
+    and above the table the end slopes continue (then at least 100 dB down).
+
+    Examples
+    --------
+    >>> round(10 * math.log10(weighting_power(C_MESSAGE_DB, 1000.0)), 2)
+    0.0
+    >>> round(10 * math.log10(weighting_power(PSOPHOMETRIC_DB, 3000.0)), 2)
+    -5.6
+    """
+    f = np.maximum(np.asarray(f_hz, dtype=np.float64), 1.0)
+    lf = np.log10([p[0] for p in table])
+    db = np.array([p[1] for p in table])
+    x = np.log10(f)
+    out = np.interp(x, lf, db)
+    lo_slope = (db[1] - db[0]) / (lf[1] - lf[0])
+    hi_slope = (db[-1] - db[-2]) / (lf[-1] - lf[-2])
+    out = np.where(x < lf[0], db[0] + lo_slope * (x - lf[0]), out)
+    out = np.where(x > lf[-1], db[-1] + hi_slope * (x - lf[-1]), out)
+    return 10 ** (np.maximum(out, -100.0) / 10)
+
+
+def db(p):
+    """10 log10(p), or None when p is not a positive finite number."""
+    return 10.0 * math.log10(p) if (p is not None and p > 0 and math.isfinite(p)) else None
+
+
+def finite(v, nd=None):
+    """``v`` as a float, or None when it is missing, NaN or infinite (rounded to ``nd``)."""
+    if v is None:
+        return None
+    v = float(v)
+    if not math.isfinite(v):
+        return None
+    return round(v, nd) if nd is not None else v
+
+
+@lru_cache(maxsize=1)
+def tone_free_table():
+    """``(oob_db, sinad_db)`` arrays of the shipped tone-free calibration (None while it is
+    being made: ``python -m htdsp.sim.calibrate tone-free``)."""
+    try:
+        with resources.files("htdsp.sim").joinpath("data/tone_free.json").open() as f:
+            d = json.load(f)
+    except FileNotFoundError:
+        return None
+    return np.asarray(d["oob_db"], float), np.asarray(d["sinad_db"], float)
+
+
+def tone_free_sinad_db(oob_db):
+    """The SINAD scale reading of a discriminator noise level above the voice band (dB re the
+    rated deviation squared), through the calibrated table; None if unknown."""
+    if oob_db is None or tone_free_table() is None:
+        return None
+    x, y = tone_free_table()
+    return float(np.interp(oob_db, x, y))
+
+
+def enbw_hz(taps, fs):
+    """Equivalent noise bandwidth of a FIR (unity gain at DC), Hz."""
+    h = np.asarray(taps, dtype=np.float64)
+    return float(fs * np.sum(h * h) / np.sum(h) ** 2)
+
+
+def m2m4(m2, m4):
+    """Carrier and noise power of a constant-envelope signal in complex Gaussian noise from
+    the second and fourth moments: ``(C, N)``."""
+    c = math.sqrt(max(2.0 * m2 * m2 - m4, 0.0))
+    c = min(c, m2)
+    return c, m2 - c
+
+
+def deviation_percentile(hist, mean, pct=DEV_PERCENTILE):
+    """The ``pct`` percentile of |v - mean| from a histogram of v on the deviation grid (in
+    rated deviations), to the bin centre (within half a bin, 0.4 % of rated deviation)."""
+    total = hist.sum()
+    if total == 0:
+        return None
+    width = 2 * DEV_RANGE / hist.size
+    centers = -DEV_RANGE + (np.arange(hist.size) + 0.5) * width
+    d = np.abs(centers - mean)
+    order = np.argsort(d, kind="stable")
+    cum = np.cumsum(hist[order])
+    k = int(np.searchsorted(cum, pct / 100.0 * total))
+    k = min(k, hist.size - 1)
+    return float(d[order[k]])
+
+
+class Meter:
+    """Per-window signal quality of one channel (see module docstring).
+
+    Parameters
+    ----------
+    rx : htdsp.NFMReceiver
+        The receiver whose streams are measured (its plan gives the rates, the channel
+        filter's noise bandwidth, the rated deviation and the channel bandwidth).
+    window_s : float
+        Window length, s (rounded to whole 1 ms blocks of the channel rate).
+    tone_hz : float, "auto" or None
+        Test tone for SINAD.
+    cal_db : float, optional
+        dBm = dBFS + cal_db.
+    channel_hz : float, optional
+        Absolute channel frequency (for the error in ppm).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from htdsp import NFMReceiver
+    >>> fs = 240000.0
+    >>> n = np.arange(int(fs))                 # 1 s: 1 kHz tone at 1.5 kHz deviation
+    >>> iq = np.exp(1j * (2 * np.pi * 20270 * n / fs + 1.5 * np.sin(2 * np.pi * 1000 * n / fs)))
+    >>> rx = NFMReceiver(fs, offset_hz=20000)
+    >>> m = Meter(rx, tone_hz=1000.0)
+    >>> w = m.run(iq)
+    >>> round(w[-1]["freq_error_hz"]), round(w[-1]["deviation_peak_hz"], -1)
+    (270, 1500.0)
+    """
+
+    def __init__(self, rx, *, window_s=WINDOW_S, tone_hz="auto", cal_db=None, channel_hz=None):
+        if not (window_s is not None and window_s > 0 and math.isfinite(window_s)):
+            raise ValueError(f"window must be a positive time, got {window_s!r}")
+        self.rx = rx
+        p = rx.plan
+        self.fs_c = float(p.channel_fs)
+        self.fs_a = float(rx.audio_fs)
+        self.block = max(1, int(round(BLOCK_S * self.fs_c)))
+        self.blocks_per_window = max(1, int(round(window_s * self.fs_c / self.block)))
+        self.win_c = self.block * self.blocks_per_window
+        self.window_s = self.win_c / self.fs_c
+        self.win_a = int(round(self.window_s * self.fs_a))
+        if tone_hz not in (None, "auto"):
+            tone_hz = float(tone_hz)
+            if not 0 < tone_hz < self.fs_a / 2:
+                raise ValueError(f"tone {tone_hz} Hz is outside the audio band")
+        self.tone_hz = tone_hz
+        self.cal_db = None if cal_db is None else float(cal_db)
+        self.channel_hz = channel_hz
+        self.dev_hz = float(rx.deviation_hz)
+        self.bandwidth_hz = float(rx.bandwidth_hz)
+        self.enbw_hz = enbw_hz(p.channel_taps, self.fs_c)
+        self.bw_factor = self.bandwidth_hz / self.enbw_hz
+        h = np.asarray(p.channel_taps, dtype=np.float64)
+        # the channel filter's noise is correlated at lag one (real, it is centred on 0 Hz):
+        # its share of the lag product pulls the frequency toward zero unless removed
+        self.noise_lag1 = float(np.dot(h[1:], h[:-1]) / np.dot(h, h))
+        # deviation is read in the modulation band (a service monitor's 3.4 kHz low-pass):
+        # the discriminator's noise beyond it is not deviation
+        self._dev_lp = BiquadFilter(butter_sos(4, min(DEV_LOWPASS_HZ, 0.4 * self.fs_c),
+                                               "lowpass", self.fs_c))
+        self._oob = None
+        if self.fs_c > 2.2 * OOB_BAND_HZ[1]:
+            self._oob = BiquadFilter(butter_sos(2, OOB_BAND_HZ, "bandpass", self.fs_c))
+        f = np.fft.rfftfreq(self.win_a, 1.0 / self.fs_a)
+        self._w_cmsg = weighting_power(C_MESSAGE_DB, f)
+        self._w_psoph = weighting_power(PSOPHOMETRIC_DB, f)
+        self._work = np.empty(self.win_a + 2 * N_HARMONICS)
+        self._hann = np.hanning(self.win_a)
+        self._freqs = f
+        self.reset()
+
+    # -------------------------------------------------------------------- streaming
+    def reset(self):
+        self._bm_state = block_moments_state()
+        self._wh_state, self._wh_hist = window_hist_state(DEV_BINS)
+        self._oob_state = frame_energy_state()
+        if self._oob is not None:
+            self._oob.reset()
+        self._dev_lp.reset()
+        self.blocks = []                 # per 1 ms block: (sum |x|^2, sum |x|^4) arrays
+        self._blocks_n = 0
+        self._disc = []                  # per window: (sums, hist)
+        self._oob_w = []                 # per window: mean square of the band-passed disc
+        self._audio = np.zeros(0, dtype=np.float32)
+        self._audio_w = []               # per window: dict of audio numbers
+        self._frames = np.zeros(0, dtype=np.uint8)
+        self._frame = getattr(getattr(self.rx, "squelch", None), "frame", None)
+        self._gaps = []                  # (start, end) channel samples touched by lost input
+        self._emitted = 0
+        self._lag = []                   # per window: the summed lag product
+        self._floor = []                 # recent noise-only window powers (filter bandwidth)
+        self._noise_lag = []             # and their normalised lag products
+        self._prev_tone = None
+        self._streak = 0                 # consecutive windows agreeing on the tone
+        self.windows = []                # every window record emitted
+
+    def note_gap(self, start_channel_sample, n_channel_samples):
+        """Mark lost samples (at the channel rate): windows touching them are flagged."""
+        self._gaps.append((int(start_channel_sample),
+                           int(start_channel_sample + max(n_channel_samples, 1))))
+
+    def process(self, channel, disc, audio, open_mask=None):
+        """Feed one chunk's streams; returns the window records completed (and keeps them in
+        :attr:`windows`)."""
+        channel = np.ascontiguousarray(channel, dtype=np.complex64)
+        disc = np.ascontiguousarray(disc, dtype=np.float32)
+        out = np.empty(((channel.size + self.block) // self.block + 1, 4))
+        k = block_moments_kernel(channel, self.block, self._bm_state, out)
+        if k:
+            self.blocks.append(out[:k].copy())
+            self._blocks_n += k
+        nw = (disc.size + self.win_c) // self.win_c + 1
+        sums = np.empty((nw, 3))
+        hist = np.empty((nw, DEV_BINS), dtype=np.int64)
+        k = window_hist_kernel(self._dev_lp.process(disc), self.win_c, -DEV_RANGE,
+                               2 * DEV_RANGE / DEV_BINS, DEV_PERCENTILE, self._wh_state,
+                               self._wh_hist, sums, hist)
+        for i in range(k):
+            self._disc.append((sums[i].copy(), hist[i].astype(np.int32)))
+        if self._oob is not None:
+            e = np.empty(nw)
+            k = frame_energy_kernel(self._oob.process(disc), self.win_c, self._oob_state, e)
+            self._oob_w.extend(e[:k].tolist())
+        if open_mask is not None:
+            self._frames = np.concatenate([self._frames, np.asarray(open_mask, np.uint8)])
+        self._audio = np.concatenate([self._audio, np.asarray(audio, dtype=np.float32)])
+        n_a = self._audio.size // self.win_a
+        for i in range(n_a):
+            self._audio_w.append(self._analyse_audio(self._audio[i * self.win_a:
+                                                                 (i + 1) * self.win_a]))
+        self._audio = self._audio[n_a * self.win_a:]
+        return self._emit()
+
+    def run(self, x, chunk=1 << 16):
+        """Convenience: receive ``x`` through the receiver in chunks; every window record."""
+        for i in range(0, len(x), chunk):
+            self.rx_process(x[i:i + chunk])
+        return self.windows
+
+    def rx_process(self, x):
+        """Run one chunk through the receiver and measure it; returns the gated audio."""
+        audio, channel, disc, ungated, open_mask = self.rx.process_streams(x)
+        self.process(channel, disc, ungated, open_mask)
+        return audio
+
+    # -------------------------------------------------------------------- per window
+    def _analyse_audio(self, y):
+        r = {"tone_hz": None, "sinad_db": None, "sinad_cmsg_db": None, "sinad_psoph_db": None,
+             "thd_pct": None, "hum_noise_db": None, "audio_power_db": None}
+        p_all = float(np.mean(np.square(y, dtype=np.float64)))
+        r["audio_power_db"] = db(p_all)
+        if self.tone_hz is None or not p_all > 0:
+            return r
+        if self.tone_hz == "auto":
+            fit = None
+            if self._prev_tone is not None:
+                fit = self._fit(y, self._prev_tone)
+            if fit is None:
+                spec = np.abs(np.fft.rfft((y - y.mean()) * self._hann))
+                band = (self._freqs >= TONE_SEARCH_HZ[0]) & (self._freqs <= TONE_SEARCH_HZ[1])
+                idx = np.nonzero(band)[0]
+                if idx.size:
+                    j = int(idx[np.argmax(spec[idx])])
+                    f0 = self._freqs[j]
+                    if 0 < j < spec.size - 1:      # parabolic peak interpolation (log)
+                        a, b, c = np.log(spec[j - 1:j + 2] + 1e-30)
+                        den = a - 2 * b + c
+                        if den < 0:
+                            f0 += 0.5 * (a - c) / den * (self._freqs[1] - self._freqs[0])
+                    fit = self._fit(y, f0)
+            if fit is not None and self._prev_tone is not None \
+                    and abs(fit[0] - self._prev_tone) <= TONE_STEADY_HZ:
+                self._streak += 1
+            else:
+                self._streak = 1 if fit is not None else 0
+            self._prev_tone = None if fit is None else fit[0]
+            if self._streak < TONE_STEADY_WINDOWS:     # a vowel is not a test tone
+                fit = None
+        else:
+            fit = self._fit(y, self.tone_hz, require=False)
+        if fit is None:
+            return r
+        f, amp, p_tot, p_res, p_harm = fit
+        p_tone = amp * amp / 2
+        r["tone_hz"] = finite(f, 3)
+        r["sinad_db"] = finite(db(p_tot / p_res) if p_res > 0 else None, 3)
+        if p_res > 0 and p_tone > 0:
+            spec = np.abs(np.fft.rfft(self._work[:self.win_a])) ** 2
+            s = spec.sum()
+            if s > 0:
+                for key, wt in (("sinad_cmsg_db", self._w_cmsg), ("sinad_psoph_db",
+                                                                   self._w_psoph)):
+                    res_w = p_res * float(np.dot(spec, wt)) / s
+                    tone_w = p_tone * float(np.interp(f, self._freqs, wt))
+                    r[key] = finite(db((tone_w + res_w) / res_w) if res_w > 0 else None, 3)
+            r["thd_pct"] = finite(100 * math.sqrt(max(p_harm, 0.0) / p_tone), 4)
+            r["hum_noise_db"] = finite(db(max(p_res - p_harm, 0.0) / p_tone), 3)
+        return r
+
+    def _fit(self, y, f0, require=True):
+        f, amp, _dc, p_tot, p_res, p_harm, _ph = tone_fit_kernel(y, self.fs_a, float(f0), 1,
+                                                                 N_HARMONICS, self._work)
+        if not (p_tot > 0 and math.isfinite(f)):
+            return None
+        if require and (amp * amp / 2 < TONE_MIN_FRACTION * p_tot
+                        or not TONE_SEARCH_HZ[0] <= f <= TONE_SEARCH_HZ[1]):
+            return None
+        return f, amp, p_tot, p_res, p_harm
+
+    def _emit(self):
+        n = min(len(self._disc), self._blocks_n // self.blocks_per_window, len(self._audio_w))
+        if self._oob is not None:
+            n = min(n, len(self._oob_w))
+        if self._frame is not None:
+            n = min(n, (self._frames.size * self._frame) // self.win_c)
+        if n <= self._emitted:
+            return []
+        blocks = np.concatenate(self.blocks) if len(self.blocks) > 1 else self.blocks[0]
+        self.blocks = [blocks]
+        out = []
+        for w in range(self._emitted, n):
+            out.append(self._window(w, blocks[w * self.blocks_per_window:
+                                              (w + 1) * self.blocks_per_window]))
+        self._emitted = n
+        self.windows.extend(out)
+        return out
+
+    def _keyed(self, w):
+        if self._frame is None:
+            return None
+        a = (w * self.win_c) // self._frame
+        b = max(a + 1, ((w + 1) * self.win_c) // self._frame)
+        return float(np.mean(self._frames[a:b])) if b <= self._frames.size else None
+
+    def _window(self, w, blk):
+        c0, c1 = w * self.win_c, (w + 1) * self.win_c
+        gap = any(a < c1 and b > c0 for a, b in self._gaps)
+        rec = {"index": w, "start_s": finite(self._t_input(c0), 6),
+               "end_s": finite(self._t_input(c1), 6), "keyed": self._keyed(w), "gap": gap}
+        sums, hist = self._disc[w]
+        au = self._audio_w[w]
+        if gap:
+            nulls = dict.fromkeys(("rssi_dbfs", "rssi_dbm", "noise_floor_dbfs",
+                                   "noise_floor_dbfs_hz", "cnr_db", "freq_error_hz",
+                                   "freq_error_ppm", "deviation_peak_hz", "deviation_rms_hz",
+                                   "snr_db", "snr_oob_db", "snr_m2m4_db", "oob_noise_db"))
+            rec.update(nulls, cnr_method=None, noise_method=None,
+                       **dict.fromkeys(au, None))
+            self._lag.append(0j)
+            return rec
+        m2 = blk[:, 0].sum() / self.win_c
+        m4 = blk[:, 1].sum() / self.win_c
+        c_m, n_m = m2m4(m2, m4)
+        noise_only = c_m < NOISE_ONLY_CARRIER_FRACTION * m2 and not (rec["keyed"] or 0) > 0
+        if noise_only and m2 > 0:
+            self._floor.append(m2)
+            del self._floor[:-FLOOR_MEMORY]
+            # the noise's own lag product, measured: a tilted noise spectrum (front-end
+            # filters) makes it complex, which theory from the channel filter alone cannot know
+            self._noise_lag.append(complex(blk[:, 2].sum(), blk[:, 3].sum()) / (self.win_c * m2))
+            del self._noise_lag[:-FLOOR_MEMORY]
+        if self._floor:
+            floor, noise_method = float(np.median(self._floor)), "closed_squelch"
+        else:
+            floor, noise_method = n_m, "m2m4"
+        if self._floor and not noise_only:
+            cnr, cnr_method = (m2 - floor) / (floor * self.bw_factor), "floor"
+        else:
+            cnr = c_m / (n_m * self.bw_factor) if n_m > 0 else math.inf
+            cnr_method = "m2m4"
+        mean = sums[0] / self.win_c
+        var = max(sums[1] / self.win_c - mean * mean, 0.0)
+        noise = floor if self._floor else n_m
+        rho1 = (complex(np.median([z.real for z in self._noise_lag]),
+                        np.median([z.imag for z in self._noise_lag]))
+                if self._noise_lag else self.noise_lag1)
+        lag = complex(blk[:, 2].sum(), blk[:, 3].sum()) - self.win_c * noise * rho1
+        self._lag.append(lag)
+        ferr = peak = rms = oob = snr = snr_o = snr_m = cnr_db = None
+        if not noise_only:          # carrier numbers only where there is a carrier
+            if abs(lag) > 0:
+                ferr = math.atan2(lag.imag, lag.real) * self.fs_c / (2 * math.pi)
+            peak = sums[2] * self.dev_hz
+            rms = math.sqrt(var) * self.dev_hz
+            oob = db(self._oob_w[w]) if self._oob is not None else None
+            snr_o = tone_free_sinad_db(oob)
+            if n_m > 0 and c_m > 0:
+                snr_m = sinad_from_cnr(db(c_m / (n_m * self.bw_factor)))
+            both = [v for v in (snr_o, snr_m) if v is not None]
+            snr = max(both) if both else None
+            cnr_db = db(cnr) if math.isfinite(cnr) else None
+        rm = db(m2)
+        rec.update({
+            "rssi_dbfs": finite(rm, 3),
+            "rssi_dbm": finite(rm + self.cal_db, 3) if (self.cal_db is not None
+                                                         and rm is not None) else None,
+            "noise_floor_dbfs": finite(db(floor * self.bw_factor), 3),
+            "noise_floor_dbfs_hz": finite(db(floor / self.enbw_hz), 3),
+            "noise_method": noise_method,
+            "cnr_db": finite(cnr_db, 3), "cnr_method": cnr_method if cnr_db is not None else None,
+            "freq_error_hz": finite(ferr, 2),
+            "freq_error_ppm": (finite(ferr / self.channel_hz * 1e6, 4)
+                               if self.channel_hz and ferr is not None else None),
+            "deviation_peak_hz": finite(peak, 1),
+            "deviation_rms_hz": finite(rms, 1),
+            "oob_noise_db": finite(oob, 3),
+            "snr_db": finite(snr, 3),
+            "snr_oob_db": finite(snr_o, 3),
+            "snr_m2m4_db": finite(snr_m, 3),
+        })
+        rec.update(au)
+        return rec
+
+    def _t_input(self, channel_sample):
+        """Input time of a channel sample (the channel filter's delay removed), s."""
+        return channel_sample / self.fs_c - self.rx.input_delay_samples / self.rx.fs
+
+    # -------------------------------------------------------------------- envelope
+    def envelope(self, start_s=None, end_s=None):
+        """The channel envelope r (sqrt of the 1 ms block power) between two input times, and
+        its rate (Hz)."""
+        if not self.blocks:
+            return np.zeros(0), 1.0 / (self.block / self.fs_c)
+        b = np.concatenate(self.blocks) if len(self.blocks) > 1 else self.blocks[0]
+        self.blocks = [b]
+        rate = self.fs_c / self.block
+        t0 = self.rx.input_delay_samples / self.rx.fs
+        a = 0 if start_s is None else max(0, int(math.ceil((start_s + t0) * rate)))
+        z = b.shape[0] if end_s is None else min(b.shape[0], int((end_s + t0) * rate))
+        return np.sqrt(np.maximum(b[a:z, 0] / self.block, 0.0)), rate
+
+
+def fading_stats(r, rate_hz, rho_levels=RHO_LEVELS):
+    """Fading statistics of an envelope ``r`` sampled at ``rate_hz``.
+
+    Returns a dict: envelope percentiles of 20 log10(rho) (1, 10, 50, 90, 99), ``fade_depth_db``
+    (median less the 1st percentile), ``k_factor_db`` (moment estimator, None when Rayleigh or
+    worse), ``lcr_hz`` and ``afd_s`` per rho level, ``doppler_hz`` (LCR at rho = 1 through the
+    Rayleigh formula; None when K > 10 dB, where the envelope barely fades). Needs at least
+    0.5 s; otherwise every value is None.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> s = fading_stats(np.ones(2000) + 0.01 * rng.standard_normal(2000), 1000.0)
+    >>> s["k_factor_db"] > 30, s["fade_depth_db"] < 0.5
+    (True, True)
+    """
+    r = np.abs(np.asarray(r, dtype=np.float64))
+    keys = ("rho_p1_db", "rho_p10_db", "rho_p50_db", "rho_p90_db", "rho_p99_db")
+    out = dict.fromkeys(keys)
+    out.update(fade_depth_db=None, k_factor_db=None, doppler_hz=None,
+               lcr_hz={str(x): None for x in rho_levels}, afd_s={str(x): None for x in rho_levels})
+    dur = r.size / rate_hz
+    if dur < 0.5:
+        return out
+    p2 = float(np.mean(r * r))
+    if not p2 > 0:
+        return out
+    rho = r / math.sqrt(p2)
+    with np.errstate(divide="ignore"):
+        rdb = 20 * np.log10(np.maximum(rho, 1e-6))
+    pct = np.percentile(rdb, [1, 10, 50, 90, 99])
+    for k, v in zip(keys, pct, strict=True):
+        out[k] = finite(v, 3)
+    out["fade_depth_db"] = finite(pct[2] - pct[0], 3)
+    p4 = float(np.mean(rho**4))
+    a = 2.0 - p4
+    if a > 0:
+        s = math.sqrt(a)
+        out["k_factor_db"] = finite(db(s / (1 - s)) if s < 1 else None, 3)
+    for lvl in rho_levels:
+        below = rho < lvl
+        ups = int(np.count_nonzero(below[:-1] & ~below[1:]))
+        out["lcr_hz"][str(lvl)] = finite(ups / dur, 4)
+        out["afd_s"][str(lvl)] = finite((np.count_nonzero(below) / rate_hz) / ups, 5) \
+            if ups else None
+    lcr1 = out["lcr_hz"].get("1.0")
+    k = out["k_factor_db"]
+    if lcr1 and (k is None or k < DOPPLER_MAX_K_DB):      # a steady carrier has no Doppler
+        out["doppler_hz"] = finite(lcr1 * math.e / math.sqrt(2 * math.pi), 3)
+    return out
+
+
+def _pct(vals, q):
+    v = [x for x in vals if x is not None]
+    return finite(float(np.percentile(v, q)), 3) if v else None
+
+
+def transmission_summary(meter, start_s, end_s):
+    """Measurements of one transmission (input times), from the windows inside it and its
+    envelope: means of level, CNR and frequency error; the deviation percentile over all its
+    samples; SINAD / SNR percentiles (10, 50, 90); fading."""
+    ws = [w for w in meter.windows
+          if w["start_s"] is not None and w["start_s"] >= start_s - 1e-9
+          and w["end_s"] <= end_s + 1e-9 and not w["gap"]]
+    out = {"windows": len(ws)}
+    hist = None
+    s1 = s2 = n = 0.0
+    lag = 0j
+    for w in ws:
+        sums, h = meter._disc[w["index"]]
+        hist = h.astype(np.int64) if hist is None else hist + h
+        s1 += sums[0]
+        s2 += sums[1]
+        n += meter.win_c
+        lag += meter._lag[w["index"]]
+    lin = [10 ** (w["rssi_dbfs"] / 10) for w in ws if w["rssi_dbfs"] is not None]
+    out["rssi_dbfs"] = finite(db(float(np.mean(lin))) if lin else None, 3)
+    out["rssi_dbm"] = (finite(out["rssi_dbfs"] + meter.cal_db, 3)
+                       if out["rssi_dbfs"] is not None and meter.cal_db is not None else None)
+    cn = [10 ** (w["cnr_db"] / 10) for w in ws if w["cnr_db"] is not None]
+    out["cnr_db"] = finite(db(float(np.mean(cn))) if cn else None, 3)
+    floors = [w["noise_floor_dbfs"] for w in ws if w["noise_floor_dbfs"] is not None]
+    out["noise_floor_dbfs"] = finite(floors[-1] if floors else None, 3)
+    if n:
+        mean = s1 / n
+        ferr = math.atan2(lag.imag, lag.real) * meter.fs_c / (2 * math.pi) if abs(lag) else None
+        out["freq_error_hz"] = finite(ferr, 2)
+        out["freq_error_ppm"] = (finite(ferr / meter.channel_hz * 1e6, 4)
+                                 if meter.channel_hz and ferr is not None else None)
+        pk = deviation_percentile(hist, mean)
+        out["deviation_peak_hz"] = finite(None if pk is None else pk * meter.dev_hz, 1)
+        out["deviation_rms_hz"] = finite(math.sqrt(max(s2 / n - mean * mean, 0)) * meter.dev_hz,
+                                         1)
+    else:
+        out.update(freq_error_hz=None, freq_error_ppm=None, deviation_peak_hz=None,
+                   deviation_rms_hz=None)
+    for key in ("sinad_db", "snr_db"):
+        vals = [w[key] for w in ws]
+        for q in (10, 50, 90):
+            out[f"{key}_p{q}"] = _pct(vals, q)
+    tones = [w["tone_hz"] for w in ws if w["tone_hz"] is not None]
+    out["tone_hz"] = finite(float(np.median(tones)), 3) if tones else None
+    r, rate = meter.envelope(start_s, end_s)
+    out["fading"] = fading_stats(r, rate)
+    return out
