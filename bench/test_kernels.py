@@ -658,7 +658,7 @@ def test_tone_fit_kernel(measure):
     """One 100 ms window at 48 kHz (the size does not change: stateless, per window)."""
     from htdsp.kernels import tone_fit_kernel
 
-    work = np.empty(4800 + 8)
+    work = np.empty(3 * 4800)
     measure(lambda: tone_fit_kernel(TONE_WINDOW, 48000.0, 1000.0, 1, 4, work), 4800)
 
 
@@ -667,3 +667,23 @@ def test_tone_fit_reference(measure):
     from tests.reference import tone_fit_ref
 
     measure(tone_fit_ref, 4800, TONE_WINDOW, 48000.0, 1000.3, 4)
+
+
+RAW_CU8 = RNG.integers(0, 256, 2 * LARGE).astype(np.uint8)
+
+
+@pytest.mark.benchmark(group="raw_levels_kernel")
+@pytest.mark.parametrize("n", [SMALL, LARGE], ids=_size_id)
+def test_raw_levels_kernel(measure, n):
+    from htdsp.kernels import raw_levels_kernel, raw_levels_state
+
+    out = np.empty((n // 24000 + 2, 3))
+    measure(lambda: raw_levels_kernel(RAW_CU8[:2 * n], 0, 255, 24000, raw_levels_state(), out),
+            n)
+
+
+@pytest.mark.benchmark(group="raw_levels_kernel")
+def test_raw_levels_reference(measure):
+    from tests.reference import raw_levels_ref
+
+    measure(raw_levels_ref, LARGE, RAW_CU8, 0, 255, 24000)

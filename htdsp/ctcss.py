@@ -14,6 +14,7 @@ between the phase of the last hop and that of a two-hop reference ending two hop
 while the tone is still strong.
 """
 
+import collections
 import functools
 
 import numpy as np
@@ -23,6 +24,8 @@ from htdsp.sim.tables import CTCSS_TONES_HZ
 from htdsp.subaudible import HopDecoder
 
 TONES = np.array(CTCSS_TONES_HZ)
+#: hop readings kept for measurement (an hour of 20 ms hops)
+READINGS_KEPT = 180_000
 
 
 @functools.lru_cache(maxsize=16)
@@ -62,6 +65,9 @@ class CTCSSDetector(HopDecoder):
     def _reset_decisions(self):
         super()._reset_decisions()
         self._holdoff = 0
+        #: (hop index, table tone Hz, refined frequency Hz, amplitude) of every hop that
+        #: identified a tone (the newest READINGS_KEPT): tone level and frequency error
+        self.readings = collections.deque(maxlen=READINGS_KEPT)
 
     @property
     def tone(self):
@@ -70,10 +76,11 @@ class CTCSSDetector(HopDecoder):
 
     def _analyse(self, y):
         """One hop: the window ``y`` (its last sample is the hop's end)."""
-        k, burst = ctcss_analyse_kernel(y, self._c, self._s, TONES, self.fs_c,
-                                        self.tolerance_hz, self.min_fraction, self.min_level,
-                                        self.hop, self.tone is not None, self.burst_rad,
-                                        self._work)
+        k, burst, f_est, amp = ctcss_analyse_kernel(
+            y, self._c, self._s, TONES, self.fs_c, self.tolerance_hz, self.min_fraction,
+            self.min_level, self.hop, self.tone is not None, self.burst_rad, self._work)
+        if k >= 0:
+            self.readings.append((self.hops, float(TONES[k]), f_est, amp))
         return (float(TONES[k]) if k >= 0 else None), bool(burst)
 
     def _update(self, tone, burst):

@@ -40,10 +40,14 @@ record per window. Numbers and their definitions (measurement.md 2, 2b, 4):
   products there, so it reads low on voice at high CNR. ``snr_m2m4_db``: the window's M2M4
   CNR through the receiver's CNR -> SINAD table; an envelope that varies within the window
   (fast fading, a transmitter's AM) reads as noise, so it reads low there.
+- ``clipping_fraction`` (elements at an ADC rail) and ``dc_offset_dbfs`` (the mean I/Q of the
+  input, in dBFS) of the raw integer input (None for complex or float input, which has no ADC
+  rails); per window of input samples.
 - ``keyed``: fraction of the window's squelch frames open; ``gap``: the window touches lost
   samples (its numbers are null).
 
-Per transmission (:func:`transmission_summary`): means, percentiles and fading (envelope
+Per transmission (:func:`transmission_summary`): means, percentiles, the CTCSS tone's level and
+frequency error (when the squelch runs the CTCSS decoder) and fading (envelope
 percentiles, fade depth, Rician K by moments, level crossing rate and average fade duration at
 rho = r / r_rms, a Doppler estimate from the LCR at rho = 1 assuming Rayleigh).
 
@@ -59,10 +63,13 @@ import numpy as np
 
 from htdsp.iir import BiquadFilter, butter_sos
 from htdsp.kernels import (
+    FORMAT_SCALES,
     block_moments_kernel,
     block_moments_state,
     frame_energy_kernel,
     frame_energy_state,
+    raw_levels_kernel,
+    raw_levels_state,
     tone_fit_kernel,
     window_hist_kernel,
     window_hist_state,
@@ -239,6 +246,7 @@ class Meter:
         self.win_c = self.block * self.blocks_per_window
         self.window_s = self.win_c / self.fs_c
         self.win_a = int(round(self.window_s * self.fs_a))
+        self.win_in = max(1, int(round(self.window_s * rx.fs)))
         if tone_hz not in (None, "auto"):
             tone_hz = float(tone_hz)
             if not 0 < tone_hz < self.fs_a / 2:
@@ -264,7 +272,7 @@ class Meter:
         f = np.fft.rfftfreq(self.win_a, 1.0 / self.fs_a)
         self._w_cmsg = weighting_power(C_MESSAGE_DB, f)
         self._w_psoph = weighting_power(PSOPHOMETRIC_DB, f)
-        self._work = np.empty(self.win_a + 2 * N_HARMONICS)
+        self._work = np.empty(3 * self.win_a)
         self._hann = np.hanning(self.win_a)
         self._freqs = f
         self.reset()
@@ -288,6 +296,9 @@ class Meter:
         self._gaps = []                  # (start, end) channel samples touched by lost input
         self._emitted = 0
         self._lag = []                   # per window: the summed lag product
+        self._raw_state = None           # raw-code levels (integer input only)
+        self._raw_odd = np.zeros(0)
+        self._raw_w = []                 # per input window: (clipping fraction, DC dBFS)
         self._floor = []                 # recent noise-only window powers (filter bandwidth)
         self._noise_lag = []             # and their normalised lag products
         self._prev_tone = None
@@ -339,9 +350,34 @@ class Meter:
 
     def rx_process(self, x):
         """Run one chunk through the receiver and measure it; returns the gated audio."""
+        self.process_raw(x)
         audio, channel, disc, ungated, open_mask = self.rx.process_streams(x)
         self.process(channel, disc, ungated, open_mask)
         return audio
+
+    def process_raw(self, x):
+        """Clipping and DC offset from the raw integer I/Q codes the receiver is fed (call with
+        every chunk, before :meth:`process`); complex or float input is ignored (no ADC rails:
+        the window's ``clipping_fraction`` and ``dc_offset_dbfs`` stay None)."""
+        a = np.asarray(x)
+        if np.iscomplexobj(a) or a.dtype.kind not in "iu" or a.dtype.itemsize > 2:
+            return
+        if self._raw_state is None:
+            info = np.iinfo(a.dtype)
+            self._raw_codes = (int(info.min), int(info.max))
+            self._raw_scale = FORMAT_SCALES[{1: "cu8" if a.dtype.kind == "u" else "cs8",
+                                             2: "cs16"}[a.dtype.itemsize]]
+            self._raw_state = raw_levels_state()
+        if self._raw_odd.size:
+            a = np.concatenate([self._raw_odd.astype(a.dtype), a])
+        cut = a.size - a.size % 2
+        a, self._raw_odd = a[:cut], a[cut:].copy()
+        out = np.empty((a.size // 2 // self.win_in + 2, 3))
+        k = raw_levels_kernel(a, *self._raw_codes, self.win_in, self._raw_state, out)
+        off, sc = self._raw_scale
+        for si, sq, clip in out[:k]:
+            mi, mq = (si / self.win_in - off) * sc, (sq / self.win_in - off) * sc
+            self._raw_w.append((clip / (2 * self.win_in), db(mi * mi + mq * mq)))
 
     # -------------------------------------------------------------------- per window
     def _analyse_audio(self, y):
@@ -413,6 +449,8 @@ class Meter:
             n = min(n, len(self._oob_w))
         if self._frame is not None:
             n = min(n, (self._frames.size * self._frame) // self.win_c)
+        if self._raw_state is not None:
+            n = min(n, len(self._raw_w))
         if n <= self._emitted:
             return []
         blocks = np.concatenate(self.blocks) if len(self.blocks) > 1 else self.blocks[0]
@@ -436,7 +474,11 @@ class Meter:
         c0, c1 = w * self.win_c, (w + 1) * self.win_c
         gap = any(a < c1 and b > c0 for a, b in self._gaps)
         rec = {"index": w, "start_s": finite(self._t_input(c0), 6),
-               "end_s": finite(self._t_input(c1), 6), "keyed": self._keyed(w), "gap": gap}
+               "end_s": finite(self._t_input(c1), 6), "keyed": self._keyed(w), "gap": gap,
+               "clipping_fraction": None, "dc_offset_dbfs": None}
+        if self._raw_state is not None:
+            rec["clipping_fraction"] = finite(self._raw_w[w][0], 7)
+            rec["dc_offset_dbfs"] = finite(self._raw_w[w][1], 3)
         sums, hist = self._disc[w]
         au = self._audio_w[w]
         if gap:
@@ -632,6 +674,31 @@ def transmission_summary(meter, start_s, end_s):
             out[f"{key}_p{q}"] = _pct(vals, q)
     tones = [w["tone_hz"] for w in ws if w["tone_hz"] is not None]
     out["tone_hz"] = finite(float(np.median(tones)), 3) if tones else None
+    out.update(ctcss_summary(meter, start_s, end_s))
     r, rate = meter.envelope(start_s, end_s)
     out["fading"] = fading_stats(r, rate)
+    return out
+
+
+def ctcss_summary(meter, start_s, end_s):
+    """The CTCSS tone of a transmission, its level (Hz of deviation) and frequency error (Hz),
+    from the decoder's hop readings (None without a ``ctcss`` squelch term or a tone)."""
+    out = {"ctcss_hz": None, "ctcss_level_hz": None, "ctcss_freq_error_hz": None}
+    tracks = getattr(getattr(meter.rx, "squelch", None), "_tracks", {})
+    if "ctcss" not in tracks:
+        return out
+    det = tracks["ctcss"].det
+    t0 = meter.rx.input_delay_samples / meter.rx.fs
+    rd = [(tone, f, a) for k, tone, f, a in det.readings
+          if start_s <= (k + 1) * det.hop_samples / meter.fs_c - t0 <= end_s]
+    if not rd:
+        return out
+    tones, counts = np.unique([t for t, _, _ in rd], return_counts=True)
+    tone = float(tones[np.argmax(counts)])
+    mine = [(f, a) for t, f, a in rd if t == tone]
+    out["ctcss_hz"] = tone
+    out["ctcss_freq_error_hz"] = finite(float(np.median([f - tone for f, _ in mine])), 3)
+    # the decoder's low-pass is already sloping at the top tones (-1.6 dB at 254.1 Hz)
+    level = float(np.median([a for _, a in mine])) / det.gain_at(tone)
+    out["ctcss_level_hz"] = finite(level * meter.dev_hz, 1)
     return out

@@ -26,12 +26,22 @@ class HopDecoder:
         # decimate first (the FIR keeps what lies beyond stop_hz from folding into the band),
         # then the low-pass at the low rate removes the voice still above the band: the same
         # selectivity as filtering at the channel rate, for a fraction of the work
-        self._dec = Resampler(1, self.m, taps=kaiser_lowpass(self.fs, pass_hz, stop_hz, 60.0))
-        self._lp = BiquadFilter(butter_sos(lowpass_order, float(lowpass_hz), "lowpass",
-                                           self.fs_d))
+        self._dec_taps = kaiser_lowpass(self.fs, pass_hz, stop_hz, 60.0)
+        self._lp_sos = butter_sos(lowpass_order, float(lowpass_hz), "lowpass", self.fs_d)
+        self._dec = Resampler(1, self.m, taps=self._dec_taps)
+        self._lp = BiquadFilter(self._lp_sos)
         self.w = int(window)
         self.hop = max(1, int(hop))
         self.hop_samples = self.hop * self.m
+
+    def gain_at(self, f_hz):
+        """Amplitude response of the front end (decimator and low-pass) at ``f_hz``: what a
+        tone there is scaled by before the analysis."""
+        import scipy.signal
+
+        _, h1 = scipy.signal.freqz(self._dec_taps, worN=[float(f_hz)], fs=self.fs)
+        _, h2 = scipy.signal.sosfreqz(self._lp_sos, worN=[float(f_hz)], fs=self.fs_d)
+        return float(abs(h1[0] * h2[0]))
 
     def _reset_decisions(self):
         self._cand = None
@@ -69,6 +79,7 @@ class HopDecoder:
         self._dec.reset()
         self._buf = np.zeros(0)
         self._since_hop = 0
+        self.hops = 0                    # hops completed (hop k ends at (k + 1) * hop_samples)
         self._reset_decisions()
 
     def copy(self):
@@ -76,6 +87,8 @@ class HopDecoder:
         new._lp = self._lp.copy()
         new._dec = self._dec.copy()
         new._buf = self._buf.copy()
+        if hasattr(self, "readings"):
+            new.readings = _copy.copy(self.readings)
         return new
 
     def process(self, disc):
@@ -89,6 +102,7 @@ class HopDecoder:
                 out.append(self._update(*self._analyse(buf[end - self.w:end])))
             else:
                 out.append((None, False))
+            self.hops += 1
             end += self.hop
         self._since_hop = buf.size - (end - self.hop)
         self._buf = buf[-(self.w + self.hop):]

@@ -27,9 +27,12 @@ from .fm import (
 from .iir import DEEMPH_STATE, deemph_kernel, deemph_state, sosfilt_kernel, sosfilt_state
 from .measure import (
     BLOCK_MOMENTS_STATE,
+    RAW_LEVELS_STATE,
     WINDOW_HIST_STATE,
     block_moments_kernel,
     block_moments_state,
+    raw_levels_kernel,
+    raw_levels_state,
     tone_fit_kernel,
     window_hist_kernel,
     window_hist_state,
@@ -84,6 +87,7 @@ KERNELS = (
     "block_moments_kernel",
     "window_hist_kernel",
     "tone_fit_kernel",
+    "raw_levels_kernel",
 )
 
 __all__ = [
@@ -100,5 +104,6 @@ __all__ = [
     "level_detect_kernel", "level_detect_state", "squelch_kernel", "squelch_state", "gate_kernel",
     "ctcss_analyse_kernel", "dcs_slice_kernel", "BLOCK_MOMENTS_STATE", "WINDOW_HIST_STATE",
     "block_moments_kernel", "block_moments_state", "tone_fit_kernel", "window_hist_kernel",
-    "window_hist_state", "KERNELS",
+    "window_hist_state", "RAW_LEVELS_STATE", "raw_levels_kernel", "raw_levels_state",
+    "KERNELS",
 ]

@@ -19,7 +19,7 @@ import math
 import numpy as np
 from numba import njit
 
-from ._config import JIT_RECURSIVE
+from ._config import JIT, JIT_RECURSIVE
 
 BLOCK_MOMENTS_STATE = np.dtype([("s2", np.float64), ("s4", np.float64), ("lag_re", np.float64),
                                 ("lag_im", np.float64), ("prev_re", np.float64),
@@ -198,23 +198,31 @@ def _hist_percentile(hist, lo, bin_width, mean, pct):
     return ans
 
 
-@njit(**JIT_RECURSIVE)
-def _correlate(y, w, start, stop):
-    """``sum y[n] exp(-j w n)`` over ``[start, stop)``, the phasor by rotation."""
-    c = math.cos(w * start)
-    s = math.sin(w * start)
-    cs = math.cos(w)
-    ss = math.sin(w)
-    re = 0.0
-    im = 0.0
-    for n in range(start, stop):
-        re += y[n] * c
-        im -= y[n] * s
-        c, s = c * cs - s * ss, s * cs + c * ss
-    return re, im
+@njit(**JIT)
+def _phasors(w, n, c, s):
+    """``c[i], s[i] = cos(w i), sin(w i)`` for ``i < n``: a fine phasor (64 entries) times a
+    coarse one (every 64 samples), both by rotation from four exact sines and cosines. The
+    products are independent per sample, so they vectorise; the rotations' rounding grows to
+    ~1e-14 over a window, far below any residual measured."""
+    cs1 = math.cos(w)
+    sn1 = math.sin(w)
+    c[0] = 1.0
+    s[0] = 0.0
+    for k in range(1, min(64, n)):
+        c[k] = c[k - 1] * cs1 - s[k - 1] * sn1
+        s[k] = s[k - 1] * cs1 + c[k - 1] * sn1
+    cs64 = math.cos(64 * w)
+    sn64 = math.sin(64 * w)
+    cb = 1.0
+    sb = 0.0
+    for b in range(64, n, 64):
+        cb, sb = cb * cs64 - sb * sn64, sb * cs64 + cb * sn64
+        for k in range(min(64, n - b)):
+            c[b + k] = cb * c[k] - sb * s[k]
+            s[b + k] = sb * c[k] + cb * s[k]
 
 
-@njit(**JIT_RECURSIVE)
+@njit(**JIT)
 def tone_fit_kernel(y, fs, f0_hz, refine, n_harmonics, work):
     """Fit a test tone to one audio window: refine its frequency, least-squares fit DC + tone,
     leave the residual in ``work`` and measure the harmonics in it.
@@ -226,6 +234,9 @@ def tone_fit_kernel(y, fs, f0_hz, refine, n_harmonics, work):
     fractional number of cycles is fitted exactly). The halves are correlated without removing
     the mean: the audio is high-passed, and the DC is solved for in the fit.
 
+    Stateless (one window in, numbers out), so it uses the vectorising fast-math policy: the
+    same window always gives the same bits, whatever the chunking of the stream around it.
+
     Parameters
     ----------
     y : float32[n] or float64[n]
@@ -234,8 +245,8 @@ def tone_fit_kernel(y, fs, f0_hz, refine, n_harmonics, work):
         Frequency refinement steps (0 keeps ``f0_hz``).
     n_harmonics : int
         Harmonics 2 .. n_harmonics + 1 are measured (their power, for THD).
-    work : float64[>= n + 2 * n_harmonics]
-        Receives the residual ``y - fit`` (then scratch for the harmonics).
+    work : float64[>= 3 * n]
+        Receives the residual ``y - fit`` in ``work[:n]`` (the rest is scratch).
 
     Returns
     -------
@@ -246,30 +257,29 @@ def tone_fit_kernel(y, fs, f0_hz, refine, n_harmonics, work):
     n = y.shape[0]
     if n < 8:
         return f0_hz, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
+    cw = work[n:2 * n]
+    sw = work[2 * n:3 * n]
     f = f0_hz
     half = n // 2
     for _ in range(refine):
-        w = 2 * math.pi * f / fs
-        r1, i1 = _correlate(y, w, 0, half)
-        r2, i2 = _correlate(y, w, half, 2 * half)
+        _phasors(2 * math.pi * f / fs, n, cw, sw)
+        r1 = i1 = r2 = i2 = 0.0
+        for i in range(half):
+            r1 += y[i] * cw[i]
+            i1 -= y[i] * sw[i]
+        for i in range(half, 2 * half):
+            r2 += y[i] * cw[i]
+            i2 -= y[i] * sw[i]
         dphi = math.atan2(i2 * r1 - r2 * i1, r2 * r1 + i2 * i1)
         f = f + dphi * fs / (2 * math.pi * half)
     w = 2 * math.pi * f / fs
+    _phasors(w, n, cw, sw)
     # normal equations of y ~ d + a cos + b sin
-    c = 1.0
-    s = 0.0
-    cs = math.cos(w)
-    ss = math.sin(w)
-    sc = 0.0
-    sss = 0.0
-    scc = 0.0
-    sss2 = 0.0
-    scs = 0.0
-    sy = 0.0
-    syc = 0.0
-    sys = 0.0
+    sc = sss = scc = sss2 = scs = sy = syc = sys = 0.0
     for i in range(n):
         v = np.float64(y[i])
+        c = cw[i]
+        s = sw[i]
         sc += c
         sss += s
         scc += c * c
@@ -278,7 +288,6 @@ def tone_fit_kernel(y, fs, f0_hz, refine, n_harmonics, work):
         sy += v
         syc += v * c
         sys += v * s
-        c, s = c * cs - s * ss, s * cs + c * ss
     # solve [[n, sc, sss], [sc, scc, scs], [sss, scs, sss2]] [d a b] = [sy syc sys] (Cramer)
     m00, m01, m02 = float(n), sc, sss
     m11, m12, m22 = scc, scs, sss2
@@ -292,43 +301,109 @@ def tone_fit_kernel(y, fs, f0_hz, refine, n_harmonics, work):
          + m02 * (m01 * sys - syc * m02)) / det
     b = (m00 * (m11 * sys - syc * m12) - m01 * (m01 * sys - syc * m02)
          + sy * (m01 * m12 - m11 * m02)) / det
-    c = 1.0
-    s = 0.0
     mean = sy / n
     p_tot = 0.0
     p_res = 0.0
     for i in range(n):
         v = np.float64(y[i])
-        r = v - d - a * c - b * s
+        r = v - d - a * cw[i] - b * sw[i]
         work[i] = r
         p_res += r * r
         p_tot += (v - mean) * (v - mean)
-        c, s = c * cs - s * ss, s * cs + c * ss
-    # harmonics 2 .. n_harmonics + 1 in one pass: the fundamental's phasor advances by
-    # rotation, each harmonic's is its power (products, no sine per sample)
+    # harmonics 2 .. n_harmonics + 1 (below Nyquist), each against its own phasor table
     p_harm = 0.0
-    nh = 0
     for h in range(2, n_harmonics + 2):
-        if h * w < math.pi:
-            nh = h - 1
-    if nh > 0:
-        hre = work[n:n + nh]
-        him = work[n + nh:n + 2 * nh]
-        for j in range(nh):
-            hre[j] = 0.0
-            him[j] = 0.0
-        c = 1.0
-        s = 0.0
+        if h * w >= math.pi:
+            break
+        _phasors(h * w, n, cw, sw)
+        hre = 0.0
+        him = 0.0
         for i in range(n):
-            r = work[i]
-            pc = c * c - s * s
-            ps = 2.0 * c * s
-            for j in range(nh):
-                hre[j] += r * pc
-                him[j] -= r * ps
-                pc, ps = pc * c - ps * s, ps * c + pc * s
-            c, s = c * cs - s * ss, s * cs + c * ss
-        for j in range(nh):
-            p_harm += 2.0 * (hre[j] * hre[j] + him[j] * him[j]) / (n * n)
+            hre += work[i] * cw[i]
+            him -= work[i] * sw[i]
+        p_harm += 2.0 * (hre * hre + him * him) / (n * n)
     amp = math.sqrt(a * a + b * b)
     return f, amp, d, p_tot / n, p_res / n, p_harm, math.atan2(-b, a)
+
+
+RAW_LEVELS_STATE = np.dtype([("sum_i", np.float64), ("sum_q", np.float64),
+                             ("clipped", np.int64), ("count", np.int64)])
+
+
+def raw_levels_state():
+    """A fresh RAW_LEVELS_STATE record array."""
+    return np.zeros(1, dtype=RAW_LEVELS_STATE)
+
+
+@njit(**JIT)
+def _raw_sums(x, code_lo, code_hi):
+    """Integer sums of the I and Q codes and the rail count of a slice (a plain loop over the
+    whole slice: the form LLVM vectorises)."""
+    a_sum = 0
+    b_sum = 0
+    c = 0
+    for j in range(x.shape[0] // 2):
+        a = np.int32(x[2 * j])
+        b = np.int32(x[2 * j + 1])
+        a_sum += a
+        b_sum += b
+        c += np.int32(a <= code_lo) + np.int32(a >= code_hi) + np.int32(b <= code_lo) \
+            + np.int32(b >= code_hi)
+    return a_sum, b_sum, c
+
+
+@njit(**JIT)
+def raw_levels_kernel(x, code_lo, code_hi, window, state, out):
+    """Per window of ``window`` samples of raw integer I/Q: the sums of the I and of the Q codes
+    (the DC offset) and the count of elements at an ADC rail (clipping).
+
+    The codes are integers, summed as integers within a call (exact in any order, so the loop
+    vectorises) and carried in float64 (exact up to 2**53 / 2**15 samples): any chunking gives
+    the same bits. Integer element types only (a float recording has no ADC rails).
+
+    Parameters
+    ----------
+    x : uint8, int8 or int16 [2 n]
+        Interleaved I, Q codes; an even count.
+    code_lo, code_hi : int
+        The ADC's lowest and highest codes: an element ``<= code_lo`` or ``>= code_hi`` is
+        clipped.
+    window : int
+    state : RAW_LEVELS_STATE[1]
+    out : float64[>= (count + n) // window, 3]
+        Per completed window: ``(sum I, sum Q, clipped elements)``.
+
+    Returns
+    -------
+    int
+        Windows completed by this call.
+    """
+    n = x.shape[0] // 2
+    si = state[0]["sum_i"]
+    sq = state[0]["sum_q"]
+    clip = state[0]["clipped"]
+    cnt = state[0]["count"]
+    k = 0
+    i = 0
+    while i < n:
+        take = min(n - i, window - cnt)
+        a_sum, b_sum, c = _raw_sums(x[2 * i:2 * (i + take)], code_lo, code_hi)
+        si += a_sum
+        sq += b_sum
+        clip += c
+        cnt += take
+        i += take
+        if cnt == window:
+            out[k, 0] = si
+            out[k, 1] = sq
+            out[k, 2] = clip
+            k += 1
+            si = 0.0
+            sq = 0.0
+            clip = 0
+            cnt = 0
+    state[0]["sum_i"] = si
+    state[0]["sum_q"] = sq
+    state[0]["clipped"] = clip
+    state[0]["count"] = cnt
+    return k

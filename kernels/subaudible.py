@@ -42,8 +42,10 @@ def ctcss_analyse_kernel(y, cos_m, sin_m, tones, fs_c, tolerance_hz, min_fractio
 
     Returns
     -------
-    (int, bool)
-        Index of the tone identified (-1: none) and whether a reverse burst was seen.
+    (int, bool, float, float)
+        Index of the tone identified (-1: none), whether a reverse burst was seen, and the
+        strongest tone's refined frequency (Hz) and amplitude (units of ``y``; from the
+        correlation at the table frequency: 1.6 % low when the tone is 0.5 Hz off).
     """
     w = y.shape[0]
     mean = 0.0
@@ -56,7 +58,7 @@ def ctcss_analyse_kernel(y, cos_m, sin_m, tones, fs_c, tolerance_hz, min_fractio
         power += work[i] * work[i]
     power /= w
     if not power > 0:
-        return -1, False
+        return -1, False, 0.0, 0.0
     # every tone at once: the inner loop runs over the tones (contiguous, independent sums
     # that vectorise without fast-math, so the order, and the answer, is fixed)
     nt = tones.shape[0]
@@ -144,7 +146,7 @@ def ctcss_analyse_kernel(y, cos_m, sin_m, tones, fs_c, tolerance_hz, min_fractio
             ni -= sn * work[i]
             c, sn = c * cs - sn * ss, sn * cs + c * ss
         burst = abs(math.atan2(ni * rr - nr * ri, nr * rr + ni * ri)) > burst_rad
-    return tone, burst
+    return tone, burst, f_est, amp
 
 
 @njit(**JIT_RECURSIVE)

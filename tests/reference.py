@@ -356,14 +356,15 @@ def gate_ref(audio, mask, ratio, post, frame, final_open):
 
 def ctcss_analyse_ref(y, tones, fs_c, tolerance_hz, min_fraction, min_amp, hop, check_burst,
                       burst_rad):
-    """One CTCSS hop in NumPy: (tone index or -1, burst). See kernels.subaudible."""
+    """One CTCSS hop in NumPy: (tone index or -1, burst, refined frequency, amplitude). See
+    kernels.subaudible."""
     w = y.size
     n = np.arange(w)
     e = np.exp(-2j * np.pi * np.asarray(tones)[:, None] * n[None, :] / fs_c)
     y = y - y.mean()
     power = float(np.mean(y * y))
     if power <= 0:
-        return -1, False
+        return -1, False, 0.0, 0.0
     a = e @ y
     k = int(np.argmax(np.abs(a) ** 2))
     half = w // 2
@@ -386,7 +387,7 @@ def ctcss_analyse_ref(y, tones, fs_c, tolerance_hz, min_fraction, min_amp, hop, 
         p_ref = ek[w - 5 * hop: w - 3 * hop].sum()
         p_now = ek[w - hop:].sum()
         burst = bool(abs(np.angle(p_now * np.conj(p_ref))) > burst_rad)
-    return tone, burst
+    return tone, burst, float(f_est), float(amp)
 
 
 def dcs_slice_ref(y, spb, phases, freq_hz, fs, turn_off_fraction, rotations):
@@ -469,3 +470,12 @@ def tone_fit_ref(y, fs, f_hz, n_harmonics):
     return {"dc": coef[0], "amp": float(np.hypot(coef[1], coef[2])),
             "p_total": float(np.mean((y - y.mean()) ** 2)), "p_residual": float(np.mean(r ** 2)),
             "p_harmonics": p_harm, "residual": r}
+
+
+def raw_levels_ref(x, code_lo, code_hi, window):
+    """Per window of raw I/Q codes: (sum I, sum Q, elements at a rail)."""
+    x = np.asarray(x).astype(np.int64)
+    k = x.size // 2 // window
+    w = x[:2 * k * window].reshape(k, window, 2)
+    clip = ((w <= code_lo) | (w >= code_hi)).sum(axis=(1, 2))
+    return np.stack([w[:, :, 0].sum(1), w[:, :, 1].sum(1), clip], axis=1).astype(np.float64)

@@ -295,6 +295,29 @@ def test_tone_free_snr_on_the_real_capture_with_noise_added(cnr_db):
     assert s["snr_db_p50"] == pytest.approx(sinad_from_cnr(cnr_db), abs=2.0)
 
 
+@pytest.mark.parametrize("tone,dev,rate_error", [(67.0, 250.0, 0.0), (151.4, 375.0, 2e-3),
+                                                 (254.1, 300.0, -1.5e-3)])
+def test_ctcss_level_and_frequency_error(tone, dev, rate_error):
+    # the receiver is told a sample rate off by rate_error (a clock error): every received
+    # frequency, the tone's too, reads (1 + rate_error) times its true value
+    sc = Scenario(duration_s=3.0, fs=FS, cnr_db=20, datatype="cf32", seed=3,
+                  transmitters=[Transmitter(modulation="speech", ctcss_hz=tone,
+                                            subaudible_deviation_hz=dev)])
+    fs_told = FS * (1 + rate_error)
+    m = Meter(NFMReceiver(fs_told, sc.offset_hz * (1 + rate_error), squelch="noise,ctcss"))
+    m.run(simulate(sc)["samples"])
+    s = transmission_summary(m, 0.5, 3.0)
+    assert s["ctcss_hz"] == tone
+    assert s["ctcss_freq_error_hz"] == pytest.approx(tone * rate_error, abs=0.1)
+    assert s["ctcss_level_hz"] == pytest.approx(dev, rel=0.05)
+
+
+def test_no_ctcss_numbers_without_the_decoder():
+    _, _, m = _measured(20)
+    s = transmission_summary(m, 0.4, 1.5)
+    assert s["ctcss_hz"] is None and s["ctcss_level_hz"] is None
+
+
 # ------------------------------------------------------------------ fading
 @lru_cache(maxsize=64)
 def _fading(fading, k_db, seed, duration_s=30.0):
@@ -379,6 +402,34 @@ def test_no_nan_or_inf_ever(kind):
     json.dumps(blob, allow_nan=False)                   # raises on NaN / inf
     assert all(math.isfinite(v) for v in _all_numbers(blob))
     assert len(m.windows) >= 9
+
+
+def test_clipping_and_dc_offset_of_raw_cu8_input():
+    # a cu8 stream: a carrier at 0.5 (no clipping) then overdriven at 3 (clipped), plus a
+    # known DC offset of +2 codes on I
+    n = int(FS)
+    t = np.arange(n)
+    amp = np.where(t < n // 2, 0.5, 3.0)
+    z = amp * np.exp(2j * np.pi * 30000 * t / FS)
+    v = np.stack([z.real * 127.5 + 127.5 + 2, z.imag * 127.5 + 127.5], 1).ravel()
+    raw = np.clip(np.round(v), 0, 255).astype(np.uint8)
+    want_clip = np.mean((raw[: n] == 0) | (raw[: n] == 255)), \
+        np.mean((raw[n:] == 0) | (raw[n:] == 255))
+    rx = NFMReceiver(FS, 30000.0, input_format="cu8")
+    m = Meter(rx)
+    for i in range(0, raw.size, 10001):                 # odd chunks: samples split in two
+        m.rx_process(raw[i:i + 10001])
+    first, last = m.windows[1], m.windows[-1]
+    assert first["clipping_fraction"] == pytest.approx(want_clip[0], abs=1e-9) == 0.0
+    assert last["clipping_fraction"] == pytest.approx(want_clip[1], abs=0.01)
+    assert last["clipping_fraction"] > 0.5
+    i_codes = raw[0:n:2].astype(float)                  # first half, I
+    q_codes = raw[1:n:2].astype(float)
+    mi, mq = (i_codes.mean() - 127.5) / 127.5, (q_codes.mean() - 127.5) / 127.5
+    assert first["dc_offset_dbfs"] == pytest.approx(10 * math.log10(mi**2 + mq**2), abs=0.5)
+    cf = Meter(NFMReceiver(FS, 30000.0))
+    cf.run(z.astype(np.complex64))
+    assert all(w["clipping_fraction"] is None for w in cf.windows)
 
 
 def test_gap_windows_are_flagged_and_empty():

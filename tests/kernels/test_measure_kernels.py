@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 from htdsp.kernels import (
     block_moments_kernel,
     block_moments_state,
+    raw_levels_kernel,
+    raw_levels_state,
     tone_fit_kernel,
     window_hist_kernel,
     window_hist_state,
@@ -98,7 +100,7 @@ def _tone(n, fs, f, amp, dc=0.0, noise=0.0, seed=0, h2=0.0):
 def test_tone_fit_matches_lstsq_at_its_frequency(f, off, amp, dc, seed):
     fs, n = 48000.0, 4800
     y = _tone(n, fs, f, amp, dc, noise=0.01, seed=seed, h2=0.01)
-    work = np.empty(n + 8)
+    work = np.empty(3 * n)
     fk, ak, dk, pt, pr, ph, _ = tone_fit_kernel(y, fs, f + off, 1, 4, work)
     assert abs(fk - f) < 0.2             # off by up to 8 Hz: one step lands (noise: ~0.05)
     want = ref.tone_fit_ref(y, fs, fk, 4)               # the exact fit at the found frequency
@@ -113,7 +115,7 @@ def test_tone_fit_matches_lstsq_at_its_frequency(f, off, amp, dc, seed):
 def test_tone_fit_frequency_and_powers_against_truth():
     fs, n = 48000.0, 4800
     y = _tone(n, fs, 1000.37, 0.6, noise=0.0, h2=0.006)
-    work = np.empty(n + 8)
+    work = np.empty(3 * n)
     f, amp, dc, pt, pr, ph, _ = tone_fit_kernel(y, fs, 1000.0, 1, 4, work)
     assert abs(f - 1000.37) < 1e-3
     assert amp == pytest.approx(0.6, rel=1e-4)
@@ -122,8 +124,30 @@ def test_tone_fit_frequency_and_powers_against_truth():
 
 
 def test_tone_fit_degenerate_inputs_are_finite():
-    work = np.empty(5000)
+    work = np.empty(3 * 4800)
     for y in (np.zeros(4800, np.float32), np.zeros(3, np.float32),
               np.full(4800, 0.3, np.float32)):
         out = tone_fit_kernel(y, 48000.0, 1000.0, 1, 4, work)
         assert all(np.isfinite(v) for v in out)
+
+
+@pytest.mark.parametrize("dtype,lo,hi", [(np.uint8, 0, 255), (np.int8, -128, 127),
+                                         (np.int16, -32768, 32767)])
+@given(data=st.data(), n=st.integers(0, 2000), seed=st.integers(0, 2**32 - 1),
+       window=st.integers(1, 300))
+def test_raw_levels_matches_reference_any_chunking(dtype, lo, hi, data, n, seed, window):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(lo, hi + 1, 2 * n, endpoint=False).astype(dtype)   # rails included
+    x[rng.random(2 * n) < 0.05] = hi
+    cuts = [2 * c for c in data.draw(splits(n))]          # whole samples, as the Meter feeds
+    outs = []
+    st_ = raw_levels_state()
+    for a, b in zip([0, *cuts], [*cuts, x.size], strict=True):
+        out = np.empty(((b - a) // 2 // window + 2, 3))
+        k = raw_levels_kernel(x[a:b], lo, hi, window, st_, out)
+        outs.append(out[:k])
+    got = np.concatenate(outs)
+    np.testing.assert_array_equal(got, ref.raw_levels_ref(x, lo, hi, window))
+    one = np.empty((n // window + 2, 3))
+    k = raw_levels_kernel(x, lo, hi, window, raw_levels_state(), one)
+    np.testing.assert_array_equal(one[:k], got)

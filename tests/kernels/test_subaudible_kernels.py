@@ -33,9 +33,12 @@ def test_ctcss_analyse_matches_reference(k, seed, flip, held):
                                TONES, FS_C, 0.6, 0.4, 0.03, HOP, held, 2.2,
                                np.empty(W + 2 * TONES.size))
     want = ref.ctcss_analyse_ref(y, TONES, FS_C, 0.6, 0.4, 0.03, HOP, held, 2.2)
-    assert (int(got[0]), bool(got[1])) == want
+    assert (int(got[0]), bool(got[1])) == want[:2]
+    assert got[2] == pytest.approx(want[2], abs=1e-9)
+    assert got[3] == pytest.approx(want[3], rel=1e-9)
     if flip is None:
-        assert want == (k, False)          # a clean tone is itself, without a burst
+        assert want[:2] == (k, False)      # a clean tone is itself, without a burst
+        assert abs(want[2] - TONES[k]) < 0.3 and want[3] == pytest.approx(1.0, rel=0.05)
 
 
 def _dcs_window(code, seed, fs=4000.0, turn_off=False):
