@@ -412,7 +412,8 @@ def _level(frames):
     from htdsp.kernels import level_detect_kernel, level_detect_state
 
     p = np.empty(frames.size, np.uint8)
-    level_detect_kernel(frames, 1.0, 6.0, 3.0, False, 0.04, 2.0, 25, level_detect_state(), p)
+    level_detect_kernel(frames, 1.0, 6.0, 3.0, False, 0.04, 0.001, 2.0, 25, level_detect_state(),
+                        p)
     return p
 
 
@@ -427,7 +428,8 @@ def test_level_detect_kernel(measure, n):
 def test_level_detect_reference(measure):
     from tests.reference import level_detect_ref
 
-    measure(level_detect_ref, FRAMES.size, FRAMES, 1.0, 6.0, 3.0, False, 0.04, 2.0, 25, rounds=3)
+    measure(level_detect_ref, FRAMES.size, FRAMES, 1.0, 6.0, 3.0, False, 0.04, 0.001, 2.0, 25,
+            rounds=3)
 
 
 @pytest.mark.benchmark(group="level_detect_kernel")

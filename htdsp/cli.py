@@ -208,7 +208,73 @@ def build_parser():
                    help="drop N samples at T seconds (repeatable)")
     o.add_argument("--impulses", type=float, metavar="PER_S", help="impulsive noise rate")
     s.set_defaults(func=cmd_simulate)
+
+    _add_score_parser(sub)
     return parser
+
+
+def _freq_list(text):
+    out = []
+    for part in str(text).split(","):
+        out.append(_freq(part.strip()))
+    return out
+
+
+def _add_score_parser(sub):
+    from htdsp.measure import WINDOW_S
+
+    s = sub.add_parser(
+        "score", help="score captures: availability, SINAD, DAQ, verdict (JSON, CSV, HTML)",
+        description="Measure every transmission of one or more captures and judge the link: "
+                    "per window against --criterion, per capture against --require; several "
+                    "captures are several test locations (area reliability with a Wilson "
+                    "bound). Exit 0 when every requirement is met, 1 when one fails, 2 for bad "
+                    "input or usage.")
+    s.add_argument("inputs", nargs="+", metavar="PATH", help="recordings (any readable format)")
+    _add_input_options(s)
+    g = s.add_argument_group("channel (default: the strongest NFM carrier, reported)")
+    sel = g.add_mutually_exclusive_group()
+    sel.add_argument("--channel", type=_freq_list, metavar="HZ[,HZ...]",
+                     help="channel frequencies, e.g. 144.5M,145.0M (one pass, each scored)")
+    sel.add_argument("--offset", type=_freq_list, metavar="HZ[,HZ...]",
+                     help="channel offsets from the centre frequency")
+    g.add_argument("--bandwidth", type=_positive_freq, default=12500.0, metavar="HZ",
+                   help="channel bandwidth: 12.5k (default), 20k, 25k")
+    g.add_argument("--deviation", type=_positive_freq, metavar="HZ",
+                   help="rated peak deviation (default from the bandwidth)")
+    m = s.add_argument_group("measurement")
+    m.add_argument("--tone", default="auto", metavar="auto|HZ|none",
+                   help="test tone for SINAD: detect (default), a frequency, or none (the "
+                        "tone-free SNR only)")
+    m.add_argument("--squelch", metavar="SPEC",
+                   help="what marks a transmission (default noise,power,ctcss,dcs; power "
+                        "alone where the channel rate is too low for the noise squelch)")
+    m.add_argument("--window", type=_time, default=WINDOW_S, metavar="S",
+                   help="measurement window (default 100ms)")
+    m.add_argument("--cal-db", type=float, metavar="DB",
+                   help="calibration: dBm = dBFS + DB (reports RSSI in dBm)")
+    j = s.add_argument_group("judgement")
+    j.add_argument("--criterion", default="sinad>=20", metavar="EXPR",
+                   help="per window (default sinad>=20, DAQ 3.4; the tone-free SNR stands in "
+                        "for SINAD without a tone)")
+    j.add_argument("--require", action="append", metavar="EXPR",
+                   help="per capture, repeatable (default availability>=0.95)")
+    j.add_argument("--daq-table", metavar="FILE",
+                   help="JSON with lists sinad_db and daq (default: TSB-88 practice table)")
+    j.add_argument("--area-reliability", type=float, default=0.95, metavar="P",
+                   help="area target for several locations (default 0.95)")
+    j.add_argument("--confidence", type=float, default=0.95, metavar="P",
+                   help="confidence of the one-sided Wilson bound (default 0.95)")
+    o = s.add_argument_group("output")
+    o.add_argument("--json", metavar="FILE", help="the report as JSON (schema htdsp.score/1); "
+                                                  "- for stdout")
+    o.add_argument("--csv", metavar="FILE", help="the per-window series")
+    o.add_argument("--html", metavar="FILE", help="a self-contained HTML report with plots")
+    o.add_argument("--annotate", action="store_true",
+                   help="write NAME.scored.sigmf-meta beside each input with the transmissions "
+                        "and their measurements")
+    o.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    s.set_defaults(func=cmd_score)
 
 
 def _channel_offset(args, rec):
@@ -446,6 +512,178 @@ def cmd_simulate(args):
               f"(realised {ch['cnr_realised_db']}), {len(truth['annotations'])} "
               f"transmissions, clipping {fe['clipping_fraction']}", file=sys.stderr)
     return EXIT_OK
+
+
+def _score_channels(args, rec):
+    """``[(offset_hz, chosen)]`` for one recording (see ``htdsp score --help``)."""
+    from htdsp.score import strongest_channel
+
+    if args.offset is not None:
+        return [(o, "given") for o in args.offset]
+    if args.channel is not None:
+        if rec.center_freq_hz is None:
+            raise InputError("centre frequency unknown; give --center (or use --offset)",
+                             rec.path)
+        return [(c - rec.center_freq_hz, "given") for c in args.channel]
+    try:
+        off, _, _ = strongest_channel(rec, args.bandwidth)
+    except ValueError as e:
+        raise InputError(str(e), rec.path) from None
+    return [(off, "strongest")]
+
+
+def _progress(args, total, desc):
+    if args.quiet or not sys.stderr.isatty():
+        return None, None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="S", unit_scale=True, desc=desc, file=sys.stderr, leave=False)
+    state = {"done": 0}
+
+    def update(n):
+        bar.update(n - state["done"])
+        state["done"] = n
+    return bar, update
+
+
+def cmd_score(args):
+    from htdsp import report
+    from htdsp.errors import EXIT_CRITERIA
+    from htdsp.score import (
+        SUMMARY_METRICS,
+        WINDOW_METRICS,
+        area_summary,
+        judge,
+        load_daq_table,
+        parse_expr,
+        score_recording,
+    )
+    from htdsp.squelch import parse_spec
+
+    try:
+        criterion = parse_expr(args.criterion, WINDOW_METRICS)
+        requirements = [parse_expr(r, SUMMARY_METRICS)
+                        for r in (args.require or ["availability>=0.95"])]
+    except ValueError as e:
+        raise InputError(f"{e}") from None
+    tone = args.tone.strip().lower()
+    if tone == "none":
+        tone_hz = None
+    elif tone == "auto":
+        tone_hz = "auto"
+    else:
+        try:
+            tone_hz = parse_freq(tone)
+        except ValueError:
+            raise InputError(f"--tone takes auto, none or a frequency, got {args.tone!r}") \
+                from None
+    for name, v in (("--area-reliability", args.area_reliability),
+                    ("--confidence", args.confidence)):
+        if not 0 < v < 1:
+            raise InputError(f"{name} must be between 0 and 1, got {v}")
+    if args.squelch:
+        try:
+            parse_spec(args.squelch)
+        except ValueError as e:
+            raise InputError(f"--squelch: {e}") from None
+    try:
+        daq_table = load_daq_table(args.daq_table)
+    except (OSError, ValueError) as e:
+        raise InputError(str(getattr(e, "strerror", None) or e), args.daq_table) from None
+    warn = _Warner("score")
+    recs = [_open_input(args, p) for p in args.inputs]      # every input checked first
+    plans = []
+    for rec in recs:
+        warn(rec)
+        if rec.samples == 0:
+            raise InputError("no samples", rec.path)
+        plans.append(_score_channels(args, rec))
+    captures, runs_all, wfs = [], [], []
+    for rec, chans in zip(recs, plans, strict=True):
+        for off, chosen in chans:
+            if chosen == "strongest" and not args.quiet:
+                f = (f"{(rec.center_freq_hz + off) / 1e6:.4f} MHz" if rec.center_freq_hz
+                     else f"offset {off:+.0f} Hz")
+                print(f"htdsp score: {rec.path}: no channel given, scoring the strongest "
+                      f"carrier at {f}", file=sys.stderr)
+        bar, update = _progress(args, rec.samples, os.path.basename(rec.path))
+        try:
+            runs, wf = score_recording(
+                rec, chans, bandwidth_hz=args.bandwidth, deviation_hz=args.deviation,
+                tone_hz=tone_hz, squelch=args.squelch, window_s=args.window,
+                cal_db=args.cal_db, progress=update, waterfall=bool(args.html))
+        except ValueError as e:
+            raise InputError(str(e), rec.path) from None
+        finally:
+            if bar is not None:
+                bar.close()
+        warn(rec)
+        for run in runs:
+            from htdsp.squelch import with_utc
+
+            run.events = [with_utc(e, rec.datetime) for e in run.events]
+            tx, summary = judge(run.meter, run.events, criterion, requirements, daq_table,
+                                lost_samples=0, geolocation=rec.geolocation)
+            spec = args.squelch or ",".join(t.kind if t.open_db is None else
+                                            f"{t.kind}:{t.open_db}"
+                                            for t in run.rx.squelch.terms)
+            captures.append(report.capture_entry(rec, run, tx, summary, spec))
+            runs_all.append(run)
+            wfs.append(wf)
+        if args.annotate:
+            try:
+                out = report.write_annotations(rec, captures[-len(runs):])
+            except (ValueError, OSError) as e:
+                raise InputError(f"--annotate: {e}", rec.path) from None
+            if not args.quiet:
+                print(f"htdsp score: wrote {out}", file=sys.stderr)
+    # a location is a capture: it passes when all its channels do
+    by_path = {}
+    for c in captures:
+        by_path.setdefault(c["source"]["path"], []).append(c["summary"]["verdict"])
+    verdicts = ["pass" if all(v == "pass" for v in vs) else "fail" for vs in by_path.values()]
+    aggregate = area_summary(verdicts, args.confidence, args.area_reliability)
+    doc = report.document(captures, aggregate, criterion, requirements, args.window,
+                          daq_table)
+    try:
+        if args.json:
+            report.write_json(doc, args.json)
+        if args.csv:
+            report.write_csv(doc, args.csv)
+        if args.html:
+            report.write_html(doc, runs_all, wfs, criterion, args.html)
+    except OSError as e:
+        raise InputError(f"cannot write: {e.strerror}", e.filename) from None
+    if not args.quiet:
+        _score_table(doc, sys.stdout if sys.stdout.isatty() and args.json != "-"
+                     else sys.stderr)
+    failed = (aggregate["verdict"] == "fail") if len(verdicts) > 1 else verdicts[0] == "fail"
+    return EXIT_CRITERIA if failed else EXIT_OK
+
+
+def _score_table(doc, out):
+    def f(v, nd=1):
+        return "-" if v is None else f"{v:.{nd}f}"
+
+    rows = [("capture", "channel MHz", "tx", "avail %", "SINAD/SNR p50", "DAQ", "CNR dB",
+             "verdict")]
+    for c in doc["captures"]:
+        s, ch = c["summary"], c["channel"]
+        rows.append((os.path.basename(c["source"]["path"]),
+                     f(ch["freq_hz"] / 1e6, 4) if ch["freq_hz"] else f"{ch['offset_hz']:+.0f}",
+                     str(s["transmissions"]),
+                     f(s["availability"] * 100 if s["availability"] is not None else None),
+                     f(s["quality_db_p50"]), f(s["daq"]), f(s["cnr_db"]), s["verdict"]))
+    w = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  ".join(v.ljust(w[i]) if i == 0 else v.rjust(w[i]) for i, v in enumerate(r)),
+              file=out)
+    a = doc["aggregate"]
+    if a["locations"] > 1:
+        print(f"area: {a['passing']}/{a['locations']} locations pass, Wilson lower bound "
+              f"{f(a['wilson_lower'] * 100 if a['wilson_lower'] is not None else None)} % "
+              f"at {a['confidence'] * 100:.0f} % confidence (target "
+              f"{a['area_reliability'] * 100:.0f} %): {a['verdict']}", file=out)
 
 
 def main(argv=None):

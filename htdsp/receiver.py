@@ -195,8 +195,11 @@ class NFMReceiver:
         pend = self.squelch.pending() if self.squelch is not None else None
         if pend is not None:
             e = self._event(pend[0], pend[1], pend[2], "end_of_input", pend[3])
-            e["end_sample"] = self._input_n
-            e["end_s"] = self._input_n / self.fs
+            # still held at the last frame: the transmission runs to the end of the input;
+            # in its hang (the carrier gone): it ended where the condition last held
+            if pend[1] >= int(self.squelch._state[0]["frame"]) - 1:
+                e["end_sample"] = self._input_n
+                e["end_s"] = self._input_n / self.fs
             ev.append(e)
         return ev
 

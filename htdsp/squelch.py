@@ -50,6 +50,9 @@ HYSTERESIS_DB = 3.0
 NOISE_BAND_HZ = (8000.0, 16000.0)
 #: reference smoothing: time constant of the floor / no-signal noise tracker, s
 REF_TAU_S = 0.05
+#: the power squelch's floor toward the signal (slowly: a carrier in a slow fade must not
+#: become the floor), s
+REF_UP_TAU_S = 2.0
 #: the detectors only learn their reference for this long after the start (filters settling), s
 WARMUP_S = 0.05
 #: frames farther than this from the reference (in the signal's direction) do not move it, dB
@@ -155,6 +158,11 @@ class _Detector(StreamBlock):
         self._sign = 1.0 if term.kind == "power" else -1.0
         frames_per_s = 1.0 / FRAME_S
         self._alpha = 1.0 - np.exp(-1.0 / (REF_TAU_S * frames_per_s))
+        # the power squelch's floor rises slowly (a faded carrier must not become the floor);
+        # the noise squelch's no-signal level is a property of the receiver, and smoothing
+        # it unevenly would bias it into the noise's own fluctuations: both ways alike
+        self._alpha_up = (1.0 - np.exp(-1.0 / (REF_UP_TAU_S * frames_per_s))
+                          if term.kind == "power" else self._alpha)
         self._warmup = int(round(WARMUP_S * frames_per_s))
         self._pre = pre
         self._fresh()
@@ -180,7 +188,7 @@ class _Detector(StreamBlock):
         present = np.empty(k, dtype=np.uint8)
         t = self.term
         level_detect_kernel(db, self._sign, t.open_db, t.close_db, t.absolute, self._alpha,
-                            REF_GATE_DB, self._warmup, self._level, present)
+                            self._alpha_up, REF_GATE_DB, self._warmup, self._level, present)
         return db, present
 
 

@@ -95,8 +95,8 @@ def frame_energy_kernel(x, frame_elems, state, out):
 
 
 @njit(**JIT_RECURSIVE)
-def level_detect_kernel(frame_db, sign, open_db, close_db, absolute, ref_alpha, ref_gate_db,
-                        warmup, state, present):
+def level_detect_kernel(frame_db, sign, open_db, close_db, absolute, ref_alpha, ref_alpha_up,
+                        ref_gate_db, warmup, state, present):
     """Hysteresis detector on a level in dB against a tracked reference (or an absolute one).
 
     The measured quantity is ``m = sign * (frame_db - ref_db)``: with ``sign = +1`` (power
@@ -106,7 +106,10 @@ def level_detect_kernel(frame_db, sign, open_db, close_db, absolute, ref_alpha, 
 
     The reference follows the frames while no signal is present: exponential smoothing with
     ``ref_alpha`` per frame of the level in dB (its median, not the envelope of its
-    fluctuations), ignoring frames beyond ``ref_gate_db`` in the signal direction, and jumping
+    fluctuations) for frames on the no-signal side of it, with the much slower ``ref_alpha_up``
+    for frames toward the signal (a carrier deep in a slow fade sits just above the floor for
+    seconds: a fast reference would creep up to it and never let the squelch open again),
+    ignoring frames beyond ``ref_gate_db`` in the signal direction, and jumping
     at once to a frame more than ``REF_JUMP_DB`` the other way (a new, lower floor; the noise
     back after a recording that began mid-transmission). During the first ``warmup`` frames
     (the receiver's filters settling) the reference is their running mean and nothing is
@@ -120,7 +123,7 @@ def level_detect_kernel(frame_db, sign, open_db, close_db, absolute, ref_alpha, 
         +1 or -1.
     open_db, close_db : float64
     absolute : bool
-    ref_alpha, ref_gate_db : float64
+    ref_alpha, ref_alpha_up, ref_gate_db : float64
     warmup : int
         Frames to settle first.
     state : LEVEL_DETECT_STATE[1]
@@ -147,8 +150,10 @@ def level_detect_kernel(frame_db, sign, open_db, close_db, absolute, ref_alpha, 
         if not absolute and p == 0:
             if m < -REF_JUMP_DB:
                 ref = f                      # a step away from the signal: a new floor, at once
-            elif m < ref_gate_db:
+            elif m <= 0.0:
                 ref += ref_alpha * (f - ref)  # otherwise smooth: the level, not its envelope
+            elif m < ref_gate_db:
+                ref += ref_alpha_up * (f - ref)
         present[j] = p
     state[0]["ref_db"] = ref
     state[0]["seen"] = seen

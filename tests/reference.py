@@ -260,8 +260,8 @@ def frame_energy_ref(x, frame_elems):
     return (x[: m * frame_elems] ** 2).reshape(m, frame_elems).mean(axis=1)
 
 
-def level_detect_ref(frame_db, sign, open_db, close_db, absolute, alpha, gate_db, warmup,
-                     jump_db=6.0):
+def level_detect_ref(frame_db, sign, open_db, close_db, absolute, alpha, alpha_up, gate_db,
+                     warmup, jump_db=6.0):
     """The level detector as a plain loop (see kernels.squelch.level_detect_kernel)."""
     ref, seen, p = 0.0, 0, 0
     out = []
@@ -280,8 +280,10 @@ def level_detect_ref(frame_db, sign, open_db, close_db, absolute, alpha, gate_db
         if not absolute and p == 0:
             if m < -jump_db:
                 ref = f
-            elif m < gate_db:
+            elif m <= 0:
                 ref += alpha * (f - ref)
+            elif m < gate_db:
+                ref += alpha_up * (f - ref)
         out.append(p)
     return np.array(out, dtype=np.uint8)
 

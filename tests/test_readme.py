@@ -15,7 +15,7 @@ def _commands():
 def test_readme_has_exactly_two_setup_commands():
     cmds = _commands()
     assert len(cmds) == 2
-    assert "htdsp demod captures/" in cmds[0]
+    assert "htdsp score captures/" in cmds[0] and "--html" in cmds[0]
     assert "pytest" in cmds[1]
 
 
@@ -23,9 +23,12 @@ def test_ci_runs_the_readme_test_command_verbatim():
     assert _commands()[1] in (ROOT / ".ci" / "run").read_text()
 
 
-def test_readme_main_job_uses_a_bundled_capture():
-    path = re.search(r"htdsp demod (\S+)", _commands()[0]).group(1)
-    assert (ROOT / path).is_file()
+def test_readme_main_job_uses_the_bundled_captures():
+    import glob
+
+    cmd = _commands()[0].split("htdsp score ", 1)[1].split(" --")[0]
+    paths = [p for pat in cmd.split() for p in glob.glob(str(ROOT / pat))]
+    assert len(paths) == 6 and all(Path(p).is_file() for p in paths)
 
 
 def test_readme_first_python_example_runs():

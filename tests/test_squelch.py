@@ -133,6 +133,15 @@ def test_event_still_open_at_the_end_closes_there():
     assert ev[0]["end_sample"] == 500_000
 
 
+def test_event_in_its_hang_at_the_end_ends_with_the_carrier():
+    # unkeyed 0.1 s before the end, inside the 200 ms hang: the event ends with the carrier
+    sc = Scenario(duration_s=2.0, fs=FS, cnr_db=20.0, seed=2,
+                  transmitters=[Transmitter(keyed=[(1.0, 1.9)])])
+    ev = _events(simulate(sc)["samples"], sc.offset_hz, "power")
+    assert len(ev) == 1 and ev[0]["close_reason"] == "end_of_input"
+    assert abs(ev[0]["end_s"] - 1.9) < 0.01
+
+
 @pytest.mark.parametrize("spec,needle", [("ctcss:100.1", "not a CTCSS tone"),
                                          ("dcs:D999N", "not a standard DCS code"),
                                          ("carrier", "unknown squelch term"),

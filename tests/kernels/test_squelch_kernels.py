@@ -18,7 +18,7 @@ from htdsp.kernels import (
 from tests import reference as ref
 from tests.strategies import splits
 
-PARAMS = dict(open_db=6.0, close_db=3.0, alpha=0.04, gate_db=2.0, warmup=5)
+PARAMS = dict(open_db=6.0, close_db=3.0, alpha=0.04, alpha_up=0.004, gate_db=2.0, warmup=5)
 
 
 def _levels(n, seed):
@@ -38,7 +38,8 @@ def _run_level(db, sign, absolute, cuts):
     for a, b in zip([0, *cuts], [*cuts, db.size], strict=True):
         p = np.empty(b - a, np.uint8)
         level_detect_kernel(db[a:b], sign, PARAMS["open_db"], PARAMS["close_db"], absolute,
-                            PARAMS["alpha"], PARAMS["gate_db"], PARAMS["warmup"], st, p)
+                            PARAMS["alpha"], PARAMS["alpha_up"], PARAMS["gate_db"],
+                            PARAMS["warmup"], st, p)
         out.append(p)
     return np.concatenate(out), st
 
@@ -65,7 +66,8 @@ def test_level_detect_matches_reference_and_chunking(sign, absolute, data, n, se
         db = db + 43.0                          # around the absolute thresholds
     whole, st_whole = _run_level(db, sign, absolute, [])
     expect = ref.level_detect_ref(db, sign, PARAMS["open_db"], PARAMS["close_db"], absolute,
-                                  PARAMS["alpha"], PARAMS["gate_db"], PARAMS["warmup"])
+                                  PARAMS["alpha"], PARAMS["alpha_up"], PARAMS["gate_db"],
+                                  PARAMS["warmup"])
     assert whole.tobytes() == expect.tobytes()
     chunked, st_chunked = _run_level(db, sign, absolute, data.draw(splits(n)))
     assert chunked.tobytes() == whole.tobytes()

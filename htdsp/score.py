@@ -1,0 +1,436 @@
+"""Link reliability scoring: captures in, a verdict with numbers out (``htdsp score``).
+
+One pass over each recording feeds every channel's :class:`htdsp.NFMReceiver` (with a squelch
+that marks the transmissions) and :class:`htdsp.measure.Meter`. Then, per capture and channel:
+
+- every window is judged by the **criterion** (default ``sinad>=20``, DAQ 3.4; the tone-free
+  SNR stands in for SINAD when there is no test tone). Only windows wholly inside a
+  transmission (between its start and end, so not the squelch's hang after it) and free of
+  lost samples count; **availability** is the fraction of them meeting it;
+- **transmissions**: the squelch's events, joined when less than 2 s apart (a fade that
+  closes the squelch mid-over is a dropout, and its windows count as failing);
+- **dropouts**: runs of failing windows inside a transmission (count, total and longest, s);
+- a **summary** of the measurements and the **requirements** (default ``availability>=0.95``)
+  judged on it: verdict ``pass`` or ``fail``.
+
+Several captures are several test locations (TSB-88.3): the pass fraction, its one-sided
+Wilson lower bound at ``confidence``, and the area passes when that bound reaches
+``area_reliability``.
+
+Expressions (both ``--criterion`` and ``--require``): ``METRIC OP NUMBER``, OP one of ``>= >
+<= < ==``; the metrics are listed in :data:`WINDOW_METRICS` and :data:`SUMMARY_METRICS`.
+"""
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+
+from htdsp.measure import Meter, finite, transmission_summary
+
+SCHEMA_ID = "htdsp.score/1"
+
+#: per-window metrics a criterion may use -> the window field (``sinad`` falls back to ``snr``)
+WINDOW_METRICS = {
+    "sinad": "sinad_db", "snr": "snr_db", "cnr": "cnr_db", "rssi": "rssi_dbfs",
+    "rssi_dbm": "rssi_dbm", "daq": "daq", "sinad_cmsg": "sinad_cmsg_db",
+    "sinad_psoph": "sinad_psoph_db", "deviation": "deviation_peak_hz",
+    "freq_error": "freq_error_hz",
+}
+
+#: summary metrics a requirement may use (the summary's field names)
+SUMMARY_METRICS = (
+    "availability", "transmissions", "keyed_windows", "dropouts", "dropout_total_s",
+    "dropout_longest_s", "sinad_db_p10", "sinad_db_p50", "sinad_db_p90", "snr_db_p10",
+    "snr_db_p50", "snr_db_p90", "quality_db_p10", "quality_db_p50", "quality_db_p90", "daq",
+    "daq_p10", "cnr_db", "rssi_dbfs", "rssi_dbm", "noise_floor_dbfs", "freq_error_hz",
+    "freq_error_ppm", "deviation_peak_hz", "deviation_rms_hz", "clipping_fraction",
+    "lost_samples", "k_factor_db", "fade_depth_db",
+)
+
+_OPS = {">=": np.greater_equal, ">": np.greater, "<=": np.less_equal, "<": np.less,
+        "==": np.equal}
+
+
+@dataclass(frozen=True)
+class Expr:
+    """``metric op value`` (see module docstring)."""
+
+    metric: str
+    op: str
+    value: float
+
+    def __str__(self):
+        return f"{self.metric}{self.op}{self.value:g}"
+
+    def holds(self, v):
+        """True / False, or None when the metric is unknown (null)."""
+        if v is None:
+            return None
+        return bool(_OPS[self.op](float(v), self.value))
+
+
+def parse_expr(text, metrics):
+    """Parse ``METRIC OP NUMBER`` against the allowed metric names (ValueError otherwise).
+
+    Examples
+    --------
+    >>> parse_expr("sinad >= 20", WINDOW_METRICS)
+    Expr(metric='sinad', op='>=', value=20.0)
+    >>> str(parse_expr("availability>0.9", SUMMARY_METRICS))
+    'availability>0.9'
+    """
+    m = re.fullmatch(r"\s*([a-z_0-9]+)\s*(>=|<=|==|>|<)\s*([-+0-9.eE]+)\s*", str(text))
+    if not m:
+        raise ValueError(f"expected METRIC OP NUMBER (OP one of >= > <= < ==), got {text!r}")
+    name, op, num = m.groups()
+    if name not in metrics:
+        raise ValueError(f"unknown metric {name!r} in {text!r} (known: {', '.join(metrics)})")
+    try:
+        value = float(num)
+    except ValueError:
+        raise ValueError(f"bad number in {text!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"bad number in {text!r}")
+    return Expr(name, op, value)
+
+
+# ------------------------------------------------------------------ DAQ
+@lru_cache(maxsize=1)
+def _default_daq_table():
+    with resources.files("htdsp").joinpath("data/daq.json").open() as f:
+        d = json.load(f)
+    return tuple(d["sinad_db"]), tuple(d["daq"])
+
+
+def load_daq_table(path=None):
+    """``(sinad_db, daq)`` arrays: the shipped table (measurement.md 3) or a user's JSON file
+    with the same two lists (SINAD rising, DAQ rising)."""
+    if path is None:
+        s, q = _default_daq_table()
+    else:
+        with open(path, encoding="utf-8") as f:
+            d = json.load(f)
+        try:
+            s, q = d["sinad_db"], d["daq"]
+        except (KeyError, TypeError):
+            raise ValueError("a DAQ table needs the lists 'sinad_db' and 'daq'") from None
+    s = np.asarray(s, dtype=float)
+    q = np.asarray(q, dtype=float)
+    if s.ndim != 1 or s.size < 2 or s.size != q.size or np.any(np.diff(s) <= 0) \
+            or np.any(np.diff(q) < 0) or not np.all(np.isfinite(s) & np.isfinite(q)):
+        raise ValueError("a DAQ table needs two equal lists, SINAD rising and DAQ not falling")
+    return s, q
+
+
+def daq_from_sinad(sinad_db, table):
+    """DAQ at a SINAD (linear between table points, clamped at the ends); None for None."""
+    if sinad_db is None:
+        return None
+    s, q = table
+    return round(float(np.interp(sinad_db, s, q)), 2)
+
+
+# ------------------------------------------------------------------ area statistics
+def wilson_lower(k, n, confidence):
+    """One-sided Wilson score lower bound of a proportion ``k / n`` at ``confidence``.
+
+    Examples
+    --------
+    >>> round(wilson_lower(19, 20, 0.95), 3)
+    0.804
+    >>> wilson_lower(0, 0, 0.95) is None
+    True
+    """
+    from scipy.stats import norm
+
+    if n <= 0:
+        return None
+    z = float(norm.ppf(confidence))
+    p = k / n
+    den = 1 + z * z / n
+    centre = p + z * z / (2 * n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, (centre - half) / den)
+
+
+def area_summary(verdicts, confidence, area_reliability):
+    """The aggregate of per-location verdicts (see module docstring)."""
+    n = len(verdicts)
+    k = sum(v == "pass" for v in verdicts)
+    lower = wilson_lower(k, n, confidence)
+    need = next((j for j in range(n + 1)
+                 if wilson_lower(j, n, confidence) >= area_reliability), None) if n else None
+    all_pass = next(m for m in range(1, 100000)
+                    if wilson_lower(m, m, confidence) >= area_reliability)
+    return {"locations": n, "passing": k, "pass_fraction": finite(k / n if n else None, 4),
+            "wilson_lower": finite(lower, 4), "confidence": confidence,
+            "area_reliability": area_reliability,
+            "passing_needed": need, "locations_needed_if_all_pass": all_pass,
+            "verdict": "pass" if lower is not None and lower >= area_reliability else "fail"}
+
+
+# ------------------------------------------------------------------ per channel
+def window_metric(w, metric):
+    """A window's value of a criterion metric (``sinad``: SINAD, else the tone-free SNR)."""
+    if metric == "sinad":
+        return w["sinad_db"] if w["sinad_db"] is not None else w["snr_db"]
+    return w.get(WINDOW_METRICS[metric])
+
+
+def _pct(vals, q):
+    v = [x for x in vals if x is not None]
+    return finite(float(np.percentile(v, q)), 3) if v else None
+
+
+#: squelch events closer than this are one transmission broken by fades (a dropout), s
+MERGE_GAP_S = 2.0
+
+
+def merge_events(events, gap_s=MERGE_GAP_S):
+    """Join squelch events separated by less than ``gap_s``: a fade deep enough to close the
+    squelch mid-over is a dropout of that transmission, not the end of one and the start of
+    another (its windows count, and fail). ``squelch_events`` counts the parts."""
+    out = []
+    for e in sorted(events, key=lambda e: e["start_sample"]):
+        if out and e["start_s"] - out[-1]["end_s"] < gap_s:
+            m = out[-1]
+            for k in ("end_sample", "end_s", "end_utc", "close_reason"):
+                if k in e:
+                    m[k] = e[k]
+            for k in ("ctcss_hz", "dcs_code"):
+                if m.get(k) is None:
+                    m[k] = e.get(k)
+            m["squelch_events"] += 1
+        else:
+            out.append({**e, "squelch_events": 1})
+    return out
+
+
+def judge(meter, events, criterion, requirements, daq_table, lost_samples=0,
+          geolocation=None, merge_gap_s=MERGE_GAP_S):
+    """Per-window verdicts, transmissions with their measurements, and the summary."""
+    events = merge_events(events, merge_gap_s)
+    spans = [(e["start_s"] - 1e-9, e["end_s"] + 1e-9) for e in events]
+    for w in meter.windows:
+        q = w["sinad_db"] if w["sinad_db"] is not None else w["snr_db"]
+        w["daq"] = daq_from_sinad(q, daq_table)
+        # wholly inside a transmission (not in the squelch's hang after it) and complete
+        counted = not w["gap"] and any(a <= w["start_s"] and w["end_s"] <= b
+                                       for a, b in spans)
+        w["counted"] = counted
+        w["meets_criterion"] = criterion.holds(window_metric(w, criterion.metric)) \
+            if counted else None
+    transmissions = []
+    drop_runs = []
+    for e in events:
+        t = dict(e)
+        t.update(transmission_summary(meter, e["start_s"], e["end_s"]))
+        inside = [w for w in meter.windows if w["counted"]
+                  and e["start_s"] - 1e-9 <= w["start_s"] and w["end_s"] <= e["end_s"] + 1e-9]
+        run = 0.0
+        runs = []
+        for w in inside:
+            if w["meets_criterion"] is False:
+                run += w["end_s"] - w["start_s"]
+            elif run:
+                runs.append(run)
+                run = 0.0
+        if run:
+            runs.append(run)
+        ok = [w["meets_criterion"] for w in inside if w["meets_criterion"] is not None]
+        t["availability"] = finite(sum(ok) / len(ok), 4) if ok else None
+        t["dropouts"] = len(runs)
+        drop_runs += runs
+        transmissions.append(t)
+    counted = [w for w in meter.windows if w["counted"]]
+    ok = [w["meets_criterion"] for w in counted if w["meets_criterion"] is not None]
+    quality = [w["sinad_db"] if w["sinad_db"] is not None else w["snr_db"] for w in counted]
+    s = {"transmissions": len(events), "keyed_windows": len(counted),
+         "availability": finite(sum(ok) / len(ok), 4) if ok else None,
+         "dropouts": len(drop_runs), "dropout_total_s": round(sum(drop_runs), 3),
+         "dropout_longest_s": round(max(drop_runs), 3) if drop_runs else 0.0}
+    for key, vals in (("sinad_db", [w["sinad_db"] for w in counted]),
+                      ("snr_db", [w["snr_db"] for w in counted]), ("quality_db", quality)):
+        for p in (10, 50, 90):
+            s[f"{key}_p{p}"] = _pct(vals, p)
+    s["daq"] = daq_from_sinad(s["quality_db_p50"], daq_table)
+    s["daq_p10"] = daq_from_sinad(s["quality_db_p10"], daq_table)
+    lin = [10 ** (w["cnr_db"] / 10) for w in counted if w["cnr_db"] is not None]
+    s["cnr_db"] = finite(10 * math.log10(np.mean(lin)), 3) if lin else None
+    lin = [10 ** (w["rssi_dbfs"] / 10) for w in counted if w["rssi_dbfs"] is not None]
+    s["rssi_dbfs"] = finite(10 * math.log10(np.mean(lin)), 3) if lin else None
+    s["rssi_dbm"] = (finite(s["rssi_dbfs"] + meter.cal_db, 3)
+                     if s["rssi_dbfs"] is not None and meter.cal_db is not None else None)
+    floors = [w for w in meter.windows if w["noise_floor_dbfs"] is not None]
+    s["noise_floor_dbfs"] = floors[-1]["noise_floor_dbfs"] if floors else None
+    s["noise_floor_dbfs_hz"] = floors[-1]["noise_floor_dbfs_hz"] if floors else None
+    for key in ("freq_error_hz", "freq_error_ppm", "deviation_rms_hz"):
+        s[key] = _pct([t[key] for t in transmissions], 50)
+    s["deviation_peak_hz"] = max((t["deviation_peak_hz"] for t in transmissions
+                                  if t["deviation_peak_hz"] is not None), default=None)
+    tones = [t["ctcss_hz"] for t in transmissions if t.get("ctcss_hz") is not None]
+    s["ctcss_hz"] = max(set(tones), key=tones.count) if tones else None
+    codes = [t["dcs_code"] for t in transmissions if t.get("dcs_code") is not None]
+    s["dcs_code"] = max(set(codes), key=codes.count) if codes else None
+    longest = max(transmissions, key=lambda t: t["end_s"] - t["start_s"], default=None)
+    fad = longest["fading"] if longest else {}
+    s["k_factor_db"] = fad.get("k_factor_db")
+    s["fade_depth_db"] = fad.get("fade_depth_db")
+    s["doppler_hz"] = fad.get("doppler_hz")
+    clips = [w["clipping_fraction"] for w in meter.windows if w["clipping_fraction"] is not None]
+    s["clipping_fraction"] = finite(float(np.mean(clips)), 7) if clips else None
+    dcs = [w["dc_offset_dbfs"] for w in meter.windows if w["dc_offset_dbfs"] is not None]
+    s["dc_offset_dbfs"] = _pct(dcs, 50)
+    s["lost_samples"] = int(lost_samples)
+    s["location"] = geolocation
+    results = []
+    for r in requirements:
+        v = s.get(r.metric)
+        results.append({"requirement": str(r), "value": v, "met": r.holds(v)})
+    s["requirements"] = results
+    s["verdict"] = "pass" if all(x["met"] is True for x in results) else "fail"
+    return transmissions, s
+
+
+# ------------------------------------------------------------------ channels
+def strongest_channel(rec, bandwidth_hz, slices=48, nfft=4096):
+    """Offset (Hz) of the strongest NFM carrier: the ``bandwidth_hz`` stretch of the averaged
+    spectrum (``slices`` spread over the recording) holding the most power, away from the
+    centre spike; rounded to the 6.25 kHz channel grid when the centre frequency is known.
+    Returns ``(offset_hz, spectrum_freqs, spectrum_db)``."""
+    fs = rec.sample_rate_hz
+    n = rec.samples
+    nfft = int(min(nfft, max(256, 2 ** int(math.log2(max(n, 256))))))
+    if n < nfft:
+        raise ValueError("too short to find a channel (give --channel or --offset)")
+    acc = np.zeros(nfft)
+    win = np.hanning(nfft)
+    starts = np.linspace(0, n - nfft, min(slices, max(1, n // nfft))).astype(int)
+    for s0 in starts:
+        for _, x in rec.chunks(chunk_samples=nfft, start=int(s0), count=nfft, raw=False):
+            acc += np.abs(np.fft.fft(x * win)) ** 2
+    p = np.fft.fftshift(acc / len(starts))
+    f = np.fft.fftshift(np.fft.fftfreq(nfft, 1 / fs))
+    k = max(1, int(round(bandwidth_hz / (fs / nfft))))
+    band = np.convolve(p, np.ones(k), "same")
+    usable = (np.abs(f) > bandwidth_hz / 2) & (np.abs(f) < fs / 2 - bandwidth_hz / 2)
+    if not usable.any():
+        raise ValueError("no room for a channel away from the centre (give --offset)")
+    j = int(np.argmax(np.where(usable, band, -np.inf)))
+    lo, hi = max(0, j - k // 2), min(nfft, j + k // 2 + 1)
+    off = float(np.sum(f[lo:hi] * p[lo:hi]) / np.sum(p[lo:hi]))
+    if rec.center_freq_hz:
+        grid = 6250.0
+        off = round((rec.center_freq_hz + off) / grid) * grid - rec.center_freq_hz
+    return off, f, 10 * np.log10(np.maximum(p, 1e-30))
+
+
+class Waterfall:
+    """A coarse waterfall of the whole band for the report: one averaged FFT row every
+    ``row_s`` (a few FFTs of the chunk, so it costs a fraction of a percent)."""
+
+    def __init__(self, fs, nfft=1024, row_s=0.1):
+        self.fs = float(fs)
+        self.nfft = nfft
+        self.row = max(nfft, int(row_s * fs))
+        self.rows = []
+        self._n = 0
+        self._next = 0
+        self._win = np.hanning(nfft).astype(np.float32)
+
+    def process(self, x, fmt=None):
+        """Add a chunk: complex samples, or raw interleaved elements of format ``fmt`` (only
+        the few samples a row needs are converted). A row that would straddle two chunks is
+        skipped (the next one starts in the next chunk)."""
+        raw = not np.iscomplexobj(x)
+        n = len(x) // 2 if raw else len(x)
+        while self._next < self._n + n:
+            i = self._next - self._n
+            if i + self.nfft > n:
+                self._next = self._n + n
+                break
+            seg = _as_complex(x[2 * i:2 * (i + self.nfft)], fmt) if raw else x[i:i + self.nfft]
+            self.rows.append(np.abs(np.fft.fft(seg * self._win)) ** 2)
+            self._next += self.row
+        self._n += n
+
+    def image(self, max_rows=400):
+        """``(freqs, times, dB rows)`` (rows merged to at most ``max_rows``)."""
+        if not self.rows:
+            return None
+        r = np.array(self.rows)
+        step = max(1, int(math.ceil(len(r) / max_rows)))
+        m = len(r) // step * step or len(r)
+        r = r[:m].reshape(-1, step, r.shape[1]).mean(axis=1) if m >= step else r
+        f = np.fft.fftshift(np.fft.fftfreq(self.nfft, 1 / self.fs))
+        t = np.arange(len(r)) * step * self.row / self.fs
+        return f, t, 10 * np.log10(np.maximum(np.fft.fftshift(r, axes=1), 1e-30))
+
+
+@dataclass
+class ChannelRun:
+    """One channel of one capture while scoring: the receiver, its meter, its events."""
+
+    freq_hz: float | None
+    offset_hz: float
+    chosen: str
+    rx: object
+    meter: Meter
+    events: list
+
+
+def score_recording(rec, channels, *, bandwidth_hz=12500.0, deviation_hz=None, tone_hz="auto",
+                    squelch=None, window_s=0.1, cal_db=None, progress=None, waterfall=True):
+    """Run every channel of one recording in one pass. ``channels`` lists ``(offset_hz,
+    chosen)``; returns ``(runs, waterfall)``."""
+    from htdsp.receiver import NFMReceiver
+
+    runs = []
+    for off, chosen in channels:
+        rx = NFMReceiver(rec.sample_rate_hz, off, bandwidth_hz=bandwidth_hz,
+                         deviation_hz=deviation_hz, input_format=rec.format or "cf32",
+                         squelch=squelch or default_squelch(rec.sample_rate_hz, off,
+                                                            bandwidth_hz))
+        freq = rec.center_freq_hz + off if rec.center_freq_hz else None
+        m = Meter(rx, window_s=window_s, tone_hz=tone_hz, cal_db=cal_db, channel_hz=freq)
+        runs.append(ChannelRun(freq, off, chosen, rx, m, []))
+    wf = Waterfall(rec.sample_rate_hz) if waterfall else None
+    raw_fmt = rec.format if rec.format in ("cu8", "cs8", "cs16") else None
+    for first, chunk in rec.chunks():
+        for r in runs:
+            r.meter.rx_process(chunk)
+            r.events += r.rx.pop_events()
+        if wf is not None:
+            wf.process(chunk, raw_fmt)
+        if progress is not None:
+            progress(first + len(chunk) // (2 if not np.iscomplexobj(chunk) else 1))
+    for r in runs:
+        r.rx.flush()
+        r.events += r.rx.finish()
+    return runs, wf
+
+
+def _as_complex(chunk, fmt):
+    if np.iscomplexobj(chunk):
+        return chunk
+    from htdsp.kernels import FORMAT_SCALES
+
+    off, sc = FORMAT_SCALES[fmt or "cf32"]
+    v = chunk[: chunk.size // 2 * 2].astype(np.float32)
+    return ((v - off) * sc).view(np.complex64)
+
+
+def default_squelch(fs, offset_hz, bandwidth_hz):
+    """Carrier, noise and both sub-audible decoders where the channel rate allows the noise
+    squelch; otherwise carrier only (plus the decoders)."""
+    from htdsp.design import plan_chain
+    from htdsp.squelch import NOISE_BAND_HZ
+
+    ch_fs = plan_chain(fs, bandwidth_hz, 48000.0).channel_fs
+    base = "noise,power" if ch_fs > 2.2 * NOISE_BAND_HZ[1] else "power"
+    return base + ",ctcss,dcs"
