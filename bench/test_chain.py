@@ -124,7 +124,7 @@ def sigmf_file(raw, tmp_path_factory):
 @pytest.mark.parametrize("html", [False, True], ids=["numbers", "with_waterfall"])
 def test_score_recording(measure, sigmf_file, html):
     """``htdsp score``'s pass over a 2.4 MS/s recording with every measurement on: the default
-    squelch (noise, power, CTCSS and DCS decoders), the Meter (auto tone), the judgement; the
+    squelch (noise, CTCSS and DCS decoders), the Meter (auto tone), the judgement; the
     waterfall rows when an HTML report is asked for. Real time = 4 s: MS/s / 2.4 is the
     factor (the issue asks for >= 50x)."""
     from htdsp.io import open_recording

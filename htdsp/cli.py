@@ -247,8 +247,8 @@ def _add_score_parser(sub):
                    help="test tone for SINAD: detect (default), a frequency, or none (the "
                         "tone-free SNR only)")
     m.add_argument("--squelch", metavar="SPEC",
-                   help="what marks a transmission (default noise,power,ctcss,dcs; power "
-                        "alone where the channel rate is too low for the noise squelch)")
+                   help="what marks a transmission (default noise,ctcss,dcs; power instead "
+                        "of noise where the channel rate is too low for the noise squelch)")
     m.add_argument("--window", type=_time, default=WINDOW_S, metavar="S",
                    help="measurement window (default 100ms)")
     m.add_argument("--cal-db", type=float, metavar="DB",

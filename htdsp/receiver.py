@@ -117,7 +117,8 @@ class NFMReceiver:
         if squelch is not None:
             from htdsp.squelch import Squelch
 
-            self.squelch = Squelch(squelch, p.channel_fs)
+            self.squelch = Squelch(squelch, p.channel_fs, channel_taps=p.channel_taps,
+                                   deviation_hz=self.deviation_hz)
             self._reset_gate()
 
     def _reset_gate(self):

@@ -191,13 +191,24 @@ def _pct(vals, q):
 MERGE_GAP_S = 2.0
 
 
+def _differ(a, b):
+    return a is not None and b is not None and a != b
+
+
 def merge_events(events, gap_s=MERGE_GAP_S):
     """Join squelch events separated by less than ``gap_s``: a fade deep enough to close the
     squelch mid-over is a dropout of that transmission, not the end of one and the start of
-    another (its windows count, and fail). ``squelch_events`` counts the parts."""
+    another (its windows count, and fail). Never across a reverse burst or a DCS turn-off (the
+    transmitter said it ended) or between different CTCSS tones or DCS codes (another user).
+    ``squelch_events`` counts the parts."""
     out = []
     for e in sorted(events, key=lambda e: e["start_sample"]):
-        if out and e["start_s"] - out[-1]["end_s"] < gap_s:
+        prev = out[-1] if out else None
+        # not across a deliberate end (reverse burst, DCS turn-off) or another user's code
+        if prev is not None and e["start_s"] - prev["end_s"] < gap_s \
+                and prev.get("close_reason") not in ("reverse_burst", "dcs_turn_off") \
+                and not _differ(prev.get("ctcss_hz"), e.get("ctcss_hz")) \
+                and not _differ(prev.get("dcs_code"), e.get("dcs_code")):
             m = out[-1]
             for k in ("end_sample", "end_s", "end_utc", "close_reason"):
                 if k in e:
@@ -426,11 +437,13 @@ def _as_complex(chunk, fmt):
 
 
 def default_squelch(fs, offset_hz, bandwidth_hz):
-    """Carrier, noise and both sub-audible decoders where the channel rate allows the noise
-    squelch; otherwise carrier only (plus the decoders)."""
+    """The noise squelch and both sub-audible decoders where the channel rate allows the noise
+    squelch (its no-signal level is known, so a recording that starts mid-transmission is
+    scored from its first frame; a power squelch has to learn its floor from a noise-only
+    stretch first); otherwise the power squelch (plus the decoders)."""
     from htdsp.design import plan_chain
     from htdsp.squelch import NOISE_BAND_HZ
 
     ch_fs = plan_chain(fs, bandwidth_hz, 48000.0).channel_fs
-    base = "noise,power" if ch_fs > 2.2 * NOISE_BAND_HZ[1] else "power"
+    base = "noise" if ch_fs > 2.2 * NOISE_BAND_HZ[1] else "power"
     return base + ",ctcss,dcs"

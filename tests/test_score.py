@@ -266,6 +266,11 @@ def test_merge_events_joins_fades_into_one_transmission():
     assert [(e["start_s"], e["end_s"], e["squelch_events"]) for e in m] == \
         [(0.0, 3.0, 2), (8.0, 9.0, 1)]
     assert m[0]["ctcss_hz"] == 88.5 and m[0]["close_reason"] == "noise"
+    # not across a reverse burst, nor between two users' tones
+    burst = [dict(ev[0], close_reason="reverse_burst"), ev[1]]
+    assert len(merge_events(burst)) == 2
+    tones = [dict(ev[0], ctcss_hz=67.0), ev[1]]
+    assert len(merge_events(tones)) == 2
 
 
 @pytest.mark.parametrize("argv,needle", [
