@@ -7,6 +7,7 @@ Exit codes (shared by every command): 0 success / requirements met, 1 a requirem
 import argparse
 import os
 import sys
+import time
 
 from htdsp import __version__
 from htdsp.errors import EXIT_OK, EXIT_USAGE, HtdspError, InputError
@@ -210,6 +211,8 @@ def build_parser():
     s.set_defaults(func=cmd_simulate)
 
     _add_score_parser(sub)
+    _add_replay_parser(sub)
+    _add_live_parser(sub)
     return parser
 
 
@@ -220,20 +223,13 @@ def _freq_list(text):
     return out
 
 
-def _add_score_parser(sub):
+def _add_score_options(s, live=False):
+    """The options ``htdsp score`` and ``htdsp live`` share."""
     from htdsp.measure import WINDOW_S
 
-    s = sub.add_parser(
-        "score", help="score captures: availability, SINAD, DAQ, verdict (JSON, CSV, HTML)",
-        description="Measure every transmission of one or more captures and judge the link: "
-                    "per window against --criterion, per capture against --require; several "
-                    "captures are several test locations (area reliability with a Wilson "
-                    "bound). Exit 0 when every requirement is met, 1 when one fails, 2 for bad "
-                    "input or usage.")
-    s.add_argument("inputs", nargs="+", metavar="PATH", help="recordings (any readable format)")
-    _add_input_options(s)
-    g = s.add_argument_group("channel (default: the strongest NFM carrier, reported)")
-    sel = g.add_mutually_exclusive_group()
+    g = s.add_argument_group("channel" + ("" if live else
+                                         " (default: the strongest NFM carrier, reported)"))
+    sel = g.add_mutually_exclusive_group(required=live)
     sel.add_argument("--channel", type=_freq_list, metavar="HZ[,HZ...]",
                      help="channel frequencies, e.g. 144.5M,145.0M (one pass, each scored)")
     sel.add_argument("--offset", type=_freq_list, metavar="HZ[,HZ...]",
@@ -271,10 +267,75 @@ def _add_score_parser(sub):
     o.add_argument("--csv", metavar="FILE", help="the per-window series")
     o.add_argument("--html", metavar="FILE", help="a self-contained HTML report with plots")
     o.add_argument("--annotate", action="store_true",
-                   help="write NAME.scored.sigmf-meta beside each input with the transmissions "
-                        "and their measurements")
-    o.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+                   help="write NAME.scored.sigmf-meta beside each "
+                   + ("recording" if live else "input")
+                   + " with the transmissions and their measurements")
+    o.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress bar, meter or summary")
+
+
+def _add_score_parser(sub):
+    s = sub.add_parser(
+        "score", help="score captures: availability, SINAD, DAQ, verdict (JSON, CSV, HTML)",
+        description="Measure every transmission of one or more captures and judge the link: "
+                    "per window against --criterion, per capture against --require; several "
+                    "captures are several test locations (area reliability with a Wilson "
+                    "bound). Exit 0 when every requirement is met, 1 when one fails, 2 for bad "
+                    "input or usage.")
+    s.add_argument("inputs", nargs="+", metavar="PATH", help="recordings (any readable format)")
+    _add_input_options(s)
+    _add_score_options(s)
     s.set_defaults(func=cmd_score)
+
+
+def _add_replay_parser(sub):
+    r = sub.add_parser(
+        "replay", help="serve a recording over the rtl_tcp protocol (for SDR software, tests)",
+        description="An rtl_tcp-compatible server: clients (SDR++, GNU Radio's osmosdr "
+                    "source, htdsp live --rtltcp) get the recording as cu8, from its start. "
+                    "Binds to loopback unless --host says otherwise. Ctrl-C stops it.")
+    r.add_argument("input", metavar="FILE", help="recording (any readable format)")
+    _add_input_options(r)
+    r.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    r.add_argument("--port", type=int, default=1234, help="TCP port (default 1234; 0: any)")
+    r.add_argument("--loop", action="store_true", help="repeat the recording without end")
+    r.add_argument("--realtime", action="store_true", help="pace to the sample rate")
+    r.add_argument("-q", "--quiet", action="store_true", help="no log lines")
+    r.set_defaults(func=cmd_replay)
+
+
+def _add_live_parser(sub):
+    v = sub.add_parser(
+        "live", help="score a live dongle or rtl_tcp stream with a terminal meter, recording it",
+        description="Receive from an RTL-SDR (pyrtlsdr) or an rtl_tcp server, show a live "
+                    "meter, record to SigMF as it goes, and write the same report as htdsp "
+                    "score at the end (--duration or Ctrl-C). Exit 0/1 by the requirements, 2 "
+                    "usage or bad input, 3 the source was lost (recording and report are "
+                    "still finalised).")
+    src = v.add_argument_group("source").add_mutually_exclusive_group(required=True)
+    src.add_argument("--rtlsdr", nargs="?", const=0, type=int, metavar="INDEX",
+                     help="an RTL-SDR dongle (device index, default 0)")
+    src.add_argument("--rtltcp", metavar="HOST:PORT", help="an rtl_tcp server")
+    t = v.add_argument_group("tuning")
+    t.add_argument("--center", type=_positive_freq, required=True, metavar="HZ",
+                   help="centre frequency, e.g. 144.47M")
+    t.add_argument("--rate", type=_positive_freq, default=2.4e6, metavar="HZ",
+                   help="sample rate (default 2.4M)")
+    t.add_argument("--gain", default="auto", metavar="DB|auto", help="tuner gain (default auto)")
+    t.add_argument("--ppm", type=int, default=0, help="frequency correction, ppm")
+    t.add_argument("--bias-tee", action="store_true", help="power an LNA through the antenna")
+    t.add_argument("--duration", type=_time, metavar="S", help="stop after this long")
+    rec = v.add_argument_group("recording")
+    rec.add_argument("--record", metavar="OUT.sigmf-meta", help="record to SigMF as it runs")
+    rec.add_argument("--record-mode", choices=["full", "channel", "squelched"], default="full",
+                     help="full: every sample; channel: the first channel at its low rate; "
+                          "squelched: only the transmissions (default full)")
+    rec.add_argument("--rotate", type=_time, metavar="S", help="a new file every S seconds")
+    rec.add_argument("--min-free", type=float, default=100.0, metavar="MIB",
+                     help="stop recording when the disk has less free space (default 100)")
+    v.add_argument("--play", action="store_true", help="play the first channel's audio")
+    _add_score_options(v, live=True)
+    v.set_defaults(func=cmd_live)
 
 
 def _channel_offset(args, rec):
@@ -546,18 +607,10 @@ def _progress(args, total, desc):
     return bar, update
 
 
-def cmd_score(args):
-    from htdsp import report
-    from htdsp.errors import EXIT_CRITERIA
-    from htdsp.score import (
-        SUMMARY_METRICS,
-        WINDOW_METRICS,
-        area_summary,
-        judge,
-        load_daq_table,
-        parse_expr,
-        score_recording,
-    )
+def _score_setup(args):
+    """Check and parse the options score and live share: ``(criterion, requirements, tone_hz,
+    daq_table)``."""
+    from htdsp.score import SUMMARY_METRICS, WINDOW_METRICS, load_daq_table, parse_expr
     from htdsp.squelch import parse_spec
 
     try:
@@ -590,53 +643,41 @@ def cmd_score(args):
         daq_table = load_daq_table(args.daq_table)
     except (OSError, ValueError) as e:
         raise InputError(str(getattr(e, "strerror", None) or e), args.daq_table) from None
-    warn = _Warner("score")
-    recs = [_open_input(args, p) for p in args.inputs]      # every input checked first
-    plans = []
-    for rec in recs:
-        warn(rec)
-        if rec.samples == 0:
-            raise InputError("no samples", rec.path)
-        plans.append(_score_channels(args, rec))
-    captures, runs_all, wfs = [], [], []
-    for rec, chans in zip(recs, plans, strict=True):
-        for off, chosen in chans:
-            if chosen == "strongest" and not args.quiet:
-                f = (f"{(rec.center_freq_hz + off) / 1e6:.4f} MHz" if rec.center_freq_hz
-                     else f"offset {off:+.0f} Hz")
-                print(f"htdsp score: {rec.path}: no channel given, scoring the strongest "
-                      f"carrier at {f}", file=sys.stderr)
-        bar, update = _progress(args, rec.samples, os.path.basename(rec.path))
-        try:
-            runs, wf = score_recording(
-                rec, chans, bandwidth_hz=args.bandwidth, deviation_hz=args.deviation,
-                tone_hz=tone_hz, squelch=args.squelch, window_s=args.window,
-                cal_db=args.cal_db, progress=update, waterfall=bool(args.html))
-        except ValueError as e:
-            raise InputError(str(e), rec.path) from None
-        finally:
-            if bar is not None:
-                bar.close()
-        warn(rec)
-        for run in runs:
-            from htdsp.squelch import with_utc
+    return criterion, requirements, tone_hz, daq_table
 
-            run.events = [with_utc(e, rec.datetime) for e in run.events]
-            tx, summary = judge(run.meter, run.events, criterion, requirements, daq_table,
-                                lost_samples=0, geolocation=rec.geolocation)
-            spec = args.squelch or ",".join(t.kind if t.open_db is None else
-                                            f"{t.kind}:{t.open_db}"
-                                            for t in run.rx.squelch.terms)
-            captures.append(report.capture_entry(rec, run, tx, summary, spec))
-            runs_all.append(run)
-            wfs.append(wf)
-        if args.annotate:
-            try:
-                out = report.write_annotations(rec, captures[-len(runs):])
-            except (ValueError, OSError) as e:
-                raise InputError(f"--annotate: {e}", rec.path) from None
-            if not args.quiet:
-                print(f"htdsp score: wrote {out}", file=sys.stderr)
+
+def _score_entries(args, rec, runs, setup, lost_samples=0, command="score"):
+    """Judge the runs of one recording; returns its ``captures`` entries."""
+    from htdsp import report
+    from htdsp.score import judge
+    from htdsp.squelch import with_utc
+
+    criterion, requirements, _, daq_table = setup
+    entries = []
+    for run in runs:
+        run.events = [with_utc(e, rec.datetime) for e in run.events]
+        tx, summary = judge(run.meter, run.events, criterion, requirements, daq_table,
+                            lost_samples=lost_samples, geolocation=rec.geolocation)
+        spec = args.squelch or ",".join(t.kind if t.open_db is None else
+                                        f"{t.kind}:{t.open_db}" for t in run.rx.squelch.terms)
+        entries.append(report.capture_entry(rec, run, tx, summary, spec))
+    if args.annotate:
+        try:
+            out = report.write_annotations(rec, entries)
+        except (ValueError, OSError) as e:
+            raise InputError(f"--annotate: {e}", rec.path) from None
+        if not args.quiet:
+            print(f"htdsp {command}: wrote {out}", file=sys.stderr)
+    return entries
+
+
+def _score_outputs(args, captures, runs_all, wfs, setup):
+    """Aggregate, write the reports, print the table; returns the exit code."""
+    from htdsp import report
+    from htdsp.errors import EXIT_CRITERIA
+    from htdsp.score import area_summary
+
+    criterion, requirements, _, daq_table = setup
     # a location is a capture: it passes when all its channels do
     by_path = {}
     for c in captures:
@@ -659,6 +700,207 @@ def cmd_score(args):
                      else sys.stderr)
     failed = (aggregate["verdict"] == "fail") if len(verdicts) > 1 else verdicts[0] == "fail"
     return EXIT_CRITERIA if failed else EXIT_OK
+
+
+def cmd_score(args):
+    from htdsp.score import score_recording
+
+    setup = _score_setup(args)
+    warn = _Warner("score")
+    recs = [_open_input(args, p) for p in args.inputs]      # every input checked first
+    plans = []
+    for rec in recs:
+        warn(rec)
+        if rec.samples == 0:
+            raise InputError("no samples", rec.path)
+        plans.append(_score_channels(args, rec))
+    captures, runs_all, wfs = [], [], []
+    for rec, chans in zip(recs, plans, strict=True):
+        for off, chosen in chans:
+            if chosen == "strongest" and not args.quiet:
+                f = (f"{(rec.center_freq_hz + off) / 1e6:.4f} MHz" if rec.center_freq_hz
+                     else f"offset {off:+.0f} Hz")
+                print(f"htdsp score: {rec.path}: no channel given, scoring the strongest "
+                      f"carrier at {f}", file=sys.stderr)
+        bar, update = _progress(args, rec.samples, os.path.basename(rec.path))
+        try:
+            runs, wf = score_recording(
+                rec, chans, bandwidth_hz=args.bandwidth, deviation_hz=args.deviation,
+                tone_hz=setup[2], squelch=args.squelch, window_s=args.window,
+                cal_db=args.cal_db, progress=update, waterfall=bool(args.html))
+        except ValueError as e:
+            raise InputError(str(e), rec.path) from None
+        finally:
+            if bar is not None:
+                bar.close()
+        warn(rec)
+        entries = _score_entries(args, rec, runs, setup)
+        captures += entries
+        runs_all += runs
+        wfs += [wf] * len(runs)
+    return _score_outputs(args, captures, runs_all, wfs, setup)
+
+
+def cmd_replay(args):
+    import signal
+
+    from htdsp.replay import ReplayServer
+
+    rec = _open_input(args, args.input)
+    _Warner("replay")(rec)
+    if rec.samples == 0:
+        raise InputError("no samples", rec.path)
+
+    def log(msg):
+        if not args.quiet:
+            print(f"htdsp replay: {msg}", file=sys.stderr, flush=True)
+
+    server = ReplayServer(rec, args.host, args.port, loop=args.loop, realtime=args.realtime,
+                          log=log)
+    try:
+        server.bind()
+    except OSError as e:
+        raise InputError(f"cannot listen on {args.host}:{args.port}: {e.strerror}") from None
+    signal.signal(signal.SIGTERM, lambda *_: server.stop())
+    # always said (even with --quiet): a script waits for this line to learn the port
+    print(f"htdsp replay: serving {rec.path} ({rec.sample_rate_hz:.0f} S/s as cu8) on "
+          f"{args.host}:{server.port}", file=sys.stderr, flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        server.stop()
+    return EXIT_OK
+
+
+def _live_source(args, log):
+    from htdsp.sources import RtlSdrSource, RtlTcpSource
+
+    gain = args.gain.strip().lower()
+    if gain != "auto":
+        try:
+            gain = float(gain)
+        except ValueError:
+            raise InputError(f"--gain takes a number of dB or auto, got {args.gain!r}") \
+                from None
+    if args.rtltcp is not None:
+        host, _, port = args.rtltcp.rpartition(":")
+        if not host or not port.isdigit():
+            raise InputError(f"--rtltcp takes HOST:PORT, got {args.rtltcp!r}")
+        return RtlTcpSource(host, int(port), args.center, args.rate,
+                            gain_db=None if gain == "auto" else gain, ppm=args.ppm, log=log)
+    return RtlSdrSource(args.rtlsdr, args.center, args.rate, gain_db=gain, ppm=args.ppm,
+                        bias_tee=args.bias_tee)
+
+
+def cmd_live(args):
+    import datetime as _dt
+    import types
+
+    from htdsp.errors import HtdspError
+    from htdsp.live import AudioPlayer, LiveDisplay, Recorder
+    from htdsp.score import Scorer
+    from htdsp.sources import SourceLost
+
+    setup = _score_setup(args)
+    interactive = sys.stderr.isatty() and not args.quiet
+    messages = []
+
+    def log(msg):
+        messages.append(msg)
+        if not args.quiet and not interactive:
+            print(f"htdsp live: {msg}", file=sys.stderr, flush=True)
+
+    offsets = (args.offset if args.offset is not None
+               else [c - args.center for c in args.channel])
+    for off in offsets:
+        if abs(off) + args.bandwidth / 2 > args.rate / 2:
+            raise InputError(f"channel at {off:+.0f} Hz is outside the +-{args.rate / 2:.0f} Hz "
+                             "band")
+    try:
+        scorer = Scorer(args.rate, "cu8", [(o, "given") for o in offsets],
+                        center_freq_hz=args.center, bandwidth_hz=args.bandwidth,
+                        deviation_hz=args.deviation, tone_hz=setup[2], squelch=args.squelch,
+                        window_s=args.window, cal_db=args.cal_db, waterfall=bool(args.html))
+    except ValueError as e:
+        raise InputError(str(e)) from None
+    player = None
+    if args.play:
+        try:
+            player = AudioPlayer(scorer.runs[0].rx.audio_fs)
+        except ValueError as e:
+            raise InputError(str(e)) from None
+    start = _dt.datetime.now(_dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    source = _live_source(args, log)
+    recorder = None
+    if args.record:
+        r0 = scorer.runs[0]
+        try:
+            recorder = Recorder(args.record, args.record_mode, fs=args.rate,
+                                center_hz=args.center, fmt="cu8",
+                                metadata={**source.metadata, "ppm": args.ppm,
+                                          "gain": args.gain},
+                                channel_fs=r0.rx.channel_fs, channel_hz=r0.freq_hz,
+                                rotate_s=args.rotate, min_free_bytes=args.min_free * 2**20,
+                                log=log, datetime=start)
+        except ValueError as e:
+            raise InputError(str(e), args.record) from None
+    display = LiveDisplay() if interactive else None
+    limit = None if args.duration is None else int(round(args.duration * args.rate))
+    code = None
+    t0 = time.monotonic()
+    try:
+        with source:
+            for ch in source:
+                data = ch.data
+                if limit is not None and ch.index + data.size // 2 > limit:
+                    data = data[: 2 * max(0, limit - ch.index)]
+                if data.size:
+                    audio = scorer.feed(data, ch.lost)
+                    if recorder is not None:
+                        r0 = scorer.runs[0]
+                        recorder.write(data, ch.index, ch.lost, r0.meter.last_channel,
+                                       r0.rx.squelch.is_open)
+                    if player is not None:
+                        player.write(audio)
+                if display is not None:
+                    display.events.clear()
+                    display.events.extend(scorer.runs[0].events[-display.events.maxlen:])
+                    display.draw(display.render(scorer, source, recorder,
+                                                time.monotonic() - t0))
+                if limit is not None and ch.index + ch.data.size // 2 >= limit:
+                    break
+    except SourceLost as e:
+        print(f"htdsp live: error: {e}; finalising what was received", file=sys.stderr)
+        code = e.exit_code
+    except KeyboardInterrupt:
+        print("htdsp live: stopped; finalising", file=sys.stderr)
+    except HtdspError:
+        raise
+    finally:
+        if recorder is not None:
+            recorder.close()
+        if player is not None:
+            player.close()
+    runs = scorer.finish()
+    n = scorer.samples
+    path = (recorder.files[0] if recorder is not None and recorder.files and
+            args.record_mode == "full" and not args.rotate else
+            f"rtl_tcp://{args.rtltcp}" if args.rtltcp else f"rtlsdr://{args.rtlsdr}")
+    rec = types.SimpleNamespace(
+        path=path, datatype="cu8", sample_rate_hz=args.rate, center_freq_hz=args.center,
+        duration_s=n / args.rate, samples=n, description=f"htdsp live from {source.metadata}",
+        datetime=start, geolocation=None, container="sigmf",
+        data_path=(recorder.files[0][: -len(".sigmf-meta")] + ".sigmf-data"
+                   if recorder is not None and recorder.files else path))
+    if args.annotate and (recorder is None or args.record_mode != "full" or args.rotate):
+        log("--annotate needs one full recording (--record without --rotate): skipped")
+        args.annotate = False
+    entries = _score_entries(args, rec, runs, setup, lost_samples=scorer.lost,
+                             command="live")
+    if recorder is not None and recorder.stopped and not args.quiet:
+        print(f"htdsp live: recording stopped early: {recorder.stopped}", file=sys.stderr)
+    result = _score_outputs(args, entries, runs, [scorer.waterfall] * len(runs), setup)
+    return code if code is not None else result
 
 
 def _score_table(doc, out):

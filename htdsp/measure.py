@@ -285,13 +285,18 @@ class Meter:
         if self._oob is not None:
             self._oob.reset()
         self._dev_lp.reset()
-        self.blocks = []                 # per 1 ms block: (sum |x|^2, sum |x|^4) arrays
+        # per 1 ms block: the moments of blocks not yet in an emitted window (rows from block
+        # _blk_base on), and every block's mean power (float32) for the fading envelope
+        self._blk = np.zeros((0, 4))
+        self._blk_base = 0
         self._blocks_n = 0
+        self._env = []
         self._disc = []                  # per window: (sums, hist)
         self._oob_w = []                 # per window: mean square of the band-passed disc
         self._audio = np.zeros(0, dtype=np.float32)
         self._audio_w = []               # per window: dict of audio numbers
-        self._frames = np.zeros(0, dtype=np.uint8)
+        self._frames = np.zeros(0, dtype=np.uint8)   # squelch frames from _frames_base on
+        self._frames_base = 0
         self._frame = getattr(getattr(self.rx, "squelch", None), "frame", None)
         self._gaps = []                  # (start, end) channel samples touched by lost input
         self._emitted = 0
@@ -318,7 +323,8 @@ class Meter:
         out = np.empty(((channel.size + self.block) // self.block + 1, 4))
         k = block_moments_kernel(channel, self.block, self._bm_state, out)
         if k:
-            self.blocks.append(out[:k].copy())
+            self._blk = np.concatenate([self._blk, out[:k]])
+            self._env.append((out[:k, 0] / self.block).astype(np.float32))
             self._blocks_n += k
         nw = (disc.size + self.win_c) // self.win_c + 1
         sums = np.empty((nw, 3))
@@ -353,6 +359,7 @@ class Meter:
         self.process_raw(x)
         audio, channel, disc, ungated, open_mask = self.rx.process_streams(x)
         self.process(channel, disc, ungated, open_mask)
+        self.last_channel = channel
         return audio
 
     def process_raw(self, x):
@@ -448,17 +455,23 @@ class Meter:
         if self._oob is not None:
             n = min(n, len(self._oob_w))
         if self._frame is not None:
-            n = min(n, (self._frames.size * self._frame) // self.win_c)
+            n = min(n, ((self._frames_base + self._frames.size) * self._frame) // self.win_c)
         if self._raw_state is not None:
             n = min(n, len(self._raw_w))
         if n <= self._emitted:
             return []
-        blocks = np.concatenate(self.blocks) if len(self.blocks) > 1 else self.blocks[0]
-        self.blocks = [blocks]
+        bpw = self.blocks_per_window
         out = []
         for w in range(self._emitted, n):
-            out.append(self._window(w, blocks[w * self.blocks_per_window:
-                                              (w + 1) * self.blocks_per_window]))
+            a = w * bpw - self._blk_base
+            out.append(self._window(w, self._blk[a:a + bpw]))
+        used = n * bpw - self._blk_base          # rows no later window needs
+        self._blk = self._blk[used:]
+        self._blk_base += used
+        if self._frame is not None:              # and frames
+            drop = max(0, (n * self.win_c) // self._frame - 1 - self._frames_base)
+            self._frames = self._frames[drop:]
+            self._frames_base += drop
         self._emitted = n
         self.windows.extend(out)
         return out
@@ -468,6 +481,8 @@ class Meter:
             return None
         a = (w * self.win_c) // self._frame
         b = max(a + 1, ((w + 1) * self.win_c) // self._frame)
+        a -= self._frames_base
+        b -= self._frames_base
         return float(np.mean(self._frames[a:b])) if b <= self._frames.size else None
 
     def _window(self, w, blk):
@@ -481,6 +496,7 @@ class Meter:
             rec["dc_offset_dbfs"] = finite(self._raw_w[w][1], 3)
         sums, hist = self._disc[w]
         au = self._audio_w[w]
+        self._audio_w[w] = None                  # kept in the record from here on
         if gap:
             nulls = dict.fromkeys(("rssi_dbfs", "rssi_dbm", "noise_floor_dbfs",
                                    "noise_floor_dbfs_hz", "cnr_db", "freq_error_hz",
@@ -551,6 +567,10 @@ class Meter:
             "snr_m2m4_db": finite(snr_m, 3),
         })
         rec.update(au)
+        if rec["keyed"] == 0.0:
+            # a closed squelch: no transmission can use this window's histogram (it is the
+            # memory of a long live run: 4 KiB a window)
+            self._disc[w] = (sums, None)
         return rec
 
     def _t_input(self, channel_sample):
@@ -561,15 +581,16 @@ class Meter:
     def envelope(self, start_s=None, end_s=None):
         """The channel envelope r (sqrt of the 1 ms block power) between two input times, and
         its rate (Hz)."""
-        if not self.blocks:
-            return np.zeros(0), 1.0 / (self.block / self.fs_c)
-        b = np.concatenate(self.blocks) if len(self.blocks) > 1 else self.blocks[0]
-        self.blocks = [b]
         rate = self.fs_c / self.block
+        if not self._env:
+            return np.zeros(0), rate
+        if len(self._env) > 1:
+            self._env = [np.concatenate(self._env)]
+        p = self._env[0]
         t0 = self.rx.input_delay_samples / self.rx.fs
         a = 0 if start_s is None else max(0, int(math.ceil((start_s + t0) * rate)))
-        z = b.shape[0] if end_s is None else min(b.shape[0], int((end_s + t0) * rate))
-        return np.sqrt(np.maximum(b[a:z, 0] / self.block, 0.0)), rate
+        z = p.size if end_s is None else min(p.size, int((end_s + t0) * rate))
+        return np.sqrt(np.maximum(p[a:z].astype(np.float64), 0.0)), rate
 
 
 def fading_stats(r, rate_hz, rho_levels=RHO_LEVELS):
@@ -642,7 +663,8 @@ def transmission_summary(meter, start_s, end_s):
     lag = 0j
     for w in ws:
         sums, h = meter._disc[w["index"]]
-        hist = h.astype(np.int64) if hist is None else hist + h
+        if h is not None:
+            hist = h.astype(np.int64) if hist is None else hist + h
         s1 += sums[0]
         s2 += sums[1]
         n += meter.win_c
@@ -661,7 +683,7 @@ def transmission_summary(meter, start_s, end_s):
         out["freq_error_hz"] = finite(ferr, 2)
         out["freq_error_ppm"] = (finite(ferr / meter.channel_hz * 1e6, 4)
                                  if meter.channel_hz and ferr is not None else None)
-        pk = deviation_percentile(hist, mean)
+        pk = deviation_percentile(hist, mean) if hist is not None else None
         out["deviation_peak_hz"] = finite(None if pk is None else pk * meter.dev_hz, 1)
         out["deviation_rms_hz"] = finite(math.sqrt(max(s2 / n - mean * mean, 0)) * meter.dev_hz,
                                          1)

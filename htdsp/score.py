@@ -395,35 +395,91 @@ class ChannelRun:
     events: list
 
 
+class Scorer:
+    """The streaming part of a score: every channel's receiver and meter fed from one stream of
+    chunks (a recording's, or a live source's), plus the waterfall.
+
+    ``feed(chunk, lost=0)`` takes raw elements (``fmt``) or complex samples; ``lost`` samples
+    before the chunk (an overrun, a reconnection) are filled with one-LSB dither so time keeps
+    its count, and the meters flag the windows they touch (excluded from the verdict).
+    """
+
+    def __init__(self, fs, fmt, channels, *, center_freq_hz=None, bandwidth_hz=12500.0,
+                 deviation_hz=None, tone_hz="auto", squelch=None, window_s=0.1, cal_db=None,
+                 waterfall=True):
+        from htdsp.receiver import NFMReceiver
+
+        self.fs = float(fs)
+        self.fmt = fmt
+        self.runs = []
+        for off, chosen in channels:
+            rx = NFMReceiver(fs, off, bandwidth_hz=bandwidth_hz, deviation_hz=deviation_hz,
+                             input_format=fmt or "cf32",
+                             squelch=squelch or default_squelch(fs, off, bandwidth_hz))
+            freq = center_freq_hz + off if center_freq_hz else None
+            m = Meter(rx, window_s=window_s, tone_hz=tone_hz, cal_db=cal_db, channel_hz=freq)
+            self.runs.append(ChannelRun(freq, off, chosen, rx, m, []))
+        self.waterfall = Waterfall(fs) if waterfall else None
+        self.raw_fmt = fmt if fmt in ("cu8", "cs8", "cs16") else None
+        self.samples = 0
+        self.lost = 0
+        self._rng = np.random.default_rng(0)
+
+    def feed(self, chunk, lost=0):
+        """Process one chunk; returns the gated audio of the first channel."""
+        if lost:
+            self._fill(int(lost))
+        audio = None
+        for r in self.runs:
+            a = r.meter.rx_process(chunk)
+            audio = a if audio is None else audio
+            r.events += r.rx.pop_events()
+        if self.waterfall is not None:
+            self.waterfall.process(chunk, self.raw_fmt)
+        self.samples += len(chunk) // 2 if not np.iscomplexobj(chunk) else len(chunk)
+        return audio
+
+    def _fill(self, n):
+        for r in self.runs:
+            ratio = r.meter.fs_c / self.fs
+            r.meter.note_gap(int(self.samples * ratio), int(np.ceil(n * ratio)) + 1)
+        self.lost += n
+        done = 0
+        while done < n:
+            k = min(n - done, 1 << 16)
+            if self.raw_fmt == "cu8":
+                x = self._rng.integers(127, 129, 2 * k, dtype=np.uint8)
+            elif self.raw_fmt is not None:
+                x = self._rng.integers(-1, 1, 2 * k, endpoint=True).astype(
+                    np.int8 if self.raw_fmt == "cs8" else np.int16)
+            else:
+                x = ((self._rng.standard_normal(k) + 1j * self._rng.standard_normal(k))
+                     * 3e-3).astype(np.complex64)
+            for r in self.runs:
+                r.meter.rx_process(x)
+                r.events += r.rx.pop_events()
+            self.samples += k
+            done += k
+
+    def finish(self):
+        for r in self.runs:
+            r.rx.flush()
+            r.events += r.rx.finish()
+        return self.runs
+
+
 def score_recording(rec, channels, *, bandwidth_hz=12500.0, deviation_hz=None, tone_hz="auto",
                     squelch=None, window_s=0.1, cal_db=None, progress=None, waterfall=True):
     """Run every channel of one recording in one pass. ``channels`` lists ``(offset_hz,
     chosen)``; returns ``(runs, waterfall)``."""
-    from htdsp.receiver import NFMReceiver
-
-    runs = []
-    for off, chosen in channels:
-        rx = NFMReceiver(rec.sample_rate_hz, off, bandwidth_hz=bandwidth_hz,
-                         deviation_hz=deviation_hz, input_format=rec.format or "cf32",
-                         squelch=squelch or default_squelch(rec.sample_rate_hz, off,
-                                                            bandwidth_hz))
-        freq = rec.center_freq_hz + off if rec.center_freq_hz else None
-        m = Meter(rx, window_s=window_s, tone_hz=tone_hz, cal_db=cal_db, channel_hz=freq)
-        runs.append(ChannelRun(freq, off, chosen, rx, m, []))
-    wf = Waterfall(rec.sample_rate_hz) if waterfall else None
-    raw_fmt = rec.format if rec.format in ("cu8", "cs8", "cs16") else None
+    sc = Scorer(rec.sample_rate_hz, rec.format, channels, center_freq_hz=rec.center_freq_hz,
+                bandwidth_hz=bandwidth_hz, deviation_hz=deviation_hz, tone_hz=tone_hz,
+                squelch=squelch, window_s=window_s, cal_db=cal_db, waterfall=waterfall)
     for first, chunk in rec.chunks():
-        for r in runs:
-            r.meter.rx_process(chunk)
-            r.events += r.rx.pop_events()
-        if wf is not None:
-            wf.process(chunk, raw_fmt)
+        sc.feed(chunk)
         if progress is not None:
             progress(first + len(chunk) // (2 if not np.iscomplexobj(chunk) else 1))
-    for r in runs:
-        r.rx.flush()
-        r.events += r.rx.finish()
-    return runs, wf
+    return sc.finish(), sc.waterfall
 
 
 def _as_complex(chunk, fmt):

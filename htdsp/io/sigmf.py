@@ -310,6 +310,18 @@ class SigMFWriter:
         self._meta["global"].update(fields)
         self._declare_extensions()
 
+    def add_capture(self, sample_start, **fields):
+        """Start a new capture segment at ``sample_start`` (e.g. ``global_index=`` after a
+        discontinuity, ``frequency=``); keys as in :meth:`add_annotation`."""
+        c = {"core:sample_start": int(sample_start)}
+        for k, v in fields.items():
+            c[k if ":" in k else f"core:{k}"] = v
+        caps = [x for x in self._meta["captures"] if x["core:sample_start"] != int(sample_start)]
+        caps.append(c)
+        caps.sort(key=lambda x: x["core:sample_start"])
+        self._meta["captures"] = caps
+        self._declare_extensions()
+
     def add_annotation(self, sample_start, sample_count=None, **fields):
         """Add an annotation (``label=``, ``comment=``, or namespaced keys as ``fields``)."""
         a = {"core:sample_start": int(sample_start)}

@@ -1,0 +1,266 @@
+"""``htdsp live``: score a live source while recording it, with a terminal meter.
+
+The pieces: a :class:`~htdsp.sources.Source` (dongle or rtl_tcp), the same
+:class:`~htdsp.score.Scorer` ``htdsp score`` runs, a :class:`Recorder` (SigMF, written
+incrementally so that what is on disk is always a valid recording) and a :class:`LiveDisplay`.
+"""
+
+import errno
+import os
+import shutil
+import sys
+import time
+from collections import deque
+
+import numpy as np
+
+from htdsp.io.sigmf import SigMFWriter
+
+RECORD_MODES = ("full", "channel", "squelched")
+#: audio kept before a transmission opens the squelch (squelched recording), s
+PRE_ROLL_S = 0.5
+
+
+class Recorder:
+    """Record a live stream to SigMF.
+
+    Modes: ``full`` (every sample as received, raw), ``channel`` (the first channel's
+    filtered I/Q at its low rate, cf32), ``squelched`` (full-rate raw, only while the first
+    channel's squelch is open, with ``PRE_ROLL_S`` before: one capture segment per
+    transmission, ``core:global_index`` giving its place in the stream). Lost samples start a
+    new capture segment (their ``core:global_index`` jumps) and get an annotation.
+
+    ``rotate_s`` starts a new file (``NAME-000.sigmf-meta``, ``-001``, ...) every that many
+    seconds of stream. Before each write the free space is checked: under ``min_free_bytes``
+    (or on an "no space left" error) recording stops with a message; the files written so far
+    stay valid. ``stopped`` says why it stopped, if it did.
+    """
+
+    def __init__(self, path, mode, *, fs, center_hz, fmt, metadata, channel_fs=None,
+                 channel_hz=None, rotate_s=None, min_free_bytes=100 << 20, log=None,
+                 datetime=None):
+        if mode not in RECORD_MODES:
+            raise ValueError(f"record mode must be one of {', '.join(RECORD_MODES)}")
+        if not str(path).endswith(".sigmf-meta"):
+            raise ValueError("the recording's name must end in .sigmf-meta")
+        self.base = str(path)[: -len(".sigmf-meta")]
+        self.mode = mode
+        self.fs = float(fs)
+        self.center_hz = center_hz
+        self.fmt = fmt
+        self.metadata = dict(metadata)
+        self.channel_fs = channel_fs
+        self.channel_hz = channel_hz
+        self.rotate_s = rotate_s
+        self.min_free = int(min_free_bytes)
+        self.log = log or (lambda m: None)
+        self.datetime = datetime
+        self.files = []
+        self.stopped = None
+        self._w = None
+        self._file_start = 0           # stream index where the current file began
+        self._pre = deque()
+        self._pre_n = 0
+        self._open_seg = False
+
+    # ------------------------------------------------------------------ files
+    def _name(self, k):
+        return f"{self.base}-{k:03d}.sigmf-meta" if self.rotate_s else f"{self.base}.sigmf-meta"
+
+    def _open(self, index):
+        hw = self.metadata.get("hw")
+        extra = {"htdsp:live": {k: v for k, v in self.metadata.items() if k != "hw"},
+                 "htdsp:record_mode": self.mode}
+        name = self._name(len(self.files))
+        if self.mode == "channel":
+            self._w = SigMFWriter(name, "cf32", self.channel_fs, center_freq_hz=self.channel_hz,
+                                  hw=hw, extra_global=extra, datetime=self.datetime)
+        else:
+            self._w = SigMFWriter(name, self.fmt, self.fs, center_freq_hz=self.center_hz,
+                                  hw=hw, extra_global=extra, datetime=self.datetime)
+        if index:
+            self._w._meta["captures"][0]["core:global_index"] = int(
+                index if self.mode != "channel" else round(index * self.channel_fs / self.fs))
+        self.files.append(self._w.meta_path)
+        self._file_start = index
+
+    def _space_ok(self):
+        d = os.path.dirname(os.path.abspath(self.base)) or "."
+        free = shutil.disk_usage(d).free
+        if free < self.min_free:
+            self._stop(f"disk nearly full ({free / 2**20:.0f} MiB free)")
+            return False
+        return True
+
+    def _stop(self, why):
+        self.stopped = why
+        self.log(f"recording stopped: {why}; what was written is kept")
+        self.close()
+
+    # ------------------------------------------------------------------ writing
+    def write(self, data, index, lost=0, channel=None, squelch_open=False):
+        """One chunk of the stream: raw ``data`` starting at stream ``index`` (``lost``
+        samples were lost before it); ``channel`` its channel I/Q; ``squelch_open`` whether
+        the first channel's squelch is open after it."""
+        if self.stopped is not None:
+            return
+        try:
+            self._write(data, index, lost, channel, squelch_open)
+        except OSError as e:
+            if e.errno == errno.ENOSPC:
+                self._truncate()
+                self._stop("no space left on the device")
+            else:
+                raise
+
+    def _write(self, data, index, lost, channel, squelch_open):
+        n = data.size // 2 if not np.iscomplexobj(data) else data.size
+        if self.rotate_s and self._w is not None and \
+                index - self._file_start >= self.rotate_s * self.fs:
+            self._w.close()
+            self._w = None
+        if self.mode == "squelched":
+            self._pre.append((index, data))
+            self._pre_n += n
+            while self._pre and self._pre_n - self._pre[0][1].size // 2 >= PRE_ROLL_S * self.fs:
+                self._pre_n -= self._pre.popleft()[1].size // 2
+            if not squelch_open:
+                self._open_seg = False
+                return
+            if not self._space_ok():
+                return
+            if self._w is None:
+                self._open(self._pre[0][0])
+            first = True
+            items = list(self._pre) if not self._open_seg else [(index, data)]
+            for i, d in items:
+                if first and not self._open_seg and self._w.samples:
+                    self._w.add_capture(self._w.samples, global_index=int(i))
+                first = False
+                self._w.write(d)
+            self._open_seg = True
+            self._pre.clear()
+            self._pre_n = 0
+            return
+        if not self._space_ok():
+            return
+        if self._w is None:
+            self._open(index)
+        if lost and self._w.samples:
+            pos = self._w.samples
+            if self.mode == "channel":
+                gi = round(index * self.channel_fs / self.fs)
+            else:
+                gi = index
+            self._w.add_capture(pos, global_index=int(gi))
+            self._w.add_annotation(pos, label="lost samples", comment=f"{lost} samples lost "
+                                   "before this point", **{"htdsp:lost_samples": int(lost)})
+        if self.mode == "channel":
+            if channel is not None and len(channel):
+                self._w.write(np.asarray(channel, dtype=np.complex64))
+        else:
+            self._w.write(data)
+
+    def _truncate(self):
+        """After a failed write: cut the data file back to whole samples written."""
+        w = self._w
+        if w is None:
+            return
+        try:
+            w._data.flush()
+        except OSError:
+            pass
+        try:
+            os.truncate(w.data_path, w.samples * w.dt.sample_bytes)
+        except OSError:
+            pass
+
+    def close(self):
+        if self._w is not None:
+            try:
+                self._w.close()
+            except OSError as e:
+                if e.errno != errno.ENOSPC:
+                    raise
+                self._truncate()
+            self._w = None
+
+
+class LiveDisplay:
+    """The terminal meter: a few lines redrawn in place (ANSI), a few times a second."""
+
+    def __init__(self, out=sys.stderr, interval_s=0.25, log_lines=5):
+        self.out = out
+        self.interval = interval_s
+        self._last = 0.0
+        self._drawn = 0
+        self.events = deque(maxlen=log_lines)
+
+    @staticmethod
+    def _bar(dbfs, width=30, lo=-100.0, hi=0.0):
+        if dbfs is None:
+            return "." * width
+        k = int(round((min(max(dbfs, lo), hi) - lo) / (hi - lo) * width))
+        return "#" * k + "." * (width - k)
+
+    def render(self, scorer, source, recorder=None, elapsed_s=0.0):
+        """The meter's lines for the first channel (a list of str)."""
+        run = scorer.runs[0]
+        w = run.meter.windows[-1] if run.meter.windows else {}
+
+        def f(v, nd=1):
+            return "-" if v is None else f"{v:.{nd}f}"
+        sq = run.rx.squelch
+        tracks = getattr(sq, "_tracks", {})
+        ctcss = tracks["ctcss"].det.held if "ctcss" in tracks else None
+        dcs = tracks["dcs"].det.held if "dcs" in tracks else None
+        q = w.get("sinad_db") if w.get("sinad_db") is not None else w.get("snr_db")
+        chan = f"{run.freq_hz / 1e6:.4f} MHz" if run.freq_hz else f"{run.offset_hz:+.0f} Hz"
+        lines = [
+            f"htdsp live  {chan}  {elapsed_s:7.1f} s  lost {source.lost} samples"
+            + (f"  recording: {recorder.stopped or os.path.basename(recorder.files[-1])}"
+               if recorder and recorder.files else ""),
+            f"RSSI {self._bar(w.get('rssi_dbfs'))} {f(w.get('rssi_dbfs'))} dBFS"
+            + (f" ({f(w.get('rssi_dbm'))} dBm)" if w.get("rssi_dbm") is not None else ""),
+            f"CNR {f(w.get('cnr_db'))} dB   {'SINAD' if w.get('sinad_db') is not None else 'SNR'}"
+            f" {f(q)} dB   DAQ {f(w.get('daq'))}   freq error {f(w.get('freq_error_hz'), 0)} Hz",
+            f"squelch {'OPEN ' if sq is not None and sq.is_open else 'closed'}   "
+            f"CTCSS {f(ctcss)}   DCS {dcs or '-'}",
+        ]
+        for e in self.events:
+            lines.append(f"  {e['start_s']:8.2f}-{e['end_s']:8.2f} s  {e['close_reason']}"
+                         f"  CTCSS {f(e.get('ctcss_hz'))}  DCS {e.get('dcs_code') or '-'}")
+        return lines
+
+    def draw(self, lines, force=False):
+        now = time.monotonic()
+        if not force and now - self._last < self.interval:
+            return
+        self._last = now
+        if self._drawn:
+            self.out.write(f"\x1b[{self._drawn}F")
+        for ln in lines:
+            self.out.write("\x1b[2K" + ln + "\n")
+        self.out.flush()
+        self._drawn = len(lines)
+
+
+class AudioPlayer:
+    """The first channel's audio to the sound card (``--play``; needs ``sounddevice``)."""
+
+    def __init__(self, fs):
+        try:
+            import sounddevice
+        except (ImportError, OSError) as e:
+            raise ValueError(f"--play needs the audio extra (pip install 'htdsp[audio]'): {e}") \
+                from None
+        self._s = sounddevice.OutputStream(samplerate=fs, channels=1, dtype="float32")
+        self._s.start()
+
+    def write(self, audio):
+        if audio is not None and len(audio):
+            self._s.write(np.ascontiguousarray(audio, dtype=np.float32).reshape(-1, 1))
+
+    def close(self):
+        self._s.stop()
+        self._s.close()
