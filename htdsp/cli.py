@@ -796,7 +796,6 @@ def cmd_live(args):
     import datetime as _dt
     import types
 
-    from htdsp.errors import HtdspError
     from htdsp.live import AudioPlayer, LiveDisplay, Recorder
     from htdsp.score import Scorer
     from htdsp.sources import SourceLost
@@ -874,8 +873,6 @@ def cmd_live(args):
         code = e.exit_code
     except KeyboardInterrupt:
         print("htdsp live: stopped; finalising", file=sys.stderr)
-    except HtdspError:
-        raise
     finally:
         if recorder is not None:
             recorder.close()

@@ -67,7 +67,7 @@ def pack_command(code, value):
     Examples
     --------
     >>> pack_command(0x01, 144_500_000).hex()
-    '01089cee20'
+    '01089ce520'
     """
     return struct.pack(">BI", code, int(value) & 0xFFFFFFFF)
 
