@@ -650,13 +650,25 @@ def _pct(vals, q):
     return finite(float(np.percentile(v, q)), 3) if v else None
 
 
+def windows_within(meter, start_s, end_s):
+    """The meter's windows lying wholly within ``[start_s, end_s]`` (input times), found by
+    bisection (windows are in time order), not by a scan: a long live run has tens of
+    thousands of windows and hundreds of transmissions."""
+    n = len(meter.windows)
+    if getattr(meter, "_span_n", -1) != n:
+        meter._starts = np.array([w["start_s"] for w in meter.windows], dtype=float)
+        meter._ends = np.array([w["end_s"] for w in meter.windows], dtype=float)
+        meter._span_n = n
+    i = int(np.searchsorted(meter._starts, start_s - 1e-9, "left"))
+    j = int(np.searchsorted(meter._ends, end_s + 1e-9, "right"))
+    return meter.windows[i:max(i, j)]
+
+
 def transmission_summary(meter, start_s, end_s):
     """Measurements of one transmission (input times), from the windows inside it and its
     envelope: means of level, CNR and frequency error; the deviation percentile over all its
     samples; SINAD / SNR percentiles (10, 50, 90); fading."""
-    ws = [w for w in meter.windows
-          if w["start_s"] is not None and w["start_s"] >= start_s - 1e-9
-          and w["end_s"] <= end_s + 1e-9 and not w["gap"]]
+    ws = [w for w in windows_within(meter, start_s, end_s) if not w["gap"]]
     out = {"windows": len(ws)}
     hist = None
     s1 = s2 = n = 0.0

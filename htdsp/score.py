@@ -30,7 +30,7 @@ from importlib import resources
 
 import numpy as np
 
-from htdsp.measure import Meter, finite, transmission_summary
+from htdsp.measure import Meter, finite, transmission_summary, windows_within
 
 SCHEMA_ID = "htdsp.score/1"
 
@@ -226,23 +226,23 @@ def judge(meter, events, criterion, requirements, daq_table, lost_samples=0,
           geolocation=None, merge_gap_s=MERGE_GAP_S):
     """Per-window verdicts, transmissions with their measurements, and the summary."""
     events = merge_events(events, merge_gap_s)
-    spans = [(e["start_s"] - 1e-9, e["end_s"] + 1e-9) for e in events]
     for w in meter.windows:
         q = w["sinad_db"] if w["sinad_db"] is not None else w["snr_db"]
         w["daq"] = daq_from_sinad(q, daq_table)
+        w["counted"] = False
+        w["meets_criterion"] = None
+    for e in events:
         # wholly inside a transmission (not in the squelch's hang after it) and complete
-        counted = not w["gap"] and any(a <= w["start_s"] and w["end_s"] <= b
-                                       for a, b in spans)
-        w["counted"] = counted
-        w["meets_criterion"] = criterion.holds(window_metric(w, criterion.metric)) \
-            if counted else None
+        for w in windows_within(meter, e["start_s"], e["end_s"]):
+            if not w["gap"]:
+                w["counted"] = True
+                w["meets_criterion"] = criterion.holds(window_metric(w, criterion.metric))
     transmissions = []
     drop_runs = []
     for e in events:
         t = dict(e)
         t.update(transmission_summary(meter, e["start_s"], e["end_s"]))
-        inside = [w for w in meter.windows if w["counted"]
-                  and e["start_s"] - 1e-9 <= w["start_s"] and w["end_s"] <= e["end_s"] + 1e-9]
+        inside = [w for w in windows_within(meter, e["start_s"], e["end_s"]) if w["counted"]]
         run = 0.0
         runs = []
         for w in inside:

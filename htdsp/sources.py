@@ -16,6 +16,7 @@ A source that cannot deliver any more (connection lost for good, dongle unplugge
 :class:`SourceLost` (exit code 3 on the command line).
 """
 
+import abc
 import queue
 import socket
 import struct
@@ -77,7 +78,7 @@ def nearest_gain_tenths(gain_db):
     return min(R820T_GAINS, key=lambda g: abs(g - 10 * gain_db))
 
 
-class Source:
+class Source(abc.ABC):
     """Base: ``format`` (``cu8`` for dongles), ``sample_rate_hz``, ``center_freq_hz``,
     ``metadata`` (hardware, gain, ppm: what a recording should say), ``lost`` (total samples
     lost so far); iterate for chunks, ``close()`` when done."""
@@ -93,11 +94,12 @@ class Source:
     def __iter__(self):
         return self.chunks()
 
+    @abc.abstractmethod
     def chunks(self):
-        raise NotImplementedError
+        """Yield :class:`Chunk` objects until the stream ends (or raise SourceLost)."""
 
-    def close(self):
-        pass
+    def close(self):  # noqa: B027 - a file source has nothing to release; others override
+        """Release the device or connection (the base has none)."""
 
     def __enter__(self):
         return self
