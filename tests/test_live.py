@@ -101,7 +101,7 @@ def test_replay_converts_other_formats_to_cu8(tmp_path):
 
 def test_replay_survives_garbage_and_stalled_clients(server):
     srv, logs = server
-    # garbage: unknown command codes
+    # garbage: unknown command codes (the server does not stream past them)
     g = socket.create_connection(("127.0.0.1", srv.port))
     assert g.recv(12)[:4] == b"RTL0"
     g.sendall(bytes([0xEE, 1, 2, 3, 4]) * 40)
@@ -110,16 +110,38 @@ def test_replay_survives_garbage_and_stalled_clients(server):
         time.sleep(0.05)
     g.close()
     assert any("garbage" in m for m in logs)
-    # a client that never reads: dropped after the send timeout
-    s = socket.create_connection(("127.0.0.1", srv.port))
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    deadline = time.time() + 10
-    while not any("stalled" in m for m in logs) and time.time() < deadline:
-        time.sleep(0.1)
-    s.close()
-    assert any("stalled" in m for m in logs)
     # and the next client is served in full
     assert _read_all(srv.port).tobytes() == CAPTURE_BYTES
+
+
+def test_replay_drops_a_client_that_stops_reading():
+    # a looping server (the stream never ends, so socket buffers of any size fill up)
+    rec = open_recording(CAPTURE)
+    logs = []
+    srv = ReplayServer(rec, port=0, loop=True, log=logs.append, send_timeout_s=0.5).bind()
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.connect(("127.0.0.1", srv.port))
+        deadline = time.time() + 20
+        while not any("stalled" in m for m in logs) and time.time() < deadline:
+            time.sleep(0.1)
+        s.close()
+        assert any("stalled" in m for m in logs)
+        # the next client is served: the recording from its start
+        src = RtlTcpSource("127.0.0.1", srv.port, 144.47e6, FS, retries=0, timeout_s=2.0)
+        got = b""
+        for ch in src:
+            got += ch.data.tobytes()
+            if len(got) >= 1 << 20:
+                break
+        src.close()
+        assert got[: 1 << 20] == CAPTURE_BYTES[: 1 << 20]
+    finally:
+        srv.stop()
+        t.join(timeout=3)
 
 
 def test_rtl_tcp_client_sends_the_commands():
