@@ -30,13 +30,13 @@ READINGS_KEPT = 180_000
 
 @functools.lru_cache(maxsize=16)
 def _correlators(w, fs_c):
-    """``cos`` and ``-sin`` of every table tone over a window, as contiguous float64 (sample,
-    tone) matrices for the compiled analysis; read-only, shared by the decoders of a rate."""
+    """``cos`` and ``-sin`` of every table tone over a window, as contiguous float64 (tone,
+    sample) matrices for the compiled analysis, shared by the decoders of a rate."""
     n = np.arange(w)
-    e = np.exp(-2j * np.pi * n[:, None] * TONES[None, :] / fs_c)
-    c, s = np.ascontiguousarray(e.real), np.ascontiguousarray(e.imag)
-    c.flags.writeable = s.flags.writeable = False
-    return c, s
+    e = np.exp(-2j * np.pi * TONES[:, None] * n[None, :] / fs_c)
+    # shared, so never written to; left writeable all the same: Numba compiles a read-only
+    # array's loops without the aliasing facts that let them vectorise (3.0 vs 2.2 us a hop)
+    return np.ascontiguousarray(e.real), np.ascontiguousarray(e.imag)
 
 
 class CTCSSDetector(HopDecoder):
@@ -59,7 +59,7 @@ class CTCSSDetector(HopDecoder):
         self.confirm = confirm
         self.burst_rad = burst_rad
         self._c, self._s = _correlators(self.w, self.fs_c)
-        self._work = np.empty(self.w + 2 * TONES.size)
+        self._work = np.empty(self.w)
         self.reset()
 
     def _reset_decisions(self):

@@ -2,18 +2,20 @@
 
 The decoders (``htdsp.ctcss``, ``htdsp.dcs``) keep their buffers and decisions in Python and
 call these once per hop on the newest window; compiled, a hop costs a few microseconds instead
-of a hundred of NumPy calls on tiny arrays. Sums run in order without fast-math, so a window
-always gives the same answer.
+of a hundred of NumPy calls on tiny arrays. Both are stateless (one window in, one decision
+out), so chunking cannot change their input; the CTCSS analysis uses the vectorising fast-math
+policy (its 51 correlations are most of a hop's cost), which still gives the same bits for the
+same window; the DCS slicer sums in order without it.
 """
 
 import math
 
 from numba import njit
 
-from ._config import JIT_RECURSIVE
+from ._config import JIT, JIT_RECURSIVE
 
 
-@njit(**JIT_RECURSIVE)
+@njit(**JIT)
 def ctcss_analyse_kernel(y, cos_m, sin_m, tones, fs_c, tolerance_hz, min_fraction, min_amp,
                          hop, check_burst, burst_rad, work):
     """One CTCSS hop on the window ``y`` (its last sample is the hop's end).
@@ -21,9 +23,9 @@ def ctcss_analyse_kernel(y, cos_m, sin_m, tones, fs_c, tolerance_hz, min_fractio
     Parameters
     ----------
     y : float64[w]
-    cos_m, sin_m : float64[w, n_tones]
-        ``cos`` / ``-sin`` of ``2 pi f_k n / fs_c`` (the correlators of the table tones; one
-        row per sample, so a sample meets every tone in one contiguous pass).
+    cos_m, sin_m : float64[n_tones, w]
+        ``cos`` / ``-sin`` of ``2 pi f_k n / fs_c`` (the correlators of the table tones, one
+        contiguous row per tone).
     tones : float64[n_tones]
     fs_c : float64
         Rate of ``y``, Hz.
@@ -37,8 +39,8 @@ def ctcss_analyse_kernel(y, cos_m, sin_m, tones, fs_c, tolerance_hz, min_fractio
     check_burst : bool
         Whether a tone is held (look for a reverse burst).
     burst_rad : float64
-    work : float64[w + 2 * n_tones]
-        Scratch (the window, mean removed, then the tones' sums).
+    work : float64[>= w]
+        Scratch (the window, mean removed).
 
     Returns
     -------
@@ -59,25 +61,17 @@ def ctcss_analyse_kernel(y, cos_m, sin_m, tones, fs_c, tolerance_hz, min_fractio
     power /= w
     if not power > 0:
         return -1, False, 0.0, 0.0
-    # every tone at once: the inner loop runs over the tones (contiguous, independent sums
-    # that vectorise without fast-math, so the order, and the answer, is fixed)
-    nt = tones.shape[0]
-    acc_re = work[w:w + nt]
-    acc_im = work[w + nt:w + 2 * nt]
-    acc_re[:] = 0.0
-    acc_im[:] = 0.0
-    for i in range(w):
-        v = work[i]
-        c_row = cos_m[i]
-        s_row = sin_m[i]
-        for t in range(nt):
-            acc_re[t] += c_row[t] * v
-            acc_im[t] += s_row[t] * v
+    # one dot product per tone over the window's contiguous row: with reassociation (this
+    # kernel is stateless, so the same window always gives the same bits) each vectorises and
+    # keeps its sums in registers
     best = -1.0
     k = 0
-    for t in range(nt):
-        re = acc_re[t]
-        im = acc_im[t]
+    for t in range(tones.shape[0]):
+        re = 0.0
+        im = 0.0
+        for i in range(w):
+            re += cos_m[t, i] * work[i]
+            im += sin_m[t, i] * work[i]
         p = re * re + im * im
         if p > best:
             best = p
@@ -88,10 +82,10 @@ def ctcss_analyse_kernel(y, cos_m, sin_m, tones, fs_c, tolerance_hz, min_fractio
     r2 = 0.0
     i2 = 0.0
     for i in range(half):
-        r1 += cos_m[i, k] * work[i]
-        i1 += sin_m[i, k] * work[i]
-        r2 += cos_m[half + i, k] * work[half + i]
-        i2 += sin_m[half + i, k] * work[half + i]
+        r1 += cos_m[k, i] * work[i]
+        i1 += sin_m[k, i] * work[i]
+        r2 += cos_m[k, half + i] * work[half + i]
+        i2 += sin_m[k, half + i] * work[half + i]
     # angle(a2 * conj(a1))
     dphi = math.atan2(i2 * r1 - r2 * i1, r2 * r1 + i2 * i1)
     f_est = tones[k] + dphi / (2 * math.pi * half / fs_c)
