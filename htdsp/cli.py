@@ -88,13 +88,20 @@ def _open_input(args, path):
                           swap_iq=args.swap_iq)
 
 
-def _add_channel_options(p):
-    g = p.add_argument_group("channel")
-    sel = g.add_mutually_exclusive_group(required=True)
-    sel.add_argument("--channel", type=_positive_freq, metavar="HZ",
-                     help="channel frequency, e.g. 144.5M (needs --center)")
-    sel.add_argument("--offset", type=_freq, metavar="HZ",
-                     help="channel offset from the centre frequency, e.g. 30k")
+def _add_channel_options(p, *, many=False, required=True, title="channel"):
+    """--channel / --offset (one, or a comma list with ``many``), --bandwidth, --deviation."""
+    g = p.add_argument_group(title)
+    sel = g.add_mutually_exclusive_group(required=required)
+    if many:
+        sel.add_argument("--channel", type=_freq_list, metavar="HZ[,HZ...]",
+                         help="channel frequencies, e.g. 144.5M,145.0M (one pass, each scored)")
+        sel.add_argument("--offset", type=_freq_list, metavar="HZ[,HZ...]",
+                         help="channel offsets from the centre frequency")
+    else:
+        sel.add_argument("--channel", type=_positive_freq, metavar="HZ",
+                         help="channel frequency, e.g. 144.5M (needs --center)")
+        sel.add_argument("--offset", type=_freq, metavar="HZ",
+                         help="channel offset from the centre frequency, e.g. 30k")
     g.add_argument("--bandwidth", type=_positive_freq, default=12500.0, metavar="HZ",
                    help="channel bandwidth: 12.5k (default), 20k, 25k")
     g.add_argument("--deviation", type=_positive_freq, metavar="HZ",
@@ -227,17 +234,9 @@ def _add_score_options(s, live=False):
     """The options ``htdsp score`` and ``htdsp live`` share."""
     from htdsp.measure import WINDOW_S
 
-    g = s.add_argument_group("channel" + ("" if live else
-                                         " (default: the strongest NFM carrier, reported)"))
-    sel = g.add_mutually_exclusive_group(required=live)
-    sel.add_argument("--channel", type=_freq_list, metavar="HZ[,HZ...]",
-                     help="channel frequencies, e.g. 144.5M,145.0M (one pass, each scored)")
-    sel.add_argument("--offset", type=_freq_list, metavar="HZ[,HZ...]",
-                     help="channel offsets from the centre frequency")
-    g.add_argument("--bandwidth", type=_positive_freq, default=12500.0, metavar="HZ",
-                   help="channel bandwidth: 12.5k (default), 20k, 25k")
-    g.add_argument("--deviation", type=_positive_freq, metavar="HZ",
-                   help="rated peak deviation (default from the bandwidth)")
+    _add_channel_options(s, many=True, required=live,
+                         title="channel" if live else
+                         "channel (default: the strongest NFM carrier, reported)")
     m = s.add_argument_group("measurement")
     m.add_argument("--tone", default="auto", metavar="auto|HZ|none",
                    help="test tone for SINAD: detect (default), a frequency, or none (the "
