@@ -72,15 +72,17 @@ class Recorder:
         extra = {"htdsp:live": {k: v for k, v in self.metadata.items() if k != "hw"},
                  "htdsp:record_mode": self.mode}
         name = self._name(len(self.files))
-        if self.mode == "channel":
-            self._w = SigMFWriter(name, "cf32", self.channel_fs, center_freq_hz=self.channel_hz,
-                                  hw=hw, extra_global=extra, datetime=self.datetime)
-        else:
-            self._w = SigMFWriter(name, self.fmt, self.fs, center_freq_hz=self.center_hz,
-                                  hw=hw, extra_global=extra, datetime=self.datetime)
-        if index:
-            self._w._meta["captures"][0]["core:global_index"] = int(
-                index if self.mode != "channel" else round(index * self.channel_fs / self.fs))
+        channel = self.mode == "channel"
+        fs, center = (self.channel_fs, self.channel_hz) if channel else (self.fs, self.center_hz)
+        cap = {"core:sample_start": 0}
+        if center is not None:
+            cap["core:frequency"] = float(center)
+        if self.datetime is not None:
+            cap["core:datetime"] = self.datetime
+        if index:          # a file that does not start the stream says where it does start
+            cap["core:global_index"] = int(round(index * fs / self.fs))
+        self._w = SigMFWriter(name, "cf32" if channel else self.fmt, fs, hw=hw,
+                              extra_global=extra, captures=[cap])
         self.files.append(self._w.meta_path)
         self._file_start = index
 

@@ -61,6 +61,7 @@ from importlib import resources
 
 import numpy as np
 
+from htdsp.convert import format_of_dtype
 from htdsp.iir import BiquadFilter, butter_sos
 from htdsp.kernels import (
     FORMAT_SCALES,
@@ -372,8 +373,7 @@ class Meter:
         if self._raw_state is None:
             info = np.iinfo(a.dtype)
             self._raw_codes = (int(info.min), int(info.max))
-            self._raw_scale = FORMAT_SCALES[{1: "cu8" if a.dtype.kind == "u" else "cs8",
-                                             2: "cs16"}[a.dtype.itemsize]]
+            self._raw_scale = FORMAT_SCALES[format_of_dtype(a.dtype)]
             self._raw_state = raw_levels_state()
         if self._raw_odd.size:
             a = np.concatenate([self._raw_odd.astype(a.dtype), a])

@@ -30,6 +30,7 @@ from importlib import resources
 
 import numpy as np
 
+from htdsp.convert import convert
 from htdsp.measure import Meter, finite, transmission_summary, windows_within
 
 SCHEMA_ID = "htdsp.score/1"
@@ -365,7 +366,7 @@ class Waterfall:
             if i + self.nfft > n:
                 self._next = self._n + n
                 break
-            seg = _as_complex(x[2 * i:2 * (i + self.nfft)], fmt) if raw else x[i:i + self.nfft]
+            seg = convert(x[2 * i:2 * (i + self.nfft)], fmt) if raw else x[i:i + self.nfft]
             self.rows.append(np.abs(np.fft.fft(seg * self._win)) ** 2)
             self._next += self.row
         self._n += n
@@ -420,7 +421,7 @@ class Scorer:
             m = Meter(rx, window_s=window_s, tone_hz=tone_hz, cal_db=cal_db, channel_hz=freq)
             self.runs.append(ChannelRun(freq, off, chosen, rx, m, []))
         self.waterfall = Waterfall(fs) if waterfall else None
-        self.raw_fmt = fmt if fmt in ("cu8", "cs8", "cs16") else None
+        self.raw_fmt = fmt if fmt in ("cu8", "cs8", "cs16") else None      # integer codes
         self.samples = 0
         self.lost = 0
         self._rng = np.random.default_rng(0)
@@ -435,7 +436,7 @@ class Scorer:
             audio = a if audio is None else audio
             r.events += r.rx.pop_events()
         if self.waterfall is not None:
-            self.waterfall.process(chunk, self.raw_fmt)
+            self.waterfall.process(chunk, self.fmt or "cf32")
         self.samples += len(chunk) // 2 if not np.iscomplexobj(chunk) else len(chunk)
         return audio
 
@@ -480,16 +481,6 @@ def score_recording(rec, channels, *, bandwidth_hz=12500.0, deviation_hz=None, t
         if progress is not None:
             progress(first + len(chunk) // (2 if not np.iscomplexobj(chunk) else 1))
     return sc.finish(), sc.waterfall
-
-
-def _as_complex(chunk, fmt):
-    if np.iscomplexobj(chunk):
-        return chunk
-    from htdsp.kernels import FORMAT_SCALES
-
-    off, sc = FORMAT_SCALES[fmt or "cf32"]
-    v = chunk[: chunk.size // 2 * 2].astype(np.float32)
-    return ((v - off) * sc).view(np.complex64)
 
 
 def default_squelch(fs, offset_hz, bandwidth_hz):
