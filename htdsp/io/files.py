@@ -4,6 +4,7 @@ import os
 
 from htdsp.errors import InputError
 from htdsp.io.datatypes import WRITABLE, as_elements, datatype, short_name
+from htdsp.io.outputs import AtomicFile, check_output
 from htdsp.io.raw import EXTENSIONS, open_raw
 from htdsp.io.recording import check_readable
 from htdsp.io.sigmf import ARCHIVE, DATA, META, SigMFWriter, open_sigmf, sigmf_meta_for
@@ -57,33 +58,39 @@ def open_recording(path, fmt=None, rate_hz=None, center_hz=None, swap_iq=False):
 
 
 class RawWriter:
-    """Write raw interleaved elements (the datatype from the extension)."""
+    """Write raw interleaved elements (the datatype from the extension), beside the target,
+    renamed over it when whole (:class:`~htdsp.io.outputs.AtomicFile`); an existing file is
+    refused unless ``overwrite``."""
 
-    def __init__(self, path, dt_name):
+    def __init__(self, path, dt_name, *, overwrite=False):
         self.path = str(path)
         self.dt = datatype(dt_name)
         self.samples = 0
-        try:
-            self._f = open(self.path, "wb")
-        except OSError as e:
-            raise InputError(f"cannot write: {e.strerror}", self.path) from None
+        check_output(self.path, overwrite=overwrite)
+        self._out = AtomicFile(self.path, overwrite=overwrite)
 
     def write(self, x):
         """Append complex samples (quantised) or raw elements of the datatype."""
         e = as_elements(x, self.dt)
-        self._f.write(e.tobytes())
+        self._out.file.write(e.tobytes())
         self.samples += e.size // 2
 
     def close(self):
-        if self._f is not None:
-            self._f.close()
-            self._f = None
+        """The file appears now."""
+        self._out.commit()
+
+    def abort(self):
+        """The temporary file goes; the target stays as it was."""
+        self._out.abort()
 
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        self.close()
+    def __exit__(self, exc_type, *exc):
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
 
 
 def output_kind(path):
@@ -99,11 +106,13 @@ def output_kind(path):
                      ".cs16 or .cf32", path)
 
 
-def open_writer(path, rec, dt_name=None):
+def open_writer(path, rec, dt_name=None, *, overwrite=False):
     """A writer for ``path`` (type from the extension) carrying ``rec``'s metadata.
 
     ``dt_name`` picks the datatype of SigMF and WAV outputs (default: the input's, when it is
-    writable there); a raw output's extension names its datatype.
+    writable there); a raw output's extension names its datatype. Every kind is written to
+    temporary files and appears, whole, on ``close()`` (``abort()`` leaves nothing); an
+    existing output is refused unless ``overwrite``.
 
     Returns
     -------
@@ -118,7 +127,8 @@ def open_writer(path, rec, dt_name=None):
         raise InputError(f"--datatype must be one of {', '.join(WRITABLE)}", path)
     if kind == "sigmf":
         dt = dt_name or (in_short if in_short in WRITABLE else "cf32")
-        return SigMFWriter(path, **sigmf_meta_for(rec, dt)), notes
+        return SigMFWriter(path, **sigmf_meta_for(rec, dt), atomic=True,
+                           overwrite=overwrite), notes
     lost = [name for name, v in (("centre frequency", rec.center_freq_hz),
                                  ("start time", rec.datetime), ("annotations", rec.annotations),
                                  ("location", rec.geolocation)) if v]
@@ -129,10 +139,10 @@ def open_writer(path, rec, dt_name=None):
         if lost:
             notes.append(f"a WAV file keeps the sample rate only: {', '.join(lost)} not kept "
                          "(write .sigmf-meta to keep them)")
-        return WavWriter(path, dt, rec.sample_rate_hz), notes
+        return WavWriter(path, dt, rec.sample_rate_hz, overwrite=overwrite), notes
     dt = EXTENSIONS[os.path.splitext(path.lower())[1]]
     if dt_name is not None and dt_name != dt:
         raise InputError(f"--datatype {dt_name} contradicts the extension ({dt})", path)
     notes.append("a raw file keeps no metadata: " + ", ".join(["sample rate", *lost])
                  + " not kept (write .sigmf-meta to keep them)")
-    return RawWriter(path, dt), notes
+    return RawWriter(path, dt, overwrite=overwrite), notes

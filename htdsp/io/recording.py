@@ -7,7 +7,9 @@ SigMF non-conforming dataset with headers), and are read in chunks into one reus
 memory stays constant whatever the file's size.
 """
 
+import errno
 import os
+import stat
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -152,7 +154,11 @@ class Recording:
                 while done < n_ext:
                     n = min(chunk_samples, n_ext - done)
                     view = buf[: 2 * n]
-                    got = f.readinto(memoryview(view).cast("B"))
+                    try:
+                        got = f.readinto(memoryview(view).cast("B"))
+                    except OSError as e:
+                        raise InputError(f"cannot read: {e.strerror or e}",
+                                         self.data_path) from None
                     if got != view.nbytes:
                         raise InputError("file ended early (shrank while being read?)",
                                          self.data_path)
@@ -189,23 +195,48 @@ class Recording:
         return seg
 
 
+def _kind(mode):
+    for test, name in ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
 def check_readable(path):
-    """Raise InputError unless ``path`` is an existing, readable, non-empty regular file."""
+    """Raise InputError unless ``path`` is an existing, readable, non-empty regular file.
+
+    The message says what the path really is: missing, a symbolic-link loop, a name too long,
+    a directory, a FIFO or a device (whose size says nothing: ``/dev/zero`` never ends), or
+    ``-`` (standard input, which the readers cannot seek in).
+    """
     path = str(path)
-    if not os.path.exists(path):
-        raise InputError("no such file", path)
-    if os.path.isdir(path):
+    if path == "-":
+        raise InputError("reading a recording from standard input is not supported: save it "
+                         "to a file (or stream it with htdsp replay / htdsp live --rtltcp)", path)
+    try:
+        st = os.stat(path)
+    except OSError as e:
+        why = {errno.ENOENT: "no such file", errno.ELOOP: "symbolic link loop",
+               errno.ENAMETOOLONG: "file name too long", errno.EACCES: "permission denied",
+               errno.ENOTDIR: "a part of the path is not a directory"}.get(e.errno)
+        raise InputError(why or f"cannot read: {e.strerror or e}", path) from None
+    if stat.S_ISDIR(st.st_mode):
         raise InputError("is a directory, not a recording", path)
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"is {_kind(st.st_mode)}, not a regular file: htdsp reads recordings "
+                         "from files", path)
     if not os.access(path, os.R_OK):
         raise InputError("permission denied", path)
-    if os.path.getsize(path) == 0:
+    if st.st_size == 0:
         raise InputError("file is empty", path)
 
 
 def check_rate(rate_hz, path, hint="give --rate"):
-    """Validate a sample rate from any source."""
+    """Validate a sample rate from any source against the supported range
+    (:data:`htdsp.limits.SAMPLE_RATE`)."""
+    from htdsp.limits import SAMPLE_RATE
+
     if rate_hz is None:
         raise InputError(f"sample rate unknown; {hint}", path)
-    if not (np.isfinite(rate_hz) and rate_hz > 0):
-        raise InputError(f"impossible sample rate {rate_hz!r}", path)
-    return float(rate_hz)
+    return SAMPLE_RATE.check(rate_hz, path)

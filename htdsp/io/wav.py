@@ -18,8 +18,23 @@ _PCM, _FLOAT, _EXTENSIBLE = 1, 3, 0xFFFE
 _U32_MAX = 0xFFFFFFFF
 
 
+#: chunks read before the data chunk (a real file has a handful; a hostile one of empty chunks
+#: would otherwise be walked 8 bytes at a time)
+MAX_CHUNKS = 4096
+
+
 def _parse(path):
     """(fmt fields, data offset, data size from the header, warnings)."""
+    try:
+        return _parse_chunks(path)
+    except struct.error:
+        raise InputError("WAV header is truncated (a chunk ends inside its own header)",
+                         path) from None
+    except OSError as e:
+        raise InputError(f"cannot read: {e.strerror or e}", path) from None
+
+
+def _parse_chunks(path):
     size = os.path.getsize(path)
     warns = []
     with open(path, "rb") as f:
@@ -30,12 +45,17 @@ def _parse(path):
         ds64_data = None
         fmt = None
         pos = 12
-        while pos + 8 <= size:
+        for _ in range(MAX_CHUNKS):
+            if pos + 8 > size:
+                break
             f.seek(pos)
             cid, csize = struct.unpack("<4sI", f.read(8))
             body = pos + 8
             if cid == b"ds64":
-                _, ds64_data = struct.unpack("<QQ", f.read(16))
+                raw = f.read(16)
+                if len(raw) < 16:
+                    raise InputError("RF64 'ds64' chunk is truncated", path)
+                _, ds64_data = struct.unpack("<QQ", raw)
             elif cid == b"fmt ":
                 raw = f.read(min(csize, 40))
                 if len(raw) < 16:
@@ -59,6 +79,8 @@ def _parse(path):
                     data_size = avail
                 return fmt, body, data_size, warns
             pos = body + csize + (csize & 1)
+        else:
+            raise InputError(f"WAV has more than {MAX_CHUNKS} chunks before its data", path)
     raise InputError("WAV has no 'data' chunk", path)
 
 
@@ -109,11 +131,17 @@ class WavWriter:
     rf64_threshold : int
         Data bytes beyond which the header becomes RF64 (default: what plain RIFF can hold;
         tests lower it).
+    overwrite : bool
+        Replace an existing file (default: refuse). Either way the file is written beside the
+        target and appears, whole, on :meth:`close` (:class:`~htdsp.io.outputs.AtomicFile`).
     """
 
     _TAGS = {"cu8": (_PCM, 8), "ci16_le": (_PCM, 16), "cf32_le": (_FLOAT, 32)}
 
-    def __init__(self, path, dt_name, sample_rate_hz, rf64_threshold=_U32_MAX - 100):
+    def __init__(self, path, dt_name, sample_rate_hz, rf64_threshold=_U32_MAX - 100, *,
+                 overwrite=False):
+        from htdsp.io.outputs import AtomicFile, check_output
+
         self.path = str(path)
         self.dt = datatype(dt_name)
         if self.dt.name not in self._TAGS:
@@ -125,10 +153,9 @@ class WavWriter:
         self.rate = int(round(rate))
         self.rf64_threshold = int(rf64_threshold)
         self.samples = 0
-        try:
-            self._f = open(self.path, "wb")
-        except OSError as e:
-            raise InputError(f"cannot write: {e.strerror}", self.path) from None
+        check_output(self.path, overwrite=overwrite)
+        self._out = AtomicFile(self.path, overwrite=overwrite)
+        self._f = self._out.file
         tag, bits = self._TAGS[self.dt.name]
         block = 2 * bits // 8
         fmt = struct.pack("<HHIIHH", tag, 2, self.rate, self.rate * block, block, bits)
@@ -148,7 +175,8 @@ class WavWriter:
         self.samples += e.size // 2
 
     def close(self):
-        """Write the final sizes (RF64 with a ds64 chunk when over the threshold)."""
+        """Write the final sizes (RF64 with a ds64 chunk when over the threshold); the file
+        appears now."""
         if self._f is None:
             return
         data = self.samples * self.dt.sample_bytes
@@ -168,11 +196,19 @@ class WavWriter:
             f.write(struct.pack("<I", riff))
             f.seek(self._data_offset - 4)
             f.write(struct.pack("<I", data))
-        f.close()
         self._f = None
+        self._out.commit()
+
+    def abort(self):
+        """Stop: the temporary file goes, the target stays as it was."""
+        self._f = None
+        self._out.abort()
 
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        self.close()
+    def __exit__(self, exc_type, *exc):
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
