@@ -43,9 +43,13 @@ def describe(rec, chunk_samples=1 << 18):
     >>> d["format"], d["duration_s"], d["clipping_fraction"]
     ('cu8', 6.171428571428572, 0.0)
     """
+    from htdsp.health import CaptureHealth
+
     stats = IQStats(rec.dt)
+    health = CaptureHealth(rec.format)
     for _, chunk in rec.chunks(chunk_samples):
         stats.process(chunk)
+        health.process(chunk)
     s = stats.summary()
     return {
         "path": rec.path,
@@ -69,6 +73,7 @@ def describe(rec, chunk_samples=1 << 18):
         "iq_amplitude_imbalance_db": s["iq_amplitude_imbalance_db"],
         "iq_phase_imbalance_deg": s["iq_phase_imbalance_deg"],
         "nonfinite_count": rec.nonfinite + s["nonfinite_count"],
+        "unusable": health.summary()["unusable"],
         "hw": rec.hw,
         "description": rec.description,
         "geolocation": rec.geolocation,
@@ -105,6 +110,7 @@ def format_text(d):
         f"  IQ imbalance  {_num(d['iq_amplitude_imbalance_db'], '+.3f', ' dB')}, "
         f"{_num(d['iq_phase_imbalance_deg'], '+.3f', ' deg')}",
         f"  NaN/Inf       {d['nonfinite_count']}",
+        f"  usable        {'no: ' + d['unusable'] if d.get('unusable') else 'yes'}",
     ]
     for key in ("hw", "description"):
         if d[key]:

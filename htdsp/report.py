@@ -54,37 +54,65 @@ def capture_entry(rec, run, transmissions, summary, squelch_spec):
     }
 
 
-def document(captures, aggregate, criterion, requirements, window_s, daq_table):
-    """The whole JSON document."""
+def document(captures, aggregate, criterion, requirements, window_s, daq_table, errors=()):
+    """The whole JSON document; ``errors`` lists the inputs that could not be scored
+    (``{"path", "error"}``)."""
     return {"schema": SCHEMA_ID, "htdsp_version": __version__, "criterion": str(criterion),
             "requirements": [str(r) for r in requirements], "window_s": window_s,
             "daq_table": {"sinad_db": [float(v) for v in daq_table[0]],
                           "daq": [float(v) for v in daq_table[1]]},
-            "captures": captures, "aggregate": aggregate}
+            "captures": captures, "aggregate": aggregate, "errors": list(errors)}
 
 
-def write_json(doc, path):
-    text = json.dumps(doc, indent=1, allow_nan=False)
-    if path == "-":
+def write_json(doc, out, warn=None):
+    """The document as strict JSON to a text file object (``out``), or ``-`` for stdout."""
+    from htdsp.io.jsonio import dumps
+
+    text = dumps(doc, indent=1, warn=warn) + "\n"
+    if out == "-":
         import sys
 
-        sys.stdout.write(text + "\n")
+        sys.stdout.write(text)
         sys.stdout.flush()
     else:
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text + "\n")
+        out.write(text)
 
 
-def write_csv(doc, path):
-    """The per-window series of every capture and channel, one row per window."""
-    with open(path, "w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["capture", "channel_hz", *WINDOW_FIELDS])
-        for c in doc["captures"]:
-            for row in c["windows"]:
-                w.writerow([c["source"]["path"], c["channel"]["freq_hz"],
-                            *["" if row.get(k) is None else row.get(k)
-                              for k in WINDOW_FIELDS]])
+#: what a spreadsheet takes for the start of a formula (OWASP "CSV injection")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(value):
+    """A text cell that a spreadsheet shows as text: a leading ``= + - @``, tab or CR (a
+    formula, or a way to hide one) is neutralised with a ``'`` (the OWASP rule).
+
+    Examples
+    --------
+    >>> csv_text("=1+2"), csv_text("-2.5 dBFS"), csv_text("capture.cu8")
+    ("'=1+2", "'-2.5 dBFS", 'capture.cu8')
+    """
+    v = str(value)
+    return "'" + v if v.startswith(_FORMULA_START) else v
+
+
+def _csv_cell(v):
+    """Numbers stay numbers (a negative level is not a formula); text is neutralised."""
+    if v is None:
+        return ""
+    if isinstance(v, (bool, int, float)):
+        return v
+    return csv_text(v)
+
+
+def write_csv(doc, out):
+    """The per-window series of every capture and channel, one row per window, to a text file
+    object. Every text field is quoted and neutralised (:func:`csv_text`)."""
+    w = csv.writer(out, quoting=csv.QUOTE_NONNUMERIC)
+    w.writerow(["capture", "channel_hz", *WINDOW_FIELDS])
+    for c in doc["captures"]:
+        for row in c["windows"]:
+            w.writerow([csv_text(c["source"]["path"]), _csv_cell(c["channel"]["freq_hz"]),
+                        *[_csv_cell(row.get(k)) for k in WINDOW_FIELDS]])
 
 
 # ------------------------------------------------------------------ plots
@@ -166,8 +194,9 @@ def _plots(entry, run, waterfall, criterion):
     return plots
 
 
-def write_html(doc, runs, waterfalls, criterion, path):
-    """The self-contained HTML report (``runs``/``waterfalls`` parallel to the captures)."""
+def write_html(doc, runs, waterfalls, criterion, out):
+    """The self-contained HTML report (``runs``/``waterfalls`` parallel to the captures), to a
+    text file object."""
     import jinja2
 
     env = jinja2.Environment(loader=jinja2.PackageLoader("htdsp", "templates"),
@@ -175,9 +204,10 @@ def write_html(doc, runs, waterfalls, criterion, path):
     sections = []
     for entry, run, wf in zip(doc["captures"], runs, waterfalls, strict=True):
         sections.append({"entry": entry, "plots": _plots(entry, run, wf, criterion)})
-    html = env.get_template("report.html").render(doc=doc, sections=sections, fmt=_fmt)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(html)
+    located = any(e["entry"]["summary"].get("location") for e in sections)
+    html = env.get_template("report.html").render(doc=doc, sections=sections, fmt=_fmt,
+                                                  located=located)
+    out.write(html)
 
 
 def _fmt(v, nd=1):
@@ -205,18 +235,28 @@ def scored_meta_path(rec):
                         base + ".scored.sigmf-meta")
 
 
-def write_annotations(rec, entries):
+def annotations_possible(rec):
+    """Why ``--annotate`` cannot describe ``rec`` in place, or None."""
+    if rec.container == "sigmf-archive" or rec.container == "wav":
+        return ("annotations describe a data file in place: not possible for a SigMF archive "
+                "or a WAV file")
+    return None
+
+
+def write_annotations(rec, entries, out=None):
     """A SigMF metadata file beside the data (``core:dataset`` names it) holding each
-    transmission of each scored channel, with its measurements, as annotations."""
+    transmission of each scored channel, with its measurements, as annotations; written
+    atomically to ``out`` (default :func:`scored_meta_path`). Returns the path."""
     import os
 
     from sigmf.validate import validate
 
+    from htdsp.io.sigmf import SIGMF_VERSION, write_meta
     from htdsp.squelch import event_annotation
 
-    if rec.container == "sigmf-archive" or rec.datatype is None:
-        raise ValueError("annotations describe a data file in place: not possible for a SigMF "
-                         "archive or a WAV file")
+    why = annotations_possible(rec)
+    if why:
+        raise ValueError(why)
     anns = []
     for entry in entries:
         ch = entry["channel"]
@@ -230,7 +270,7 @@ def write_annotations(rec, entries):
                     a[f"htdsp:{k}"] = e[k]
             anns.append(a)
     anns.sort(key=lambda a: a["core:sample_start"])
-    g = {"core:datatype": rec.datatype, "core:version": "1.2.0",
+    g = {"core:datatype": rec.datatype, "core:version": SIGMF_VERSION,
          "core:sample_rate": rec.sample_rate_hz,
          "core:dataset": os.path.basename(rec.data_path),
          "core:description": f"htdsp {__version__} score of {os.path.basename(rec.path)}",
@@ -243,8 +283,10 @@ def write_annotations(rec, entries):
     if rec.datetime:
         caps[0]["core:datetime"] = rec.datetime
     meta = {"global": g, "captures": caps, "annotations": anns}
+    from htdsp.io.jsonio import clean
+
+    meta = clean(meta)[0]
     validate(meta)
-    out = scored_meta_path(rec)
-    with open(out, "w", encoding="utf-8") as f:
-        json.dump(meta, f, indent=2, allow_nan=False)
+    out = out or scored_meta_path(rec)
+    write_meta(out, meta)
     return out

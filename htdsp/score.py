@@ -23,7 +23,6 @@ Expressions (both ``--criterion`` and ``--require``): ``METRIC OP NUMBER``, OP o
 
 import json
 import math
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -32,73 +31,17 @@ import numpy as np
 
 from htdsp.convert import convert
 from htdsp.measure import Meter, finite, transmission_summary, windows_within
-
-SCHEMA_ID = "htdsp.score/1"
-
-#: per-window metrics a criterion may use -> the window field (``sinad`` falls back to ``snr``)
-WINDOW_METRICS = {
-    "sinad": "sinad_db", "snr": "snr_db", "cnr": "cnr_db", "rssi": "rssi_dbfs",
-    "rssi_dbm": "rssi_dbm", "daq": "daq", "sinad_cmsg": "sinad_cmsg_db",
-    "sinad_psoph": "sinad_psoph_db", "deviation": "deviation_peak_hz",
-    "freq_error": "freq_error_hz",
-}
-
-#: summary metrics a requirement may use (the summary's field names)
-SUMMARY_METRICS = (
-    "availability", "transmissions", "keyed_windows", "dropouts", "dropout_total_s",
-    "dropout_longest_s", "sinad_db_p10", "sinad_db_p50", "sinad_db_p90", "snr_db_p10",
-    "snr_db_p50", "snr_db_p90", "quality_db_p10", "quality_db_p50", "quality_db_p90", "daq",
-    "daq_p10", "cnr_db", "rssi_dbfs", "rssi_dbm", "noise_floor_dbfs", "freq_error_hz",
-    "freq_error_ppm", "deviation_peak_hz", "deviation_rms_hz", "clipping_fraction",
-    "lost_samples", "k_factor_db", "fade_depth_db",
+from htdsp.metrics import (  # noqa: F401 - the judgement grammar, re-exported
+    ALIASES,
+    REQUIREMENT_METRICS,
+    SUMMARY_METRICS,
+    WINDOW_FIELDS_JUDGED,
+    WINDOW_METRICS,
+    Expr,
+    parse_expr,
 )
 
-_OPS = {">=": np.greater_equal, ">": np.greater, "<=": np.less_equal, "<": np.less,
-        "==": np.equal}
-
-
-@dataclass(frozen=True)
-class Expr:
-    """``metric op value`` (see module docstring)."""
-
-    metric: str
-    op: str
-    value: float
-
-    def __str__(self):
-        return f"{self.metric}{self.op}{self.value:g}"
-
-    def holds(self, v):
-        """True / False, or None when the metric is unknown (null)."""
-        if v is None:
-            return None
-        return bool(_OPS[self.op](float(v), self.value))
-
-
-def parse_expr(text, metrics):
-    """Parse ``METRIC OP NUMBER`` against the allowed metric names (ValueError otherwise).
-
-    Examples
-    --------
-    >>> parse_expr("sinad >= 20", WINDOW_METRICS)
-    Expr(metric='sinad', op='>=', value=20.0)
-    >>> str(parse_expr("availability>0.9", SUMMARY_METRICS))
-    'availability>0.9'
-    """
-    m = re.fullmatch(r"\s*([a-z_0-9]+)\s*(>=|<=|==|>|<)\s*([-+0-9.eE]+)\s*", str(text))
-    if not m:
-        raise ValueError(f"expected METRIC OP NUMBER (OP one of >= > <= < ==), got {text!r}")
-    name, op, num = m.groups()
-    if name not in metrics:
-        raise ValueError(f"unknown metric {name!r} in {text!r} (known: {', '.join(metrics)})")
-    try:
-        value = float(num)
-    except ValueError:
-        raise ValueError(f"bad number in {text!r}") from None
-    if not math.isfinite(value):
-        raise ValueError(f"bad number in {text!r}")
-    return Expr(name, op, value)
-
+SCHEMA_ID = "htdsp.score/2"
 
 # ------------------------------------------------------------------ DAQ
 @lru_cache(maxsize=1)
@@ -159,15 +102,35 @@ def wilson_lower(k, n, confidence):
     return max(0.0, (centre - half) / den)
 
 
+def locations_needed_if_all_pass(confidence, area_reliability):
+    """The fewest locations, all passing, whose Wilson lower bound reaches the target.
+
+    With every location passing the bound is ``m / (m + z^2)``, so ``m >= R z^2 / (1 - R)``:
+    closed form, not a search (a target of 0.9999999 needs tens of millions).
+
+    Examples
+    --------
+    >>> locations_needed_if_all_pass(0.95, 0.95)
+    52
+    """
+    from scipy.stats import norm
+
+    z = float(norm.ppf(confidence))
+    m = max(1, math.ceil(area_reliability * z * z / (1 - area_reliability) - 1e-9))
+    while wilson_lower(m, m, confidence) < area_reliability:      # rounding at the edge
+        m += 1
+    return m
+
+
 def area_summary(verdicts, confidence, area_reliability):
-    """The aggregate of per-location verdicts (see module docstring)."""
+    """The aggregate of per-location verdicts (see module docstring); a location passes only
+    with verdict ``pass`` (``fail`` and ``unusable`` do not)."""
     n = len(verdicts)
     k = sum(v == "pass" for v in verdicts)
     lower = wilson_lower(k, n, confidence)
     need = next((j for j in range(n + 1)
                  if wilson_lower(j, n, confidence) >= area_reliability), None) if n else None
-    all_pass = next(m for m in range(1, 100000)
-                    if wilson_lower(m, m, confidence) >= area_reliability)
+    all_pass = locations_needed_if_all_pass(confidence, area_reliability)
     return {"locations": n, "passing": k, "pass_fraction": finite(k / n if n else None, 4),
             "wilson_lower": finite(lower, 4), "confidence": confidence,
             "area_reliability": area_reliability,
@@ -177,10 +140,12 @@ def area_summary(verdicts, confidence, area_reliability):
 
 # ------------------------------------------------------------------ per channel
 def window_metric(w, metric):
-    """A window's value of a criterion metric (``sinad``: SINAD, else the tone-free SNR)."""
-    if metric == "sinad":
+    """A window's value of a criterion metric (``sinad`` / ``quality_db``: SINAD, else the
+    tone-free SNR)."""
+    field = WINDOW_METRICS.get(metric, metric)
+    if field == "quality_db":
         return w["sinad_db"] if w["sinad_db"] is not None else w["snr_db"]
-    return w.get(WINDOW_METRICS[metric])
+    return w.get(field)
 
 
 def _pct(vals, q):
@@ -224,8 +189,11 @@ def merge_events(events, gap_s=MERGE_GAP_S):
 
 
 def judge(meter, events, criterion, requirements, daq_table, lost_samples=0,
-          geolocation=None, merge_gap_s=MERGE_GAP_S):
-    """Per-window verdicts, transmissions with their measurements, and the summary."""
+          geolocation=None, merge_gap_s=MERGE_GAP_S, health=None):
+    """Per-window verdicts, transmissions with their measurements, and the summary.
+
+    ``health`` is the capture's :meth:`htdsp.health.CaptureHealth.summary`: an unusable capture
+    gets ``verdict: "unusable"`` and the reason in ``unusable``, whatever its numbers say."""
     events = merge_events(events, merge_gap_s)
     for w in meter.windows:
         q = w["sinad_db"] if w["sinad_db"] is not None else w["snr_db"]
@@ -237,7 +205,8 @@ def judge(meter, events, criterion, requirements, daq_table, lost_samples=0,
         for w in windows_within(meter, e["start_s"], e["end_s"]):
             if not w["gap"]:
                 w["counted"] = True
-                w["meets_criterion"] = criterion.holds(window_metric(w, criterion.metric))
+                w["meets_criterion"] = criterion.holds(window_metric(w, criterion.field
+                                                                     or criterion.metric))
     transmissions = []
     drop_runs = []
     for e in events:
@@ -302,10 +271,18 @@ def judge(meter, events, criterion, requirements, daq_table, lost_samples=0,
     s["location"] = geolocation
     results = []
     for r in requirements:
-        v = s.get(r.metric)
+        v = s.get(r.field or r.metric)
         results.append({"requirement": str(r), "value": v, "met": r.holds(v)})
     s["requirements"] = results
     s["verdict"] = "pass" if all(x["met"] is True for x in results) else "fail"
+    s["unusable"] = None
+    s["warnings"] = []
+    if health is not None:
+        s["input_health"] = {k: v for k, v in health.items() if k != "unusable"}
+        if health.get("unusable"):
+            # a dead input is never a pass, whatever its (meaningless) numbers say
+            s["unusable"] = health["unusable"]
+            s["verdict"] = "unusable"
     return transmissions, s
 
 
@@ -328,14 +305,19 @@ def strongest_channel(rec, bandwidth_hz, slices=48, nfft=4096):
             acc += np.abs(np.fft.fft(x * win)) ** 2
     p = np.fft.fftshift(acc / len(starts))
     f = np.fft.fftshift(np.fft.fftfreq(nfft, 1 / fs))
-    k = max(1, int(round(bandwidth_hz / (fs / nfft))))
+    # the channel's width in bins, at most the whole spectrum (the cost stays one FFT's)
+    k = min(nfft, max(1, int(round(bandwidth_hz / (fs / nfft)))))
     band = np.convolve(p, np.ones(k), "same")
     usable = (np.abs(f) > bandwidth_hz / 2) & (np.abs(f) < fs / 2 - bandwidth_hz / 2)
     if not usable.any():
         raise ValueError("no room for a channel away from the centre (give --offset)")
     j = int(np.argmax(np.where(usable, band, -np.inf)))
     lo, hi = max(0, j - k // 2), min(nfft, j + k // 2 + 1)
-    off = float(np.sum(f[lo:hi] * p[lo:hi]) / np.sum(p[lo:hi]))
+    total = float(np.sum(p[lo:hi]))
+    if not (total > 0 and math.isfinite(total)):
+        raise ValueError("no signal to find a channel in (the samples carry no power): give "
+                         "--channel or --offset")
+    off = float(np.sum(f[lo:hi] * p[lo:hi]) / total)
     if rec.center_freq_hz:
         grid = 6250.0
         off = round((rec.center_freq_hz + off) / grid) * grid - rec.center_freq_hz
@@ -344,16 +326,38 @@ def strongest_channel(rec, bandwidth_hz, slices=48, nfft=4096):
 
 class Waterfall:
     """A coarse waterfall of the whole band for the report: one averaged FFT row every
-    ``row_s`` (a few FFTs of the chunk, so it costs a fraction of a percent)."""
+    ``row_s`` (a few FFTs of the chunk, so it costs a fraction of a percent).
 
-    def __init__(self, fs, nfft=1024, row_s=0.1):
+    Memory is bounded whatever the run's length: rows are float32, and once
+    ``2 * max_rows`` are held, neighbours are averaged in pairs (each row then covers twice
+    the time), so a day of live scoring holds the same few MB as a minute.
+    """
+
+    def __init__(self, fs, nfft=1024, row_s=0.1, max_rows=800):
         self.fs = float(fs)
         self.nfft = nfft
         self.row = max(nfft, int(row_s * fs))
+        self.max_rows = int(max_rows)
         self.rows = []
+        #: FFT rows averaged into each kept row
+        self.merge = 1
+        self._acc = None
+        self._acc_n = 0
         self._n = 0
         self._next = 0
         self._win = np.hanning(nfft).astype(np.float32)
+
+    def _add(self, p):
+        self._acc = p if self._acc is None else self._acc + p
+        self._acc_n += 1
+        if self._acc_n < self.merge:
+            return
+        self.rows.append((self._acc / self._acc_n).astype(np.float32))
+        self._acc, self._acc_n = None, 0
+        if len(self.rows) >= 2 * self.max_rows:
+            self.rows = [(a + b) / 2 for a, b in zip(self.rows[0::2], self.rows[1::2],
+                                                      strict=False)]
+            self.merge *= 2
 
     def process(self, x, fmt=None):
         """Add a chunk: complex samples, or raw interleaved elements of format ``fmt`` (only
@@ -367,7 +371,7 @@ class Waterfall:
                 self._next = self._n + n
                 break
             seg = convert(x[2 * i:2 * (i + self.nfft)], fmt) if raw else x[i:i + self.nfft]
-            self.rows.append(np.abs(np.fft.fft(seg * self._win)) ** 2)
+            self._add(np.abs(np.fft.fft(seg * self._win)).astype(np.float32) ** 2)
             self._next += self.row
         self._n += n
 
@@ -375,12 +379,12 @@ class Waterfall:
         """``(freqs, times, dB rows)`` (rows merged to at most ``max_rows``)."""
         if not self.rows:
             return None
-        r = np.array(self.rows)
+        r = np.array(self.rows, dtype=np.float64)
         step = max(1, int(math.ceil(len(r) / max_rows)))
         m = len(r) // step * step or len(r)
         r = r[:m].reshape(-1, step, r.shape[1]).mean(axis=1) if m >= step else r
         f = np.fft.fftshift(np.fft.fftfreq(self.nfft, 1 / self.fs))
-        t = np.arange(len(r)) * step * self.row / self.fs
+        t = np.arange(len(r)) * step * self.merge * self.row / self.fs
         return f, t, 10 * np.log10(np.maximum(np.fft.fftshift(r, axes=1), 1e-30))
 
 
@@ -421,6 +425,9 @@ class Scorer:
             m = Meter(rx, window_s=window_s, tone_hz=tone_hz, cal_db=cal_db, channel_hz=freq)
             self.runs.append(ChannelRun(freq, off, chosen, rx, m, []))
         self.waterfall = Waterfall(fs) if waterfall else None
+        from htdsp.health import CaptureHealth
+
+        self.health = CaptureHealth(fmt)
         self.raw_fmt = fmt if fmt in ("cu8", "cs8", "cs16") else None      # integer codes
         self.samples = 0
         self.lost = 0
@@ -437,6 +444,7 @@ class Scorer:
             r.events += r.rx.pop_events()
         if self.waterfall is not None:
             self.waterfall.process(chunk, self.fmt or "cf32")
+        self.health.process(chunk)
         self.samples += len(chunk) // 2 if not np.iscomplexobj(chunk) else len(chunk)
         return audio
 
@@ -469,10 +477,11 @@ class Scorer:
         return self.runs
 
 
-def score_recording(rec, channels, *, bandwidth_hz=12500.0, deviation_hz=None, tone_hz="auto",
-                    squelch=None, window_s=0.1, cal_db=None, progress=None, waterfall=True):
-    """Run every channel of one recording in one pass. ``channels`` lists ``(offset_hz,
-    chosen)``; returns ``(runs, waterfall)``."""
+def scan_recording(rec, channels, *, bandwidth_hz=12500.0, deviation_hz=None, tone_hz="auto",
+                   squelch=None, window_s=0.1, cal_db=None, progress=None, waterfall=True):
+    """Feed one recording through a :class:`Scorer` for every channel in one pass; returns the
+    Scorer (call :meth:`Scorer.finish` for the runs; ``health`` and ``waterfall`` hold the
+    rest). ``channels`` lists ``(offset_hz, chosen)``."""
     sc = Scorer(rec.sample_rate_hz, rec.format, channels, center_freq_hz=rec.center_freq_hz,
                 bandwidth_hz=bandwidth_hz, deviation_hz=deviation_hz, tone_hz=tone_hz,
                 squelch=squelch, window_s=window_s, cal_db=cal_db, waterfall=waterfall)
@@ -480,7 +489,64 @@ def score_recording(rec, channels, *, bandwidth_hz=12500.0, deviation_hz=None, t
         sc.feed(chunk)
         if progress is not None:
             progress(first + len(chunk) // (2 if not np.iscomplexobj(chunk) else 1))
+    return sc
+
+
+def score_recording(rec, channels, **kw):
+    """:func:`scan_recording`, finished: ``(runs, waterfall)``."""
+    sc = scan_recording(rec, channels, **kw)
     return sc.finish(), sc.waterfall
+
+
+def _bursts(p, rate_hz, threshold):
+    """``(count, longest_s)`` of runs of ``p > threshold`` at least 2 ms long."""
+    above = np.concatenate([[False], p > threshold, [False]])
+    edges = np.flatnonzero(above[1:] != above[:-1])
+    runs = (edges[1::2] - edges[::2]) / rate_hz
+    runs = runs[runs >= 0.002]
+    return int(runs.size), float(runs.max()) if runs.size else 0.0
+
+
+def no_transmission_reason(meter, squelch_kinds, duration_s):
+    """Why a channel run found no transmission, with a way out: one line for the user.
+
+    Looks at what the meter saw: the capture's length against one window, and the channel's
+    1 ms power against its own floor (the 20th percentile: a burst cannot raise it) for
+    carrier bursts, their number and length, then names what most likely kept the squelch shut.
+    """
+    win = meter.window_s
+    r, rate = meter.envelope()
+    p = r * r
+    parts = []
+    if p.size < 10:
+        return (f"the capture lasts {duration_s * 1e3:.1f} ms: too short to measure anything; "
+                "record at least a few seconds")
+    floor = float(np.percentile(p, 20))
+    peak = float(p.max())
+    if not (peak > 0 and floor >= 0):
+        return "the channel holds no power at all: check the recording and the channel"
+    rise_db = 10 * math.log10(peak / floor) if floor > 0 else math.inf
+    if rise_db < 6.0:
+        return ("no carrier rose above the noise in this channel: check the frequency "
+                "(--channel / --offset) or whether anyone transmitted")
+    n, longest = _bursts(p, rate, floor * 10 ** 0.6)
+    what = (f"{'a carrier burst' if n == 1 else f'{n} carrier bursts'} up to "
+            f"{longest * 1e3:.0f} ms long and {min(rise_db, 99.0):.0f} dB above the floor")
+    if "noise" in squelch_kinds:
+        parts.append(f"{what} were seen, but the noise squelch never opened: the signal may "
+                     "not be voice FM (data or a wide signal keeps its 8-16 kHz band busy); "
+                     "try --squelch power")
+    elif "power" in squelch_kinds:
+        parts.append(f"{what} were seen, but the power squelch never opened: it learns the "
+                     "floor from a noise-only start (50 ms), so a capture that starts with the "
+                     "carrier on, or a burst shorter than its attack, is missed; try "
+                     "--squelch power:-40dbfs (an absolute level) or a longer recording")
+    else:
+        parts.append(f"{what} were seen, but the squelch never opened")
+    if longest < win or duration_s < win:
+        parts.append(f"bursts shorter than one {win * 1e3:.0f} ms window cannot be judged "
+                     f"(--window 10ms is the shortest)")
+    return "; ".join(parts)
 
 
 def default_squelch(fs, offset_hz, bandwidth_hz):

@@ -15,7 +15,12 @@ SPEC (``htdsp demod --squelch``): terms joined by ``,`` (all must hold):
 
 Without a ``ctcss`` (``dcs``) term that decoder does not run (``ctcss_hz`` / ``dcs_code`` is
 null). The carrier terms (power, noise) date the events: with ``noise,ctcss:123.0`` a
-transmission starts at key-up, not when the tone was confirmed ~250 ms later.
+transmission starts at key-up, not when the tone was confirmed ~250 ms later. A SPEC made only
+of decode terms (``ctcss``, ``dcs``, ``ctcss:123.0``) gets the default carrier term added
+(:func:`carrier_term`: ``noise``, or ``power`` where the channel rate is too low for the noise
+squelch; :attr:`Squelch.added_term` says which): a decode term alone would hold the squelch
+open for ever (``ctcss`` decodes, it does not detect a carrier), and after a reverse burst a new
+"transmission" without a tone would open at once.
 
 Decisions are made every ``frame_s`` (2 ms) of the channel rate; the squelch opens after
 ``attack_s`` (4 ms) of the condition and closes after ``hang_s`` (200 ms) without it. Events
@@ -283,6 +288,14 @@ class _Track:
         return vals, force
 
 
+def carrier_term(channel_fs):
+    """The carrier term a SPEC without one gets: the noise squelch where the channel rate
+    allows it (its band needs 2.2 x 16 kHz), else the power squelch."""
+    if float(channel_fs) >= 2.2 * NOISE_BAND_HZ[1]:
+        return Term("noise", NOISE_OPEN_DB)
+    return Term("power", POWER_OPEN_DB)
+
+
 class Squelch:
     """Power/noise squelch on the channel of an :class:`htdsp.NFMReceiver` (see module doc).
 
@@ -298,6 +311,11 @@ class Squelch:
                  channel_taps=None, deviation_hz=None):
         self.terms = parse_spec(spec) if isinstance(spec, str) else list(spec)
         self.channel_fs = float(channel_fs)
+        #: the carrier term added to a SPEC of decode terms only (None when it had one)
+        self.added_term = None
+        if not any(t.timing for t in self.terms):
+            self.added_term = carrier_term(self.channel_fs)
+            self.terms.insert(0, self.added_term)
         self.frame = max(1, int(round(frame_s * channel_fs)))
         self.attack = max(1, int(round(attack_s / frame_s)))
         self.hang = max(0, int(round(hang_s / frame_s)))
@@ -364,6 +382,16 @@ class Squelch:
     @property
     def is_open(self):
         return bool(self._state[0]["open"])
+
+    @property
+    def spec(self):
+        """The SPEC in force, as text (the added carrier term included)."""
+        def one(t):
+            if t.open_db is None:
+                return t.kind
+            v = t.open_db if isinstance(t.open_db, str) else f"{t.open_db:g}"
+            return f"{t.kind}:{v}" + ("dbfs" if t.absolute else "")
+        return ",".join(one(t) for t in self.terms)
 
     def process(self, channel, disc):
         """Decide the frames completed by a chunk.

@@ -139,7 +139,12 @@ class _Plan:
         self.fs_f = max(1000.0, 50.0 * fd)
 
 
-def simulate(sc, out_path=None, *, block_s=0.1, noise=True, progress=None):
+#: fading-process samples a run may hold (duration x fading rate, per transmitter, complex128:
+#: 320 MB each), so that a long run with a fast Doppler cannot exhaust the memory
+MAX_FADING_SAMPLES = 20_000_000
+
+
+def simulate(sc, out_path=None, *, block_s=0.1, noise=True, progress=None, overwrite=False):
     """Make the recording of scenario ``sc``.
 
     Parameters
@@ -151,6 +156,8 @@ def simulate(sc, out_path=None, *, block_s=0.1, noise=True, progress=None):
         False leaves out the receiver noise and impulses (the clean twin used by SINAD oracles).
     progress : callable, optional
         Called with the fraction done after each block.
+    overwrite : bool
+        Replace an existing recording at ``out_path`` (default: refuse).
 
     Returns
     -------
@@ -163,6 +170,10 @@ def simulate(sc, out_path=None, *, block_s=0.1, noise=True, progress=None):
         plan = _Plan(sc)
     except ValueError as e:
         raise InputError(str(e), out_path) from None
+    if sc.duration_s * plan.fs_f > MAX_FADING_SAMPLES:
+        raise InputError(f"{sc.duration_s:g} s of fading at a {plan.fs_f:.0f} Hz fading rate "
+                         f"(from the Doppler) needs more than {MAX_FADING_SAMPLES} samples: "
+                         "shorten the run or lower the Doppler", out_path)
     fs, L = sc.fs, plan.L
     n_out = int(round(sc.duration_s * fs))
     dt = datatype(sc.datatype)
@@ -197,7 +208,7 @@ def simulate(sc, out_path=None, *, block_s=0.1, noise=True, progress=None):
         writer = SigMFWriter(out_path, sc.datatype, fs, center_freq_hz=sc.center_hz,
                              hw="htdsp simulator: RTL-SDR model",
                              description=f"htdsp simulate --scenario {sc.name}: "
-                             f"{sc.description}")
+                             f"{sc.description}", overwrite=overwrite)
     kept = []
     carrier_acc = [0.0, 0]
     noise_acc = [0.0, 0]
