@@ -41,8 +41,9 @@ def test_live_pipeline_on_a_replayed_stream(measure, server, tmp_path, record):
 
     def run():
         sc = Scorer(FS, "cu8", [(OFFSET, "given")], center_freq_hz=145.0e6, waterfall=False)
+        # each round records afresh over the last one (a recorder refuses that by default)
         r = (Recorder(str(tmp_path / "r.sigmf-meta"), "full", fs=FS, center_hz=145.0e6,
-                      fmt="cu8", metadata={"hw": "bench"}) if record else None)
+                      fmt="cu8", metadata={"hw": "bench"}, overwrite=True) if record else None)
         src = RtlTcpSource("127.0.0.1", server, 145.0e6, FS, retries=0, timeout_s=2.0)
         for ch in src:
             data = ch.data[: 2 * max(0, N - ch.index)]

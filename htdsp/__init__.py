@@ -1,41 +1,58 @@
 """htdsp: tells, in numbers, whether a handheld two-way radio link works.
 
-The top level stays light (no librtlsdr, no plotting): it exposes the receive chain and the
-streaming building blocks. The compiled kernels are in :mod:`htdsp.kernels`.
+The top level exposes the receive chain and the streaming building blocks, imported on first
+use (PEP 562): ``import htdsp`` itself loads nothing heavy, so the command line starts at once
+(``htdsp --version`` in a fraction of a second, and a Ctrl-C in the first second lands in code
+that handles it) and ``htdsp.cli`` imports only what a command needs. The compiled kernels are
+in :mod:`htdsp.kernels`.
 """
 
 __version__ = "0.1.0"
 
-from htdsp.convert import Converter, convert, convert_zi  # noqa: E402
-from htdsp.errors import HtdspError, InputError  # noqa: E402
-from htdsp.fir import (  # noqa: E402
-    FIRDecimator,
-    Resampler,
-    XlatingDecimator,
-    fir_decimate,
-    fir_decimate_zi,
-    resample,
-    resample_zi,
-    xlate_decimate,
-    xlate_decimate_zi,
-)
-from htdsp.fm import FMDemodulator, fm_demod, fm_demod_zi  # noqa: E402
-from htdsp.iir import (  # noqa: E402
-    BiquadFilter,
-    Deemphasis,
-    deemphasis,
-    deemphasis_zi,
-    sosfilt,
-    sosfilt_zi,
-)
-from htdsp.mix import NCO, DCBlocker, dc_block, dc_block_zi, nco_shift, nco_shift_zi  # noqa: E402
-from htdsp.receiver import NFMReceiver  # noqa: E402
+import importlib
+import sys
+import types
 
-__all__ = [
-    "__version__", "Converter", "convert", "convert_zi", "HtdspError", "InputError",
-    "FIRDecimator", "Resampler", "XlatingDecimator", "fir_decimate", "fir_decimate_zi",
-    "resample", "resample_zi", "xlate_decimate", "xlate_decimate_zi", "FMDemodulator",
-    "fm_demod", "fm_demod_zi", "BiquadFilter", "Deemphasis", "deemphasis", "deemphasis_zi",
-    "sosfilt", "sosfilt_zi", "NCO", "DCBlocker", "dc_block", "dc_block_zi", "nco_shift",
-    "nco_shift_zi", "NFMReceiver",
-]
+#: public name -> the module that defines it
+_EXPORTS = {
+    "Converter": "htdsp.convert", "convert": "htdsp.convert", "convert_zi": "htdsp.convert",
+    "HtdspError": "htdsp.errors", "InputError": "htdsp.errors",
+    "FIRDecimator": "htdsp.fir", "Resampler": "htdsp.fir", "XlatingDecimator": "htdsp.fir",
+    "fir_decimate": "htdsp.fir", "fir_decimate_zi": "htdsp.fir", "resample": "htdsp.fir",
+    "resample_zi": "htdsp.fir", "xlate_decimate": "htdsp.fir", "xlate_decimate_zi": "htdsp.fir",
+    "FMDemodulator": "htdsp.fm", "fm_demod": "htdsp.fm", "fm_demod_zi": "htdsp.fm",
+    "BiquadFilter": "htdsp.iir", "Deemphasis": "htdsp.iir", "deemphasis": "htdsp.iir",
+    "deemphasis_zi": "htdsp.iir", "sosfilt": "htdsp.iir", "sosfilt_zi": "htdsp.iir",
+    "NCO": "htdsp.mix", "DCBlocker": "htdsp.mix", "dc_block": "htdsp.mix",
+    "dc_block_zi": "htdsp.mix", "nco_shift": "htdsp.mix", "nco_shift_zi": "htdsp.mix",
+    "NFMReceiver": "htdsp.receiver",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'htdsp' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value                  # later lookups skip this function
+    return value
+
+
+def __dir__():
+    return sorted({*globals(), *_EXPORTS})
+
+
+class _Package(types.ModuleType):
+    """``htdsp.convert`` is both a submodule and the function it defines; importing the
+    submodule would set the package's attribute to the module, so the function is kept
+    instead, as an eager ``from htdsp.convert import convert`` used to do."""
+
+    def __setattr__(self, name, value):
+        if isinstance(value, types.ModuleType) and _EXPORTS.get(name) == value.__name__:
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -34,16 +34,30 @@ class Recorder:
     seconds of stream. Before each write the free space is checked: under ``min_free_bytes``
     (or on an "no space left" error) recording stops with a message; the files written so far
     stay valid. ``stopped`` says why it stopped, if it did.
+
+    Nothing existing is ever replaced unless ``overwrite``: the folder, and that no file of
+    the recording (``NAME.sigmf-*``, or with ``rotate_s`` any ``NAME-NNN.sigmf-*``) exists,
+    are checked when the recorder is made, before the source is opened.
     """
 
     def __init__(self, path, mode, *, fs, center_hz, fmt, metadata, channel_fs=None,
                  channel_hz=None, rotate_s=None, min_free_bytes=100 << 20, log=None,
-                 datetime=None):
+                 datetime=None, overwrite=False):
+        import glob
+
+        from htdsp.io.outputs import check_output
+
         if mode not in RECORD_MODES:
             raise ValueError(f"record mode must be one of {', '.join(RECORD_MODES)}")
         if not str(path).endswith(".sigmf-meta"):
             raise ValueError("the recording's name must end in .sigmf-meta")
         self.base = str(path)[: -len(".sigmf-meta")]
+        self.overwrite = bool(overwrite)
+        names = ([f"{self.base}.sigmf-meta", f"{self.base}.sigmf-data"] if not rotate_s else
+                 [f"{self.base}-000.sigmf-meta", *sorted(glob.glob(
+                     glob.escape(self.base) + "-[0-9][0-9][0-9].sigmf-*"))])
+        for name in names:
+            check_output(name, overwrite=self.overwrite, what="--record")
         self.mode = mode
         self.fs = float(fs)
         self.center_hz = center_hz
@@ -82,13 +96,17 @@ class Recorder:
         if index:          # a file that does not start the stream says where it does start
             cap["core:global_index"] = int(round(index * fs / self.fs))
         self._w = SigMFWriter(name, "cf32" if channel else self.fmt, fs, hw=hw,
-                              extra_global=extra, captures=[cap])
+                              extra_global=extra, captures=[cap], overwrite=self.overwrite)
         self.files.append(self._w.meta_path)
         self._file_start = index
 
     def _space_ok(self):
         d = os.path.dirname(os.path.abspath(self.base)) or "."
-        free = shutil.disk_usage(d).free
+        try:
+            free = shutil.disk_usage(d).free
+        except OSError as e:
+            self._stop(f"cannot see the disk ({e.strerror or e})")
+            return False
         if free < self.min_free:
             self._stop(f"disk nearly full ({free / 2**20:.0f} MiB free)")
             return False

@@ -8,10 +8,14 @@ for each client, paced to its sample rate with ``realtime`` and repeated with ``
 
 Commands (5 bytes: a code and a big-endian 32-bit value) are read and answered as sensibly as a
 recording allows: a sample rate or centre frequency other than the recording's cannot be
-honoured and is logged once per client; gain, AGC, ppm, bias-tee and the rest change nothing
-and are logged once; an unknown code is logged, and a client sending nothing but unknown codes
-(garbage) is dropped. A client that stops reading is dropped after ``send_timeout_s``. One
-client at a time, like rtl_tcp; the next waits in the listen queue.
+honoured, and serving the recording anyway would hand the client samples at a rate (or a
+frequency) it does not expect, which it cannot see: such a client is told the only way the
+protocol allows, by closing its connection (logged), and a client such as ``htdsp live`` then
+says why. The server waits ``settle_s`` after the header for a client's first commands before
+it streams. Gain, AGC, ppm, bias-tee and the rest change nothing and are logged once; an
+unknown code is logged, and a client sending nothing but unknown codes (garbage) is dropped. A
+client that stops reading is dropped after ``send_timeout_s``. One client at a time, like
+rtl_tcp; the next waits in the listen queue. IPv4 and IPv6 (``host="::1"``).
 """
 
 import socket
@@ -44,7 +48,7 @@ class ReplayServer:
     """
 
     def __init__(self, rec, host="127.0.0.1", port=1234, *, loop=False, realtime=False,
-                 log=None, send_timeout_s=5.0, chunk_samples=1 << 14):
+                 log=None, send_timeout_s=5.0, chunk_samples=1 << 14, settle_s=0.1):
         self.rec = rec
         self.host = host
         self.port = int(port)
@@ -53,15 +57,22 @@ class ReplayServer:
         self.log = log or (lambda msg: None)
         self.send_timeout_s = float(send_timeout_s)
         self.chunk_samples = int(chunk_samples)
+        self.settle_s = float(settle_s)
         self.clients = 0
         self._sock = None
         self._stop = threading.Event()
         self._cu8 = datatype("cu8")
 
     def bind(self):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        host = self.host.strip("[]")
+        family = socket.getaddrinfo(host, self.port, type=socket.SOCK_STREAM)[0][0]
+        s = socket.socket(family, socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind((self.host, self.port))
+        try:
+            s.bind((host, self.port))
+        except OSError:
+            s.close()
+            raise
         s.listen(4)
         s.settimeout(0.2)
         self._sock = s
@@ -108,6 +119,7 @@ class ReplayServer:
         gone = threading.Event()
         reader = threading.Thread(target=self._commands, args=(conn, gone), daemon=True)
         reader.start()
+        gone.wait(self.settle_s)              # a client's first commands (rate, frequency)
         try:
             self._stream(conn, gone)
         except TimeoutError:
@@ -174,24 +186,34 @@ class ReplayServer:
                             pass
                         return
                     continue
-                msg = self._answer(name, value)
+                msg, refuse = self._answer(name, value)
                 if msg and (name, msg) not in said:
                     said.add((name, msg))
                     self.log(msg)
+                if refuse:
+                    gone.set()
+                    try:
+                        conn.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+                    return
         gone.set()
 
     def _answer(self, name, value):
+        """``(message or None, refuse)``: what to log, and whether the client must go."""
         rec = self.rec
         if name == "set_sample_rate":
             if abs(value - rec.sample_rate_hz) > 0.5:
-                return (f"set_sample_rate {value}: cannot resample a recording; serving its "
-                        f"{rec.sample_rate_hz:.0f} S/s")
-            return None
+                return (f"set_sample_rate {value}: this recording is {rec.sample_rate_hz:.0f} "
+                        "S/s and cannot be resampled: client dropped (ask for "
+                        f"{rec.sample_rate_hz:.0f})", True)
+            return None, False
         if name == "set_freq":
             if rec.center_freq_hz is not None and abs(value - rec.center_freq_hz) > 0.5:
-                return (f"set_freq {value}: a recording cannot be retuned; it is centred on "
-                        f"{rec.center_freq_hz:.0f} Hz")
-            return None
+                return (f"set_freq {value}: this recording is centred on "
+                        f"{rec.center_freq_hz:.0f} Hz and cannot be retuned: client dropped",
+                        True)
+            return None, False
         if name == "set_gain":
             value = value / 10
-        return f"{name} {value}: a recording has no {name[4:].replace('_', ' ')}; ignored"
+        return f"{name} {value}: a recording has no {name[4:].replace('_', ' ')}; ignored", False

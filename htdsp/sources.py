@@ -43,9 +43,41 @@ TUNER_R820T = 5
 
 
 class SourceLost(HtdspError):
-    """The source stopped delivering and could not be regained (exit code 3)."""
+    """The source stopped delivering and could not be regained, or delivers something else
+    than was asked for (exit code 3)."""
 
     exit_code = EXIT_SOURCE_LOST
+
+
+class SourceUnusable(SourceLost):
+    """The source delivers, but not what was asked for (another sample rate): its samples
+    cannot be scored (exit code 3)."""
+
+
+def parse_host_port(text):
+    """``HOST:PORT`` with an IPv6 literal in brackets (``[::1]:1234``); ValueError otherwise.
+
+    Examples
+    --------
+    >>> parse_host_port("127.0.0.1:1234"), parse_host_port("[::1]:1234")
+    (('127.0.0.1', 1234), ('::1', 1234))
+    """
+    text = str(text).strip()
+    if text.startswith("["):
+        host, sep, rest = text[1:].partition("]")
+        if not sep or not rest.startswith(":"):
+            raise ValueError(f"expected [IPV6]:PORT, got {text!r}")
+        port = rest[1:]
+    else:
+        host, _, port = text.rpartition(":")
+        if ":" in host:
+            raise ValueError(f"an IPv6 address goes in brackets: [{host}]:{port}")
+    if not host or not port.isdigit():
+        raise ValueError(f"expected HOST:PORT, got {text!r}")
+    p = int(port)
+    if not 1 <= p <= 65535:
+        raise ValueError(f"port {p} is outside 1-65535")
+    return host, p
 
 
 @dataclass
@@ -146,12 +178,24 @@ class RtlTcpSource(Source):
     timeout_s : float
         No data for this long (or no connection) counts as a failure.
     retries : int
-        Reconnection attempts after a failure (back-off doubling from ``backoff_s``).
+        Failures tolerated within ``retry_window_s`` (back-off doubling from ``backoff_s``):
+        one more in that window and the source is lost. The budget is over time, not reset
+        by data: a server that keeps closing the connection after a trickle of samples (a
+        replay without ``--loop``) is lost, not reconnected to for ever.
+    retry_window_s : float
+    rate_check_s : float
+        After this long with data, the delivered rate is compared with ``rate_hz``: more than
+        :data:`RATE_TOLERANCE` slower is :class:`SourceUnusable` (a server that ignored the
+        rate it was asked for). Faster is allowed (a replay that is not paced) and said once.
     chunk_bytes : int
     """
 
+    #: the delivered rate may fall short of the asked one by this fraction (USB hiccups)
+    RATE_TOLERANCE = 0.05
+
     def __init__(self, host, port, center_hz, rate_hz, *, gain_db=None, ppm=0, timeout_s=3.0,
-                 retries=3, backoff_s=0.5, chunk_bytes=1 << 17, log=None):
+                 retries=3, backoff_s=0.5, retry_window_s=60.0, rate_check_s=3.0,
+                 chunk_bytes=1 << 17, log=None):
         super().__init__()
         self.host, self.port = host, int(port)
         self.center_freq_hz = float(center_hz)
@@ -161,6 +205,8 @@ class RtlTcpSource(Source):
         self.timeout_s = float(timeout_s)
         self.retries = int(retries)
         self.backoff_s = float(backoff_s)
+        self.retry_window_s = float(retry_window_s)
+        self.rate_check_s = float(rate_check_s)
         self.chunk_bytes = int(chunk_bytes)
         self.log = log or (lambda msg: None)
         self.reconnects = 0
@@ -198,24 +244,58 @@ class RtlTcpSource(Source):
         s.sendall(b"".join(cmds))
         self._sock = s
 
+    def _failed(self, failures, why, got_any):
+        """Note a failure; raise SourceLost past the budget, else wait the back-off."""
+        now = time.monotonic()
+        failures.append(now)
+        while failures and now - failures[0] > self.retry_window_s:
+            failures.popleft()
+        if len(failures) > self.retries:
+            hint = ""
+            if not got_any:
+                hint = (f"; the server never sent a sample: it may not serve "
+                        f"{self.sample_rate_hz:.0f} S/s at {self.center_freq_hz:.0f} Hz (htdsp "
+                        "replay serves only its recording's rate and centre; see its log)")
+            raise SourceLost(f"rtl_tcp {self.host}:{self.port}: {why} (gave up after "
+                             f"{self.retries} retries in {self.retry_window_s:g} s){hint}")
+        wait = self.backoff_s * 2 ** (len(failures) - 1)
+        self.log(f"rtl_tcp {self.host}:{self.port}: {why}; retry in {wait:.1f} s")
+        time.sleep(wait)
+
+    def _check_rate(self, t0, samples):
+        """Compare the delivered rate with the asked one, once, after ``rate_check_s``."""
+        elapsed = time.monotonic() - t0
+        if elapsed < self.rate_check_s:
+            return False
+        got = samples / elapsed
+        if got < (1 - self.RATE_TOLERANCE) * self.sample_rate_hz:
+            raise SourceUnusable(
+                f"rtl_tcp {self.host}:{self.port} delivers about {got:.0f} S/s, not the "
+                f"{self.sample_rate_hz:.0f} S/s asked for: the server does not serve that "
+                "rate (give the rate it serves with --rate)")
+        if got > (1 + self.RATE_TOLERANCE) * self.sample_rate_hz:
+            self.log(f"rtl_tcp {self.host}:{self.port} delivers {got / self.sample_rate_hz:.1f}x "
+                     "faster than real time (an unpaced replay?)")
+        return True
+
     def chunks(self):
+        from collections import deque
+
         index = 0
         pending = b""
-        failures = 0           # consecutive failures (connecting or reading)
+        failures = deque()     # times of recent failures (connecting or reading)
         down_since = None      # when the data stopped
         lost_next = 0
+        got_any = False        # any sample at all, on any connection
+        rate_t0 = None         # when the rate check's count began (the first data)
+        rate_n = 0
+        rate_done = self.rate_check_s <= 0
         while True:
             if self._sock is None:
                 try:
                     self._connect()
                 except OSError as e:
-                    failures += 1
-                    if failures > self.retries:
-                        raise SourceLost(f"rtl_tcp {self.host}:{self.port}: {e} (gave up "
-                                         f"after {self.retries} retries)") from None
-                    wait = self.backoff_s * 2 ** (failures - 1)
-                    self.log(f"rtl_tcp {self.host}:{self.port}: {e}; retry in {wait:.1f} s")
-                    time.sleep(wait)
+                    self._failed(failures, str(e), got_any)
                     continue
                 if down_since is not None:
                     # what the server produced while we were away is gone: count it by the
@@ -226,6 +306,7 @@ class RtlTcpSource(Source):
                     self.log(f"rtl_tcp {self.host}:{self.port}: reconnected, about {gap} "
                              "samples lost")
                     down_since = None
+                    rate_t0, rate_n = None, 0        # time the rate afresh on this connection
                 pending = b""
             try:
                 data = self._sock.recv(self.chunk_bytes)
@@ -233,23 +314,24 @@ class RtlTcpSource(Source):
                     raise ConnectionError("the server closed the connection")
             except OSError as e:
                 why = str(e) or f"no data for {self.timeout_s:g} s"
-                self.log(f"rtl_tcp {self.host}:{self.port}: {why}")
                 self._close_sock()
                 if down_since is None:
                     down_since = time.monotonic()
-                failures += 1
-                if failures > self.retries:
-                    raise SourceLost(f"rtl_tcp {self.host}:{self.port}: {why} (gave up after "
-                                     f"{self.retries} retries)") from None
-                time.sleep(self.backoff_s * 2 ** (failures - 1))
+                self._failed(failures, why, got_any)
                 continue
-            failures = 0
             data = pending + data
             cut = len(data) - len(data) % 2
             pending = data[cut:]
             if not cut:
                 continue
+            got_any = True
             arr = np.frombuffer(data[:cut], dtype=np.uint8)
+            if not rate_done:
+                if rate_t0 is None:
+                    rate_t0 = time.monotonic()
+                else:
+                    rate_n += arr.size // 2
+                    rate_done = self._check_rate(rate_t0, rate_n)
             index += lost_next
             self.lost += lost_next
             yield Chunk(index, arr, lost_next)

@@ -2,17 +2,36 @@
 
 - :func:`open_recording`: raw (cu8, cs8, cs16, cf32), WAV I/Q (RIFF/RF64), SigMF (pair, archive,
   non-conforming dataset) -> :class:`Recording` with chunked, random-access reading;
-- :func:`open_writer`: SigMF (incremental), WAV I/Q, raw, chosen by the output name;
-- :class:`AudioWriter`: 16-bit mono WAV or raw s16le audio.
+- :func:`open_writer`: SigMF, WAV I/Q, raw, chosen by the output name (never replacing an
+  existing recording unless asked; appearing only when whole);
+- :class:`AudioWriter`: audio files (WAV, FLAC, Ogg, Opus, MP3) or raw s16le;
+- :mod:`htdsp.io.outputs`: the one mechanism every output goes through.
+
+Names are imported on first use (PEP 562), so the command line can read this package's tables
+without loading the kernels.
 """
 
-from htdsp.io.audio import AudioWriter
-from htdsp.io.files import RawWriter, open_recording, open_writer, output_kind
-from htdsp.io.raw import open_raw
-from htdsp.io.recording import Extent, Recording
-from htdsp.io.sigmf import SigMFWriter, open_sigmf
-from htdsp.io.wav import WavWriter, open_wav
+import importlib
 
-__all__ = ["AudioWriter", "RawWriter", "open_recording", "open_writer", "output_kind",
-           "open_raw", "Extent", "Recording", "SigMFWriter", "open_sigmf", "WavWriter",
-           "open_wav"]
+_EXPORTS = {
+    "AudioWriter": "htdsp.io.audio", "RawWriter": "htdsp.io.files",
+    "open_recording": "htdsp.io.files", "open_writer": "htdsp.io.files",
+    "output_kind": "htdsp.io.files", "open_raw": "htdsp.io.raw", "Extent": "htdsp.io.recording",
+    "Recording": "htdsp.io.recording", "SigMFWriter": "htdsp.io.sigmf",
+    "open_sigmf": "htdsp.io.sigmf", "WavWriter": "htdsp.io.wav", "open_wav": "htdsp.io.wav",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'htdsp.io' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted({*globals(), *_EXPORTS})

@@ -5,9 +5,18 @@ simulate`` options then override its fields.
 """
 
 from htdsp.sim.channel import ChannelModel
-from htdsp.sim.engine import Scenario
-from htdsp.sim.frontend import FrontEnd
-from htdsp.sim.transmitter import Transmitter
+
+
+def Scenario(**kw):            # noqa: N802 - the engine's class, imported when a preset is built
+    from htdsp.sim.engine import Scenario as _Scenario
+
+    return _Scenario(**kw)
+
+
+def Transmitter(*args, **kw):  # noqa: N802 - likewise (the transmitter loads the DSP blocks)
+    from htdsp.sim.transmitter import Transmitter as _Transmitter
+
+    return _Transmitter(*args, **kw)
 
 
 def _clear_los(d):
@@ -108,5 +117,7 @@ def scenario(name, duration_s=10.0):
     sc.description = SCENARIOS[name][1]
     sc.duration_s = float(duration_s)
     if sc.frontend is None:
+        from htdsp.sim.frontend import FrontEnd
+
         sc.frontend = FrontEnd()
     return sc

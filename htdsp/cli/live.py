@@ -1,0 +1,248 @@
+"""``htdsp live``: score a dongle or an rtl_tcp stream as it arrives, recording it."""
+
+import signal
+import sys
+import threading
+import time
+
+from htdsp import limits
+from htdsp.cli import common, scoring
+from htdsp.errors import EXIT_SOURCE_LOST, InputError
+
+
+def add_parser(sub):
+    v = sub.add_parser(
+        "live", help="score a live dongle or rtl_tcp stream with a terminal meter, recording it",
+        description="Receive from an RTL-SDR (pyrtlsdr) or an rtl_tcp server, show a live "
+                    "meter, record to SigMF as it goes, and write the same report as htdsp "
+                    "score at the end (--duration, Ctrl-C or SIGTERM: the recording and every "
+                    "report are finalised first; a second signal waits for them). Exit 0/1 by "
+                    "the requirements, 2 usage or bad input, 3 the source was lost or is "
+                    "unusable (recording and report are still finalised).")
+    src = v.add_argument_group("source").add_mutually_exclusive_group(required=True)
+    src.add_argument("--rtlsdr", nargs="?", const=0, type=int, metavar="INDEX",
+                     help="an RTL-SDR dongle (device index, default 0)")
+    src.add_argument("--rtltcp", metavar="HOST:PORT",
+                     help="an rtl_tcp server ([::1]:1234 for IPv6)")
+    t = v.add_argument_group("tuning")
+    t.add_argument("--center", type=common.CENTER, required=True, metavar="HZ",
+                   help="centre frequency, e.g. 144.47M")
+    t.add_argument("--rate", type=common.RATE, default=2.4e6, metavar="HZ",
+                   help="sample rate (default 2.4M; a dongle takes 225001-300000 or "
+                   "900001-3200000)")
+    t.add_argument("--gain", default="auto", metavar="DB|auto", help="tuner gain (default auto)")
+    t.add_argument("--ppm", type=int, default=0, help="frequency correction, ppm (-1000..1000)")
+    t.add_argument("--bias-tee", action="store_true", help="power an LNA through the antenna")
+    t.add_argument("--duration", type=common.LIVE_DURATION, metavar="S",
+                   help="stop after this long")
+    rec = v.add_argument_group("recording")
+    rec.add_argument("--record", metavar="OUT.sigmf-meta", help="record to SigMF as it runs")
+    rec.add_argument("--record-mode", choices=["full", "channel", "squelched"], default="full",
+                     help="full: every sample; channel: the first channel at its low rate; "
+                          "squelched: only the transmissions (default full)")
+    rec.add_argument("--rotate", type=common.LIVE_DURATION, metavar="S",
+                     help="a new file every S seconds")
+    rec.add_argument("--min-free", type=common._type(lambda t: common.number(
+        t, limits.Range("free space", 0.0, 1e9, "MiB")), "size"), default=100.0, metavar="MIB",
+        help="stop recording when the disk has less free space (default 100)")
+    common.add_force_option(rec, "an existing recording of the same name")
+    v.add_argument("--play", action="store_true", help="play the first channel's audio")
+    scoring.add_score_options(v, live=True)
+    v.set_defaults(func=run)
+
+
+def _source(args, log):
+    from htdsp.sources import RtlSdrSource, RtlTcpSource
+
+    gain = args.gain.strip().lower()
+    if gain != "auto":
+        try:
+            gain = common.number(gain, limits.Range("gain", 0.0, 100.0, "dB"))
+        except ValueError as e:
+            raise InputError(f"--gain takes a number of dB or auto: {e}") from None
+    if not -1000 <= args.ppm <= 1000:
+        raise InputError(f"--ppm {args.ppm} is outside -1000..1000")
+    if args.rtltcp is not None:
+        host, port = args._rtltcp
+        return RtlTcpSource(host, port, args.center, args.rate,
+                            gain_db=None if gain == "auto" else gain, ppm=args.ppm, log=log)
+    return RtlSdrSource(args.rtlsdr, args.center, args.rate, gain_db=gain, ppm=args.ppm,
+                        bias_tee=args.bias_tee)
+
+
+class _Stop(BaseException):
+    """SIGINT or SIGTERM during the run: stop receiving, then finalise."""
+
+
+def _describe(source, args):
+    md = source.metadata
+    where = f"rtl_tcp {args.rtltcp}" if args.rtltcp else f"RTL-SDR #{args.rtlsdr}"
+    parts = [f"gain {args.gain}", f"ppm {args.ppm}"]
+    if md.get("tuner_type") is not None:
+        parts.insert(0, f"tuner type {md['tuner_type']}")
+    return f"htdsp live from {where} ({', '.join(parts)})"
+
+
+def run(args):
+    import datetime as _dt
+    import types
+
+    from htdsp.io.outputs import OutputSet
+    from htdsp.live import AudioPlayer, LiveDisplay, Recorder
+    from htdsp.score import Scorer
+    from htdsp.sources import SourceLost, parse_host_port
+
+    st = scoring.setup(args)
+    if args.rtltcp is not None:
+        try:
+            args._rtltcp = parse_host_port(args.rtltcp)
+        except ValueError as e:
+            raise InputError(f"--rtltcp: {e}") from None
+    else:
+        limits.check_rtl_rate(args.rate)
+    interactive = sys.stderr.isatty() and not args.quiet
+    messages = []
+
+    def log(msg):
+        messages.append(msg)
+        if not args.quiet and not interactive:
+            print(f"htdsp live: {msg}", file=sys.stderr, flush=True)
+
+    offsets = (args.offset if args.offset is not None
+               else [c - args.center for c in args.channel])
+    for off in offsets:
+        if abs(off) + args.bandwidth / 2 > args.rate / 2:
+            raise InputError(f"channel at {off:+.0f} Hz is outside the +-{args.rate / 2:.0f} Hz "
+                             "band")
+    try:
+        scorer = Scorer(args.rate, "cu8", [(o, "given") for o in offsets],
+                        center_freq_hz=args.center, bandwidth_hz=args.bandwidth,
+                        deviation_hz=args.deviation, tone_hz=st.tone_hz, squelch=args.squelch,
+                        window_s=args.window, cal_db=args.cal_db, waterfall=bool(args.html))
+    except ValueError as e:
+        raise InputError(str(e)) from None
+    sq0 = scorer.runs[0].rx.squelch
+    if sq0.added_term is not None and not args.quiet:
+        common.warn_line("live", f"--squelch {args.squelch} has no carrier term: using "
+                         f"{sq0.spec}")
+    outputs = OutputSet(overwrite_recordings=args.force)
+    if args.annotate and (not args.record or args.record_mode != "full" or args.rotate):
+        log("--annotate needs one full recording (--record without --rotate): skipped")
+        args.annotate = False
+    if args.record:
+        outputs.check(args.record, what="--record", samples=True)
+    reports = scoring.Reports(args, outputs)                 # checked before the source opens
+    annotate_path = None
+    if args.annotate:
+        from htdsp import report
+
+        annotate_path = outputs.check(report.scored_meta_path(types.SimpleNamespace(
+            data_path=args.record[: -len(".sigmf-meta")] + ".sigmf-data")), what="--annotate")
+    player = None
+    recorder = None
+    try:
+        if args.play:
+            try:
+                player = AudioPlayer(scorer.runs[0].rx.audio_fs)
+            except ValueError as e:
+                raise InputError(str(e)) from None
+        start = _dt.datetime.now(_dt.timezone.utc).isoformat().replace("+00:00", "Z")
+        source = _source(args, log)
+        if args.record:
+            r0 = scorer.runs[0]
+            try:
+                recorder = Recorder(args.record, args.record_mode, fs=args.rate,
+                                    center_hz=args.center, fmt="cu8",
+                                    metadata={**source.metadata, "ppm": args.ppm,
+                                              "gain": args.gain},
+                                    channel_fs=r0.rx.channel_fs, channel_hz=r0.freq_hz,
+                                    rotate_s=args.rotate, min_free_bytes=args.min_free * 2**20,
+                                    log=log, datetime=start, overwrite=args.force)
+            except ValueError as e:
+                raise InputError(str(e), args.record) from None
+    except BaseException:
+        outputs.abort()
+        raise
+    display = LiveDisplay() if interactive else None
+    limit = None if args.duration is None else int(round(args.duration * args.rate))
+    code = None
+    t0 = time.monotonic()
+    in_main = threading.current_thread() is threading.main_thread()
+    stops = {}
+
+    def stop(signum, frame):
+        raise _Stop(signum)
+
+    def wait(signum, frame):
+        if not stops.get("said"):
+            stops["said"] = True
+            print("htdsp live: finishing the recording and the reports; one moment",
+                  file=sys.stderr, flush=True)
+
+    if in_main:
+        stops["old"] = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            with source:
+                for ch in source:
+                    data = ch.data
+                    if limit is not None and ch.index + data.size // 2 > limit:
+                        data = data[: 2 * max(0, limit - ch.index)]
+                    if data.size:
+                        audio = scorer.feed(data, ch.lost)
+                        if recorder is not None:
+                            r0 = scorer.runs[0]
+                            recorder.write(data, ch.index, ch.lost, r0.meter.last_channel,
+                                           r0.rx.squelch.is_open)
+                        if player is not None:
+                            player.write(audio)
+                    if display is not None:
+                        display.events.clear()
+                        display.events.extend(scorer.runs[0].events[-display.events.maxlen:])
+                        display.draw(display.render(scorer, source, recorder,
+                                                    time.monotonic() - t0))
+                    if limit is not None and ch.index + ch.data.size // 2 >= limit:
+                        break
+        except SourceLost as e:
+            print(f"htdsp live: error: {e}; finalising what was received", file=sys.stderr)
+            code = e.exit_code
+        except (_Stop, KeyboardInterrupt):
+            print("htdsp live: stopped; finalising", file=sys.stderr)
+        # finalising: a second signal must not leave half-written files
+        if in_main:
+            for s in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(s, wait)
+        if recorder is not None:
+            recorder.close()
+        if player is not None:
+            player.close()
+        runs = scorer.finish()
+        n = scorer.samples
+        path = (recorder.files[0] if recorder is not None and recorder.files and
+                args.record_mode == "full" and not args.rotate else
+                f"rtl_tcp://{args.rtltcp}" if args.rtltcp else f"rtlsdr://{args.rtlsdr}")
+        rec = types.SimpleNamespace(
+            path=path, datatype="cu8", sample_rate_hz=args.rate, center_freq_hz=args.center,
+            duration_s=n / args.rate, samples=n, description=_describe(source, args),
+            datetime=start, geolocation=None, container="sigmf",
+            data_path=(recorder.files[0][: -len(".sigmf-meta")] + ".sigmf-data"
+                       if recorder is not None and recorder.files else path))
+        health = scorer.health.summary()
+        entries = scoring.entries(args, rec, runs, st, health=health,
+                                  annotate_path=annotate_path if recorder is not None and
+                                  recorder.files else None, lost_samples=scorer.lost,
+                                  command="live")
+        if recorder is not None and recorder.stopped and not args.quiet:
+            print(f"htdsp live: recording stopped early: {recorder.stopped}", file=sys.stderr)
+        result = scoring.finish(args, entries, runs, [scorer.waterfall] * len(runs), st,
+                                reports, command="live")
+        if health["unusable"] and code is None:
+            code = EXIT_SOURCE_LOST           # a live source that delivers nothing usable
+        return code if code is not None else result
+    except BaseException:
+        outputs.abort()
+        raise
+    finally:
+        if in_main and "old" in stops:
+            for s, h in stops["old"].items():
+                signal.signal(s, h)
