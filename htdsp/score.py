@@ -280,10 +280,24 @@ def judge(meter, events, criterion, requirements, daq_table, lost_samples=0,
     if health is not None:
         s["input_health"] = {k: v for k, v in health.items() if k != "unusable"}
         if health.get("unusable"):
-            # a dead input is never a pass, whatever its (meaningless) numbers say
+            # a dead input is never a pass, and what was "measured" on it means nothing (a
+            # constant reads as a perfect carrier): nulls, as for anything unmeasurable
             s["unusable"] = health["unusable"]
             s["verdict"] = "unusable"
+            for k in UNUSABLE_NULLS:
+                s[k] = None
+            for r in results:
+                r["value"], r["met"] = None, False
     return transmissions, s
+
+
+#: summary fields a dead input cannot have measured
+UNUSABLE_NULLS = (
+    "availability", "sinad_db_p10", "sinad_db_p50", "sinad_db_p90", "snr_db_p10",
+    "snr_db_p50", "snr_db_p90", "quality_db_p10", "quality_db_p50", "quality_db_p90", "daq",
+    "daq_p10", "cnr_db", "freq_error_hz", "freq_error_ppm", "deviation_peak_hz",
+    "deviation_rms_hz", "k_factor_db", "fade_depth_db", "doppler_hz",
+)
 
 
 # ------------------------------------------------------------------ channels

@@ -297,16 +297,17 @@ class RtlTcpSource(Source):
                 except OSError as e:
                     self._failed(failures, str(e), got_any)
                     continue
-                if down_since is not None:
+                if down_since is not None and got_any:
                     # what the server produced while we were away is gone: count it by the
-                    # wall clock (the protocol has no sequence numbers)
+                    # wall clock (the protocol has no sequence numbers); before the first
+                    # sample the stream has not begun, so nothing is lost
                     gap = int(round((time.monotonic() - down_since) * self.sample_rate_hz))
                     lost_next += gap
                     self.reconnects += 1
                     self.log(f"rtl_tcp {self.host}:{self.port}: reconnected, about {gap} "
                              "samples lost")
-                    down_since = None
                     rate_t0, rate_n = None, 0        # time the rate afresh on this connection
+                down_since = None
                 pending = b""
             try:
                 data = self._sock.recv(self.chunk_bytes)

@@ -78,7 +78,10 @@ def main(argv=None):
 
             parser = build_parser()
             argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
-            args = parser.parse_args(join_negative_values(argv, parser))
+            try:
+                args = parser.parse_args(join_negative_values(argv, parser))
+            except SystemExit as e:          # --help, --version, a usage error (printed)
+                return e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
             prog = f"htdsp {args.command}"
             return args.func(args)
     except HtdspError as e:

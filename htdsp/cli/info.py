@@ -40,6 +40,6 @@ def run(args):
         print(dumps({"schema": "htdsp.info/1", "htdsp_version": __version__,
                      "files": results}, indent=2,
                     warn=lambda m: common.warn_line("info", m)))
-    else:
+    elif results:
         print("\n\n".join(format_text(r) for r in results))
     return EXIT_USAGE if failed else EXIT_OK

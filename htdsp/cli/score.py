@@ -4,7 +4,7 @@ import os
 import sys
 
 from htdsp.cli import common, scoring
-from htdsp.errors import HtdspError, InputError
+from htdsp.errors import EXIT_USAGE, HtdspError, InputError
 
 
 def add_parser(sub):
@@ -104,4 +104,7 @@ def run(args):
             captures += entries
             runs_all += runs
             wfs += [sc.waterfall] * len(runs)
+        if not captures:                         # nothing could be scored: no report either
+            outputs.abort()
+            return EXIT_USAGE
         return scoring.finish(args, captures, runs_all, wfs, st, reports, errors=errors)

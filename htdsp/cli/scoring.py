@@ -163,8 +163,9 @@ def entries(args, rec, runs, st, *, health, annotate_path=None, lost_samples=0,
                             health=health)
         where = (f"{run.freq_hz / 1e6:.4f} MHz" if run.freq_hz else
                  f"offset {run.offset_hz / 1e3:+.3f} kHz")
-        if summary["unusable"]:
-            common.warn_line(command, f"unusable: {summary['unusable']}", rec.path)
+        if summary["unusable"] and health.get("samples_checked"):
+            print(f"htdsp {command}: error: {rec.path}: unusable capture: "
+                  f"{summary['unusable']}", file=sys.stderr)
         elif not tx and not args.quiet:
             why = no_transmission_reason(run.meter, [t.kind for t in run.rx.squelch.terms],
                                          rec.duration_s)
@@ -225,14 +226,13 @@ def table(doc, out):
     def f(v, nd=1):
         return "-" if v is None else f"{v:.{nd}f}"
 
-    offsets = not any(c["channel"]["freq_hz"] for c in doc["captures"])
-    rows = [("capture", "offset kHz" if offsets else "channel MHz", "tx", "avail %",
-             "SINAD/SNR p50", "DAQ", "CNR dB", "verdict")]
+    rows = [("capture", "channel", "tx", "avail %", "SINAD/SNR p50", "DAQ", "CNR dB",
+             "verdict")]
     for c in doc["captures"]:
         s, ch = c["summary"], c["channel"]
         rows.append((os.path.basename(c["source"]["path"]),
-                     f(ch["freq_hz"] / 1e6, 4) if ch["freq_hz"] else
-                     f"{ch['offset_hz'] / 1e3:+.3f}",
+                     f"{ch['freq_hz'] / 1e6:.4f} MHz" if ch["freq_hz"] else
+                     f"offset {ch['offset_hz'] / 1e3:+.3f} kHz",
                      str(s["transmissions"]),
                      f(s["availability"] * 100 if s["availability"] is not None else None),
                      _bound(s, "quality_db_p50"), f(s["daq"]), f(s["cnr_db"]), s["verdict"]))

@@ -1,0 +1,100 @@
+"""Signals to real processes (issue 12, item 16, and Ctrl-C in the first second of item 12):
+batch commands exit 130 / 143 leaving nothing half-written; ``htdsp live`` finalises its
+recording and every report on SIGINT or SIGTERM, and a second signal waits for them."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CAPTURE = ROOT / "captures" / "kpbenz-2m-nfm-voice" / "capture.sigmf-meta"
+
+
+def _htdsp(*args, **kw):
+    return subprocess.Popen([sys.executable, "-m", "htdsp.cli", *map(str, args)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+@pytest.mark.parametrize("delay_s", [0.3, 0.7, 1.1])
+def test_ctrl_c_in_the_first_second_is_one_line_and_130(tmp_path, delay_s):
+    p = _htdsp("score", CAPTURE, "--channel", "144.5M", "--json", tmp_path / "r.json", "-q")
+    time.sleep(delay_s)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    if p.returncode == 0:
+        pytest.fail(f"finished before the signal ({delay_s} s): make the work longer")
+    assert p.returncode == 130, err
+    assert "Traceback" not in err and err.strip() == "htdsp score: interrupted", err
+    assert not (tmp_path / "r.json").exists()
+    assert [f.name for f in tmp_path.iterdir()] == []          # no temporary left either
+
+
+def test_sigterm_to_a_batch_command_is_143(tmp_path):
+    p = _htdsp("score", CAPTURE, "--channel", "144.5M", "--html", tmp_path / "r.html", "-q")
+    time.sleep(0.6)
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 143, err
+    assert err.strip() == "htdsp score: terminated"
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture
+def replay():
+    p = subprocess.Popen([sys.executable, "-m", "htdsp.cli", "replay", str(CAPTURE), "--port",
+                          "0", "--loop", "--realtime", "-q"], cwd=ROOT, stderr=subprocess.PIPE,
+                         text=True)
+    line = p.stderr.readline()
+    assert "serving" in line, line
+    yield int(line.rsplit(":", 1)[1])
+    p.terminate()
+    p.wait(10)
+
+
+@pytest.mark.parametrize("signals", [(signal.SIGTERM,), (signal.SIGINT, signal.SIGINT),
+                                     (signal.SIGTERM, signal.SIGTERM)],
+                         ids=["sigterm", "ctrl-c-twice", "sigterm-twice"])
+def test_live_finalises_everything_on_a_signal(tmp_path, replay, signals):
+    rec, js, html = tmp_path / "l.sigmf-meta", tmp_path / "l.json", tmp_path / "l.html"
+    p = _htdsp("live", "--rtltcp", f"127.0.0.1:{replay}", "--center", "144.47M", "--rate",
+               "280k", "--channel", "144.5M", "--record", rec, "--json", js, "--html", html,
+               "-q")
+    data = tmp_path / "l.sigmf-data"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not data.exists() or data.stat().st_size < 600000):
+        time.sleep(0.05)                               # about a second of samples recorded
+    p.send_signal(signals[0])
+    for s in signals[1:]:
+        time.sleep(0.3)                                # during the finalisation
+        p.send_signal(s)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode in (0, 1), err                 # by the verdict, not 130/143
+    assert "Traceback" not in err
+    doc = json.loads(js.read_text())                   # both reports whole
+    assert doc["captures"][0]["source"]["samples"] > 0
+    assert html.read_text().rstrip().endswith("</html>")
+    meta = json.loads(rec.read_text())
+    assert "core:sha512" in meta["global"]             # the recording was closed properly
+    import hashlib
+
+    assert hashlib.sha512(data.read_bytes()).hexdigest() == meta["global"]["core:sha512"]
+    assert not [f for f in tmp_path.iterdir() if f.name.endswith(".htdsp-tmp")]
+
+
+def test_exit_codes_table_in_the_readme_is_the_code():
+    import re
+
+    from htdsp.cli import EXIT_SIGINT, EXIT_SIGTERM
+    from htdsp.errors import EXIT_CRITERIA, EXIT_OK, EXIT_SOURCE_LOST, EXIT_USAGE
+
+    text = (ROOT / "README.md").read_text()
+    table = text[text.index("## Exit codes"):]
+    table = table[: table.index("\n## ", 5)]
+    codes = {int(m.group(1)) for m in re.finditer(r"^\| (\d+) \|", table, re.M)}
+    assert codes == {EXIT_OK, EXIT_CRITERIA, EXIT_USAGE, EXIT_SOURCE_LOST, EXIT_SIGINT,
+                     EXIT_SIGTERM}
