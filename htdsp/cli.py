@@ -734,6 +734,9 @@ def cmd_score(args):
                 bar.close()
         warn(rec)
         entries = _score_entries(args, rec, runs, setup)
+        warn(rec, [(f"{e['channel']['freq_hz'] / 1e6:.4f} MHz: " if len(entries) > 1
+                    and e["channel"]["freq_hz"] else "") + msg
+                   for e in entries for msg in e["summary"].get("warnings", [])])
         captures += entries
         runs_all += runs
         wfs += [wf] * len(runs)
@@ -900,8 +903,18 @@ def cmd_live(args):
 
 
 def _score_table(doc, out):
-    def f(v, nd=1):
-        return "-" if v is None else f"{v:.{nd}f}"
+    def f(v, nd=1, bound=None):
+        if v is None:
+            return "-"
+        return {"lower": ge, "upper": le}.get(bound, "") + f"{v:.{nd}f}"
+
+    # a bound reads "≥ 49.1" (">= 49.1" where the stream cannot write the sign)
+    ge, le = "\u2265 ", "\u2264 "
+    try:
+        if getattr(out, "encoding", None):
+            (ge + le).encode(out.encoding)
+    except (UnicodeEncodeError, LookupError):
+        ge, le = ">= ", "<= "
 
     rows = [("capture", "channel MHz", "tx", "avail %", "SINAD/SNR p50", "DAQ", "CNR dB",
              "verdict")]
@@ -911,7 +924,9 @@ def _score_table(doc, out):
                      f(ch["freq_hz"] / 1e6, 4) if ch["freq_hz"] else f"{ch['offset_hz']:+.0f}",
                      str(s["transmissions"]),
                      f(s["availability"] * 100 if s["availability"] is not None else None),
-                     f(s["quality_db_p50"]), f(s["daq"]), f(s["cnr_db"]), s["verdict"]))
+                     f(s["quality_db_p50"], 1, s.get("bounds", {}).get("quality_db_p50")),
+                     f(s["daq"], 1, s.get("bounds", {}).get("daq")), f(s["cnr_db"]),
+                     s["verdict"]))
     w = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         print("  ".join(v.ljust(w[i]) if i == 0 else v.rjust(w[i]) for i, v in enumerate(r)),

@@ -25,8 +25,17 @@ WINDOW_FIELDS = (
     "rssi_dbm", "noise_floor_dbfs", "noise_floor_dbfs_hz", "cnr_db", "cnr_method",
     "freq_error_hz", "freq_error_ppm", "deviation_peak_hz", "deviation_rms_hz", "tone_hz",
     "sinad_db", "sinad_cmsg_db", "sinad_psoph_db", "thd_pct", "hum_noise_db", "snr_db",
-    "snr_oob_db", "snr_m2m4_db", "daq", "clipping_fraction", "dc_offset_dbfs",
+    "snr_oob_db", "snr_m2m4_db", "daq", "clipping_fraction", "dc_offset_dbfs", "tone_missing",
+    "bounds",
 )
+
+
+def _csv_cell(v):
+    if v is None:
+        return ""
+    if isinstance(v, dict):                     # bounds: "snr_db:lower snr_oob_db:lower"
+        return " ".join(f"{k}:{b}" for k, b in v.items())
+    return v
 
 
 def schema():
@@ -83,8 +92,7 @@ def write_csv(doc, path):
         for c in doc["captures"]:
             for row in c["windows"]:
                 w.writerow([c["source"]["path"], c["channel"]["freq_hz"],
-                            *["" if row.get(k) is None else row.get(k)
-                              for k in WINDOW_FIELDS]])
+                            *[_csv_cell(row.get(k)) for k in WINDOW_FIELDS]])
 
 
 # ------------------------------------------------------------------ plots
@@ -132,9 +140,21 @@ def _plots(entry, run, waterfall, criterion):
         a1.plot(t, rssi, color="tab:blue", lw=1)
         a1.set_ylabel("RSSI, dBFS")
         a1.set_title("Level and quality; transmissions shaded")
-        a2.plot(t, q, ".", color="tab:purple", ms=3)
+        # a value at an estimator's limit is drawn as a bound: a triangle pointing the way the
+        # truth may lie
+        qb = [(w.get("bounds") or {}).get("sinad_db" if w["sinad_db"] is not None else "snr_db")
+              for w in ws]
+        lower = np.array([b == "lower" for b in qb])
+        upper = np.array([b == "upper" for b in qb])
+        plain = ~(lower | upper)
+        a2.plot(t[plain], q[plain], ".", color="tab:purple", ms=3)
+        if lower.any():
+            a2.plot(t[lower], q[lower], "^", color="tab:purple", ms=3, label="at least")
+        if upper.any():
+            a2.plot(t[upper], q[upper], "v", color="tab:purple", ms=3, label="at most")
         if criterion.metric in ("sinad", "snr"):
             a2.axhline(criterion.value, color="red", lw=1, ls="--", label=str(criterion))
+        if criterion.metric in ("sinad", "snr") or lower.any() or upper.any():
             a2.legend(loc="lower right", fontsize=8)
         a2.set_ylabel("SINAD / SNR, dB")
         a2.set_xlabel("time, s")
@@ -175,19 +195,24 @@ def write_html(doc, runs, waterfalls, criterion, path):
     sections = []
     for entry, run, wf in zip(doc["captures"], runs, waterfalls, strict=True):
         sections.append({"entry": entry, "plots": _plots(entry, run, wf, criterion)})
-    html = env.get_template("report.html").render(doc=doc, sections=sections, fmt=_fmt)
+    html = env.get_template("report.html").render(doc=doc, sections=sections, fmt=_fmt,
+                                                  fb=_fmt_field)
     with open(path, "w", encoding="utf-8") as f:
         f.write(html)
 
 
-def _fmt(v, nd=1):
+def _fmt(v, nd=1, bound=None):
     if v is None:
         return "-"
     if isinstance(v, bool):
         return "yes" if v else "no"
-    if isinstance(v, float):
-        return f"{v:.{nd}f}"
-    return str(v)
+    text = f"{v:.{nd}f}" if isinstance(v, float) else str(v)
+    return {"lower": "\u2265 ", "upper": "\u2264 "}.get(bound, "") + text
+
+
+def _fmt_field(d, key, nd=1):
+    """``d[key]`` formatted, as a bound ("≥ 49.1") where ``d["bounds"]`` says it is one."""
+    return _fmt(d.get(key), nd, (d.get("bounds") or {}).get(key))
 
 
 # ------------------------------------------------------------------ SigMF annotations
@@ -228,6 +253,9 @@ def write_annotations(rec, entries):
                       "deviation_peak_hz", "sinad_db_p50", "snr_db_p50", "ctcss_level_hz"):
                 if e.get(k) is not None:
                     a[f"htdsp:{k}"] = e[k]
+            b = {k: v for k, v in (e.get("bounds") or {}).items() if f"htdsp:{k}" in a}
+            if b:
+                a["htdsp:bounds"] = b
             anns.append(a)
     anns.sort(key=lambda a: a["core:sample_start"])
     g = {"core:datatype": rec.datatype, "core:version": "1.2.0",
