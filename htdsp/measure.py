@@ -12,7 +12,8 @@ record per window. Numbers and their definitions (measurement.md 2, 2b, 4):
   50), divided by the channel filter's noise bandwidth. A window's noise power comes from its
   1 ms block powers, not its mean power, so a bursty signal the moments test and the squelch
   miss (OOK pulses of a few ms) cannot raise it: starting from the 5th percentile of the blocks
-  (scaled by the 5 % point of the noise's block distribution), blocks above the noise's 99.9 %
+  (the lower order statistic, scaled by the 5 % point of the noise's block distribution),
+  blocks above the noise's 99.9 %
   point are dropped and the rest averaged, three times (the block sums of the channel-filtered
   noise are Gamma distributed with the filter's equivalent degrees of freedom, from its taps;
   the truncation is corrected exactly); a window with under 10 % of its blocks left gives no
@@ -691,7 +692,8 @@ class Meter:
         m4 = blk[:, 1].sum() / self.win_c
         c_m, n_m = m2m4(m2, m4)
         noise_only = c_m < NOISE_ONLY_CARRIER_FRACTION * m2 and not (rec["keyed"] or 0) > 0
-        blocks = self._block_noise(blk)
+        # (needed for the floor's memory, or to stand in before there is one)
+        blocks = self._block_noise(blk) if noise_only or not self._floor else None
         if noise_only and blocks is not None:
             self._floor.append(blocks[0])
             del self._floor[:-FLOOR_MEMORY]
@@ -767,19 +769,23 @@ class Meter:
         """The noise power per sample of a window from its 1 ms blocks (module docstring), and
         the normalised lag product of the blocks used: ``(power, lag)``, or None when too few
         blocks look like noise (or the window is silent)."""
-        p = blk[:, 0] / self.block
-        if not p.size or not p.max() > 0:
+        p = blk[:, 0]                            # block sums: powers times the block length
+        ps = np.sort(p)
+        if not ps.size or not ps[-1] > 0:
             return None
-        est = float(np.quantile(p, FLOOR_START_QUANTILE)) / self._floor_start
+        cum = np.cumsum(ps)
+        est = float(ps[int(FLOOR_START_QUANTILE * (ps.size - 1))]) / self._floor_start
         for _ in range(FLOOR_PASSES):
-            sel = p <= self._floor_clip * est
-            if not est > 0 or np.count_nonzero(sel) < self._floor_min:
+            cut = self._floor_clip * est
+            k = int(np.searchsorted(ps, cut, "right"))      # blocks <= cut
+            if not est > 0 or k < self._floor_min:
                 return None
-            est = float(np.mean(p[sel])) / self._floor_bias
-        s2 = float(blk[sel, 0].sum())
+            est = float(cum[k - 1]) / k / self._floor_bias
+        q = blk[p <= cut]                        # a fresh array: sums that no chunking moves
+        s2, _, lr, li = (float(v) for v in q.sum(axis=0))
         if not (est > 0 and s2 > 0):
             return None
-        return est, complex(blk[sel, 2].sum(), blk[sel, 3].sum()) / s2
+        return est / self.block, complex(lr, li) / s2
 
     def _t_input(self, channel_sample):
         """Input time of a channel sample (the channel filter's delay removed), s."""
