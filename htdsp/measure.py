@@ -7,10 +7,18 @@ record per window. Numbers and their definitions (measurement.md 2, 2b, 4):
 - ``rssi_dbfs``: channel power, 10 log10(mean |x|^2) after the channel filter (0 dBFS: a
   full-scale complex sinusoid); ``rssi_dbm`` = ``rssi_dbfs + cal_db`` when a calibration is
   given.
-- ``noise_floor_dbfs_hz`` and ``noise_floor_dbfs`` (in ``bandwidth_hz``): the channel power of
+- ``noise_floor_dbfs_hz`` and ``noise_floor_dbfs`` (in ``bandwidth_hz``): the noise power of
   windows with the squelch closed and no carrier by the moments test below (median of the last
-  50), divided by the channel filter's noise bandwidth; until such a window is seen, the M2M4
-  noise estimate of the window stands in (``noise_method``).
+  50), divided by the channel filter's noise bandwidth. A window's noise power comes from its
+  1 ms block powers, not its mean power, so a bursty signal the moments test and the squelch
+  miss (OOK pulses of a few ms) cannot raise it: starting from the 5th percentile of the blocks
+  (the lower order statistic, scaled by the 5 % point of the noise's block distribution),
+  blocks above the noise's 99.9 %
+  point are dropped and the rest averaged, three times (the block sums of the channel-filtered
+  noise are Gamma distributed with the filter's equivalent degrees of freedom, from its taps;
+  the truncation is corrected exactly); a window with under 10 % of its blocks left gives no
+  estimate. Until a noise-only window is seen, the lower of the window's M2M4 noise and its
+  block estimate stands in (``noise_method``: ``closed_squelch``, ``m2m4`` or ``blocks``).
 - ``cnr_db``: carrier power over the noise in ``bandwidth_hz`` (the filter's noise bandwidth
   corrected). With a known floor: (P - N) / N; otherwise the M2M4 moment estimator on the
   constant-envelope FM signal: C = sqrt(2 M2^2 - M4), N = M2 - C (``cnr_method``).
@@ -29,7 +37,11 @@ record per window. Numbers and their definitions (measurement.md 2, 2b, 4):
   spectrum weighted bin by bin); ``thd_pct`` from harmonics 2-5; ``hum_noise_db`` = residual
   less harmonics, over the tone. ``auto`` takes the strongest 250-3400 Hz component when it
   holds at least 40 % of the audio power and three consecutive windows agree on its frequency
-  within 1 Hz (a sung vowel in speech holds one window, a test tone holds them all).
+  within 1 Hz (a sung vowel in speech holds one window, a test tone holds them all). A given
+  frequency counts in a window only when the fitted tone holds at least 10 % of the audio power
+  and lands within 5 Hz of it (a real tone at 0 dB CNR, 0.3-0.7 dB SINAD, holds 7-24 % within
+  1.4 Hz; noise, simulated speech and the bundled voice capture hold at most 3.7 %); otherwise
+  the window has no tone numbers and ``tone_missing`` is true (None without a given frequency).
 - ``snr_db``: the tone-free estimate for voice traffic, on the SINAD scale of the standard test
   tone (1 kHz at 60 % of rated deviation): what a SINAD meter would read at this channel
   quality, so on a tone signal ``snr_db`` and ``sinad_db`` agree. Two estimates, each of which
@@ -45,6 +57,18 @@ record per window. Numbers and their definitions (measurement.md 2, 2b, 4):
   rails); per window of input samples.
 - ``keyed``: fraction of the window's squelch frames open; ``gap``: the window touches lost
   samples (its numbers are null).
+- ``start_s`` / ``end_s``: input times of the window (the channel filter's delay removed); the
+  first window starts at 0 (its channel samples before that are the filter filling).
+- ``bounds``: the fields whose value is an estimator's limit, not a measurement: ``"lower"``
+  (the true value is at least this) or ``"upper"`` (at most this). The tone-free table
+  (``snr_oob_db``) ends at the calibration's 42 dB CNR (49.1 dB) and 0.2 dB, the CNR -> SINAD
+  table (``snr_m2m4_db``) at 40 dB CNR (47.1 dB) and -4 dB; ``snr_db`` inherits the bound of
+  the estimate it takes; ``deviation_peak_hz`` is a lower bound when the percentile falls in
+  the histogram's end bin (4 rated deviations). Percentiles over windows are bounds when a
+  bounded value could move them (they are null when bounds of both kinds could). Not bounds:
+  the tone SINAD (a fit, no table), CNR (M2M4 reads no noise: null; the floor method: no
+  limit), and DAQ at 1 or 5, the ends of its scale (a DAQ is a bound only when its SINAD is one
+  and the table does not saturate there).
 
 Per transmission (:func:`transmission_summary`): means, percentiles, the CTCSS tone's level and
 frequency error (when the squelch runs the CTCSS decoder) and fading (envelope
@@ -60,6 +84,7 @@ from functools import lru_cache
 from importlib import resources
 
 import numpy as np
+from scipy.special import gammainc, gammaincinv
 
 from htdsp.convert import format_of_dtype
 from htdsp.iir import BiquadFilter, butter_sos
@@ -75,7 +100,7 @@ from htdsp.kernels import (
     window_hist_kernel,
     window_hist_state,
 )
-from htdsp.sim.sinad import sinad_from_cnr
+from htdsp.sim.sinad import table as cnr_sinad_table
 
 WINDOW_S = 0.1
 BLOCK_S = 0.001
@@ -97,6 +122,16 @@ STANDARD_TONE_POWER = 0.6**2 / 2
 #: a window is noise-only (for the floor) when the M2M4 carrier is below this share of power
 NOISE_ONLY_CARRIER_FRACTION = 0.3
 FLOOR_MEMORY = 50
+#: the noise floor from a window's 1 ms block powers (module docstring): the start (a quantile
+#: of the blocks), the noise's upper tail dropped as signal, the passes, the blocks needed
+FLOOR_START_QUANTILE = 0.05
+FLOOR_TAIL = 1e-3
+FLOOR_PASSES = 3
+FLOOR_MIN_BLOCKS = 0.1
+#: a given tone (``tone_hz`` a frequency) is there when its fit holds this share of the audio
+#: power (0.46 dB SINAD) within TONE_GIVEN_HZ of it (measured: module docstring)
+TONE_PRESENT_FRACTION = 0.1
+TONE_GIVEN_HZ = 5.0
 N_HARMONICS = 4
 RHO_LEVELS = (0.1, 0.3, 0.5, 1.0)
 #: the Doppler estimate needs real fading: above this K the envelope's wiggles are noise
@@ -153,6 +188,89 @@ def finite(v, nd=None):
     return round(v, nd) if nd is not None else v
 
 
+def clamped_interp(x, xs, ys):
+    """``np.interp(x, xs, ys)`` and, where a table's end clamped it, which bound the value is:
+    ``(y, bound)``, bound ``"lower"`` (the curve rises beyond that end), ``"upper"`` (it falls)
+    or None (inside the table, or a flat end).
+
+    Examples
+    --------
+    >>> clamped_interp(5.0, [0.0, 1.0, 2.0], [0.0, 10.0, 20.0])
+    (20.0, 'lower')
+    >>> clamped_interp(-1.0, [0.0, 1.0], [5.0, 3.0])
+    (5.0, 'lower')
+    >>> clamped_interp(0.5, [0.0, 1.0], [5.0, 3.0])
+    (4.0, None)
+    """
+    y = float(np.interp(x, xs, ys))
+    slope = 0.0
+    if x < xs[0]:
+        slope = -(ys[1] - ys[0])                # outward is toward lower x
+    elif x > xs[-1]:
+        slope = ys[-1] - ys[-2]
+    return y, ("lower" if slope > 0 else "upper" if slope < 0 else None)
+
+
+def combine_max(cands):
+    """The larger of estimates that can each only read low, with bounds: ``cands`` are
+    ``(value, bound)`` (value None: no estimate); returns ``(value, bound)``.
+
+    The true maximum is at least every exact or lower-bounded value, and at most the largest
+    value unless some value is a lower bound (then unlimited).
+
+    Examples
+    --------
+    >>> combine_max([(49.1, "lower"), (41.0, None)])
+    (49.1, 'lower')
+    >>> combine_max([(30.0, None), (20.0, None)])
+    (30.0, None)
+    >>> combine_max([(0.2, "upper"), (0.1, None)])
+    (0.2, 'upper')
+    >>> combine_max([(None, None)])
+    (None, None)
+    """
+    c = [(v, b) for v, b in cands if v is not None]
+    if not c:
+        return None, None
+    top = max(v for v, _ in c)
+    known = [v for v, b in c if b != "upper"]           # T >= each of these
+    if any(b == "lower" for _, b in c):
+        return max(known), "lower"
+    if known and max(known) == top:
+        return top, None
+    return top, "upper"
+
+
+def percentile_bound(vals, bounds, q):
+    """The ``q`` percentile of the known values (None left out), rounded to 3 decimals, and
+    whether it is a bound: ``(value, bound)``. It is a lower (upper) bound when raising the
+    lower-bounded values (lowering the upper-bounded) could move it; when both could, it is not
+    known: ``(None, None)``.
+
+    Examples
+    --------
+    >>> percentile_bound([40.0, 49.1, 49.1], [None, "lower", "lower"], 50)
+    (49.1, 'lower')
+    >>> percentile_bound([40.0, 45.0, 49.1], [None, None, "lower"], 50)
+    (45.0, None)
+    >>> percentile_bound([None], [None], 50)
+    (None, None)
+    """
+    pairs = [(v, b) for v, b in zip(vals, bounds, strict=True) if v is not None]
+    if not pairs:
+        return None, None
+    v = np.array([p[0] for p in pairs], dtype=float)
+    p = float(np.percentile(v, q))
+    far = 1e3 * (1.0 + float(np.max(np.abs(v))))
+    lo = np.array([b == "lower" for _, b in pairs])
+    up = np.array([b == "upper" for _, b in pairs])
+    can_rise = lo.any() and float(np.percentile(np.where(lo, far, v), q)) != p
+    can_fall = up.any() and float(np.percentile(np.where(up, -far, v), q)) != p
+    if can_rise and can_fall:
+        return None, None
+    return finite(p, 3), "lower" if can_rise else "upper" if can_fall else None
+
+
 @lru_cache(maxsize=1)
 def tone_free_table():
     """``(oob_db, sinad_db)`` arrays of the shipped tone-free calibration (None while it is
@@ -168,10 +286,43 @@ def tone_free_table():
 def tone_free_sinad_db(oob_db):
     """The SINAD scale reading of a discriminator noise level above the voice band (dB re the
     rated deviation squared), through the calibrated table; None if unknown."""
+    return tone_free_sinad(oob_db)[0]
+
+
+def tone_free_sinad(oob_db):
+    """:func:`tone_free_sinad_db` and its bound at the table's ends: ``(sinad_db, bound)``."""
     if oob_db is None or tone_free_table() is None:
-        return None
+        return None, None
     x, y = tone_free_table()
-    return float(np.interp(oob_db, x, y))
+    return clamped_interp(oob_db, x, y)
+
+
+def cnr_sinad(cnr_db):
+    """The reference receiver's SINAD at ``cnr_db`` (:func:`htdsp.sim.sinad.sinad_from_cnr`)
+    and its bound at the table's ends: ``(sinad_db, bound)``."""
+    if cnr_db is None:
+        return None, None
+    x, y = cnr_sinad_table()
+    return clamped_interp(cnr_db, x, y)
+
+
+def block_dof(taps, block):
+    """Equivalent degrees of freedom (independent complex samples) of a sum of ``block``
+    consecutive ``|x|^2`` of white complex Gaussian noise through the FIR ``taps``:
+    mean^2 / variance of the sum (Satterthwaite), with variance sum_l (block - |l|) rho(l)^2
+    for the taps' normalised autocorrelation rho.
+
+    Examples
+    --------
+    >>> block_dof([1.0], 48)                    # white: every sample independent
+    48.0
+    """
+    h = np.asarray(taps, dtype=np.float64)
+    r = np.correlate(h, h, "full")
+    r = r / r[h.size - 1]
+    lags = np.abs(np.arange(-(h.size - 1), h.size))
+    keep = lags < block
+    return float(block * block / np.sum((block - lags[keep]) * r[keep] ** 2))
 
 
 def enbw_hz(taps, fs):
@@ -188,9 +339,8 @@ def m2m4(m2, m4):
     return c, m2 - c
 
 
-def deviation_percentile(hist, mean, pct=DEV_PERCENTILE):
-    """The ``pct`` percentile of |v - mean| from a histogram of v on the deviation grid (in
-    rated deviations), to the bin centre (within half a bin, 0.4 % of rated deviation)."""
+def _deviation_bin(hist, mean, pct):
+    """``(distance, bin)`` of the ``pct`` percentile of |v - mean| (None when empty)."""
     total = hist.sum()
     if total == 0:
         return None
@@ -201,7 +351,21 @@ def deviation_percentile(hist, mean, pct=DEV_PERCENTILE):
     cum = np.cumsum(hist[order])
     k = int(np.searchsorted(cum, pct / 100.0 * total))
     k = min(k, hist.size - 1)
-    return float(d[order[k]])
+    return float(d[order[k]]), int(order[k])
+
+
+def deviation_percentile(hist, mean, pct=DEV_PERCENTILE):
+    """The ``pct`` percentile of |v - mean| from a histogram of v on the deviation grid (in
+    rated deviations), to the bin centre (within half a bin, 0.4 % of rated deviation)."""
+    r = _deviation_bin(hist, mean, pct)
+    return None if r is None else r[0]
+
+
+def deviation_bound(hist, mean, pct=DEV_PERCENTILE):
+    """``"lower"`` when the percentile falls in an end bin of the histogram (which holds every
+    value beyond the grid, so the true percentile may be farther), else None."""
+    r = _deviation_bin(hist, mean, pct)
+    return "lower" if r is not None and r[1] in (0, hist.size - 1) else None
 
 
 class Meter:
@@ -263,6 +427,14 @@ class Meter:
         # the channel filter's noise is correlated at lag one (real, it is centred on 0 Hz):
         # its share of the lag product pulls the frequency toward zero unless removed
         self.noise_lag1 = float(np.dot(h[1:], h[:-1]) / np.dot(h, h))
+        # the noise's 1 ms block powers are Gamma(k) (k from the taps): the floor estimator's
+        # start and clip points and the clipped mean's bias, as fractions of the noise power
+        k = block_dof(h, self.block)
+        self._floor_start = float(gammaincinv(k, FLOOR_START_QUANTILE)) / k
+        self._floor_clip = float(gammaincinv(k, 1.0 - FLOOR_TAIL)) / k
+        self._floor_bias = float(gammainc(k + 1, k * self._floor_clip)
+                                 / gammainc(k, k * self._floor_clip))
+        self._floor_min = max(1, int(math.ceil(FLOOR_MIN_BLOCKS * self.blocks_per_window)))
         # deviation is read in the modulation band (a service monitor's 3.4 kHz low-pass):
         # the discriminator's noise beyond it is not deviation
         self._dev_lp = BiquadFilter(butter_sos(4, min(DEV_LOWPASS_HZ, 0.4 * self.fs_c),
@@ -388,8 +560,10 @@ class Meter:
 
     # -------------------------------------------------------------------- per window
     def _analyse_audio(self, y):
+        given = self.tone_hz not in (None, "auto")
         r = {"tone_hz": None, "sinad_db": None, "sinad_cmsg_db": None, "sinad_psoph_db": None,
-             "thd_pct": None, "hum_noise_db": None, "audio_power_db": None}
+             "thd_pct": None, "hum_noise_db": None, "audio_power_db": None,
+             "tone_missing": True if given else None}
         p_all = float(np.mean(np.square(y, dtype=np.float64)))
         r["audio_power_db"] = db(p_all)
         if self.tone_hz is None or not p_all > 0:
@@ -421,6 +595,12 @@ class Meter:
                 fit = None
         else:
             fit = self._fit(y, self.tone_hz, require=False)
+            # the given tone may not be there (a voice recording): a fit of noise or speech
+            # holds a few % of the power at any frequency the refinement lands on
+            if fit is not None and (fit[1] * fit[1] / 2 < TONE_PRESENT_FRACTION * fit[2]
+                                    or abs(fit[0] - self.tone_hz) > TONE_GIVEN_HZ):
+                fit = None
+            r["tone_missing"] = fit is None
         if fit is None:
             return r
         f, amp, p_tot, p_res, p_harm = fit
@@ -488,9 +668,11 @@ class Meter:
     def _window(self, w, blk):
         c0, c1 = w * self.win_c, (w + 1) * self.win_c
         gap = any(a < c1 and b > c0 for a, b in self._gaps)
-        rec = {"index": w, "start_s": finite(self._t_input(c0), 6),
-               "end_s": finite(self._t_input(c1), 6), "keyed": self._keyed(w), "gap": gap,
-               "clipping_fraction": None, "dc_offset_dbfs": None}
+        # the input starts at 0: the first window's channel samples before that are the
+        # filter filling, not earlier input
+        rec = {"index": w, "start_s": finite(max(0.0, self._t_input(c0)), 6),
+               "end_s": finite(max(0.0, self._t_input(c1)), 6), "keyed": self._keyed(w),
+               "gap": gap, "clipping_fraction": None, "dc_offset_dbfs": None, "bounds": {}}
         if self._raw_state is not None:
             rec["clipping_fraction"] = finite(self._raw_w[w][0], 7)
             rec["dc_offset_dbfs"] = finite(self._raw_w[w][1], 3)
@@ -510,15 +692,20 @@ class Meter:
         m4 = blk[:, 1].sum() / self.win_c
         c_m, n_m = m2m4(m2, m4)
         noise_only = c_m < NOISE_ONLY_CARRIER_FRACTION * m2 and not (rec["keyed"] or 0) > 0
-        if noise_only and m2 > 0:
-            self._floor.append(m2)
+        # (needed for the floor's memory, or to stand in before there is one)
+        blocks = self._block_noise(blk) if noise_only or not self._floor else None
+        if noise_only and blocks is not None:
+            self._floor.append(blocks[0])
             del self._floor[:-FLOOR_MEMORY]
             # the noise's own lag product, measured: a tilted noise spectrum (front-end
             # filters) makes it complex, which theory from the channel filter alone cannot know
-            self._noise_lag.append(complex(blk[:, 2].sum(), blk[:, 3].sum()) / (self.win_c * m2))
+            self._noise_lag.append(blocks[1])
             del self._noise_lag[:-FLOOR_MEMORY]
         if self._floor:
             floor, noise_method = float(np.median(self._floor)), "closed_squelch"
+        elif blocks is not None and blocks[0] < n_m:
+            # both can only read high (a carrier's blocks, an envelope that varies)
+            floor, noise_method = blocks[0], "blocks"
         else:
             floor, noise_method = n_m, "m2m4"
         if self._floor and not noise_only:
@@ -535,17 +722,20 @@ class Meter:
         lag = complex(blk[:, 2].sum(), blk[:, 3].sum()) - self.win_c * noise * rho1
         self._lag.append(lag)
         ferr = peak = rms = oob = snr = snr_o = snr_m = cnr_db = None
+        bounds = {}
         if not noise_only:          # carrier numbers only where there is a carrier
             if abs(lag) > 0:
                 ferr = math.atan2(lag.imag, lag.real) * self.fs_c / (2 * math.pi)
             peak = sums[2] * self.dev_hz
+            if hist is not None and (hist[0] or hist[-1]):
+                bounds["deviation_peak_hz"] = deviation_bound(hist, mean)
             rms = math.sqrt(var) * self.dev_hz
             oob = db(self._oob_w[w]) if self._oob is not None else None
-            snr_o = tone_free_sinad_db(oob)
+            snr_o, bounds["snr_oob_db"] = tone_free_sinad(oob)
             if n_m > 0 and c_m > 0:
-                snr_m = sinad_from_cnr(db(c_m / (n_m * self.bw_factor)))
-            both = [v for v in (snr_o, snr_m) if v is not None]
-            snr = max(both) if both else None
+                snr_m, bounds["snr_m2m4_db"] = cnr_sinad(db(c_m / (n_m * self.bw_factor)))
+            snr, bounds["snr_db"] = combine_max([(snr_o, bounds["snr_oob_db"]),
+                                                 (snr_m, bounds.get("snr_m2m4_db"))])
             cnr_db = db(cnr) if math.isfinite(cnr) else None
         rm = db(m2)
         rec.update({
@@ -566,12 +756,36 @@ class Meter:
             "snr_oob_db": finite(snr_o, 3),
             "snr_m2m4_db": finite(snr_m, 3),
         })
+        rec["bounds"] = {k: b for k, b in bounds.items() if b is not None
+                         and rec[k] is not None}
         rec.update(au)
         if rec["keyed"] == 0.0:
             # a closed squelch: no transmission can use this window's histogram (it is the
             # memory of a long live run: 4 KiB a window)
             self._disc[w] = (sums, None)
         return rec
+
+    def _block_noise(self, blk):
+        """The noise power per sample of a window from its 1 ms blocks (module docstring), and
+        the normalised lag product of the blocks used: ``(power, lag)``, or None when too few
+        blocks look like noise (or the window is silent)."""
+        p = blk[:, 0]                            # block sums: powers times the block length
+        ps = np.sort(p)
+        if not ps.size or not ps[-1] > 0:
+            return None
+        cum = np.cumsum(ps)
+        est = float(ps[int(FLOOR_START_QUANTILE * (ps.size - 1))]) / self._floor_start
+        for _ in range(FLOOR_PASSES):
+            cut = self._floor_clip * est
+            k = int(np.searchsorted(ps, cut, "right"))      # blocks <= cut
+            if not est > 0 or k < self._floor_min:
+                return None
+            est = float(cum[k - 1]) / k / self._floor_bias
+        q = blk[p <= cut]                        # a fresh array: sums that no chunking moves
+        s2, _, lr, li = (float(v) for v in q.sum(axis=0))
+        if not (est > 0 and s2 > 0):
+            return None
+        return est / self.block, complex(lr, li) / s2
 
     def _t_input(self, channel_sample):
         """Input time of a channel sample (the channel filter's delay removed), s."""
@@ -645,11 +859,6 @@ def fading_stats(r, rate_hz, rho_levels=RHO_LEVELS):
     return out
 
 
-def _pct(vals, q):
-    v = [x for x in vals if x is not None]
-    return finite(float(np.percentile(v, q)), 3) if v else None
-
-
 def windows_within(meter, start_s, end_s):
     """The meter's windows lying wholly within ``[start_s, end_s]`` (input times), found by
     bisection (windows are in time order), not by a scan: a long live run has tens of
@@ -670,6 +879,7 @@ def transmission_summary(meter, start_s, end_s):
     samples; SINAD / SNR percentiles (10, 50, 90); fading."""
     ws = [w for w in windows_within(meter, start_s, end_s) if not w["gap"]]
     out = {"windows": len(ws)}
+    bounds = {}
     hist = None
     s1 = s2 = n = 0.0
     lag = 0j
@@ -697,6 +907,8 @@ def transmission_summary(meter, start_s, end_s):
                                  if meter.channel_hz and ferr is not None else None)
         pk = deviation_percentile(hist, mean) if hist is not None else None
         out["deviation_peak_hz"] = finite(None if pk is None else pk * meter.dev_hz, 1)
+        if out["deviation_peak_hz"] is not None and deviation_bound(hist, mean):
+            bounds["deviation_peak_hz"] = "lower"
         out["deviation_rms_hz"] = finite(math.sqrt(max(s2 / n - mean * mean, 0)) * meter.dev_hz,
                                          1)
     else:
@@ -704,8 +916,12 @@ def transmission_summary(meter, start_s, end_s):
                    deviation_rms_hz=None)
     for key in ("sinad_db", "snr_db"):
         vals = [w[key] for w in ws]
+        bs = [w["bounds"].get(key) for w in ws]
         for q in (10, 50, 90):
-            out[f"{key}_p{q}"] = _pct(vals, q)
+            out[f"{key}_p{q}"], b = percentile_bound(vals, bs, q)
+            if b is not None:
+                bounds[f"{key}_p{q}"] = b
+    out["bounds"] = bounds
     tones = [w["tone_hz"] for w in ws if w["tone_hz"] is not None]
     out["tone_hz"] = finite(float(np.median(tones)), 3) if tones else None
     out.update(ctcss_summary(meter, start_s, end_s))

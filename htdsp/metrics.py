@@ -82,11 +82,27 @@ class Expr:
     def __str__(self):
         return f"{self.metric}{self.op}{self.value:g}"
 
-    def holds(self, v):
-        """True / False, or None when the metric is unknown (null)."""
+    def holds(self, v, bound=None):
+        """True / False, or None when the metric is unknown (null) or, for a bound (``"lower"``:
+        the truth is at least ``v``; ``"upper"``: at most), when the truth could go either way.
+
+        Examples
+        --------
+        >>> e = Expr("sinad", ">=", 20.0)
+        >>> e.holds(49.1, "lower"), e.holds(12.0, "lower"), e.holds(12.0, "upper")
+        (True, None, False)
+        """
         if v is None:
             return None
-        return bool(_OPS[self.op](float(v), self.value))
+        op = _OPS[self.op]
+        at = bool(op(float(v), self.value))
+        if bound is None:
+            return at
+        if self.op == "==":                      # over a half-line: only ruled out, or not
+            inside = self.value >= v if bound == "lower" else self.value <= v
+            return None if inside else False
+        far = math.inf if bound == "lower" else -math.inf
+        return at if bool(op(far, self.value)) == at else None
 
 
 def parse_expr(text, metrics):

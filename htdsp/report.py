@@ -25,7 +25,8 @@ WINDOW_FIELDS = (
     "rssi_dbm", "noise_floor_dbfs", "noise_floor_dbfs_hz", "cnr_db", "cnr_method",
     "freq_error_hz", "freq_error_ppm", "deviation_peak_hz", "deviation_rms_hz", "tone_hz",
     "sinad_db", "sinad_cmsg_db", "sinad_psoph_db", "thd_pct", "hum_noise_db", "snr_db",
-    "snr_oob_db", "snr_m2m4_db", "daq", "clipping_fraction", "dc_offset_dbfs",
+    "snr_oob_db", "snr_m2m4_db", "daq", "clipping_fraction", "dc_offset_dbfs", "tone_missing",
+    "bounds",
 )
 
 
@@ -96,11 +97,14 @@ def csv_text(value):
 
 
 def _csv_cell(v):
-    """Numbers stay numbers (a negative level is not a formula); text is neutralised."""
+    """Numbers stay numbers (a negative level is not a formula); text is neutralised; the
+    bounds of a window as ``snr_db:lower snr_oob_db:lower``."""
     if v is None:
         return ""
     if isinstance(v, (bool, int, float)):
         return v
+    if isinstance(v, dict):
+        return csv_text(" ".join(f"{k}:{b}" for k, b in v.items()))
     return csv_text(v)
 
 
@@ -116,6 +120,28 @@ def write_csv(doc, out):
 
 
 # ------------------------------------------------------------------ plots
+#: a level axis spans at least this: a flat carrier whose RSSI moves by 0.06 dB must look flat,
+#: not like a deep fade (matplotlib scales to the data)
+LEVEL_MIN_SPAN_DB = 20.0
+
+
+def _on_quality_axis(criterion):
+    """Whether the criterion is a SINAD / SNR threshold (drawn on that axis)."""
+    return (getattr(criterion, "field", None) or criterion.metric) in (
+        "quality_db", "sinad_db", "snr_db", "sinad", "snr")
+
+
+def _min_span(ax, values, span):
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return
+    lo, hi = float(v.min()), float(v.max())
+    if hi - lo < span:
+        mid = (lo + hi) / 2
+        ax.set_ylim(mid - span / 2, mid + span / 2)
+
+
 def _png(fig):
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
@@ -158,20 +184,33 @@ def _plots(entry, run, waterfall, criterion):
             for ax in (a1, a2):
                 ax.axvspan(e["start_s"], e["end_s"], color="tab:green", alpha=0.15)
         a1.plot(t, rssi, color="tab:blue", lw=1)
+        _min_span(a1, rssi, LEVEL_MIN_SPAN_DB)
         a1.set_ylabel("RSSI, dBFS")
         a1.set_title("Level and quality; transmissions shaded")
-        a2.plot(t, q, ".", color="tab:purple", ms=3)
-        if criterion.metric in ("sinad", "snr"):
+        # a value at an estimator's limit is drawn as a bound: a triangle pointing the way the
+        # truth may lie
+        qb = [(w.get("bounds") or {}).get("sinad_db" if w["sinad_db"] is not None else "snr_db")
+              for w in ws]
+        lower = np.array([b == "lower" for b in qb])
+        upper = np.array([b == "upper" for b in qb])
+        plain = ~(lower | upper)
+        a2.plot(t[plain], q[plain], ".", color="tab:purple", ms=3)
+        if lower.any():
+            a2.plot(t[lower], q[lower], "^", color="tab:purple", ms=3, label="at least")
+        if upper.any():
+            a2.plot(t[upper], q[upper], "v", color="tab:purple", ms=3, label="at most")
+        if _on_quality_axis(criterion):
             a2.axhline(criterion.value, color="red", lw=1, ls="--", label=str(criterion))
+        if _on_quality_axis(criterion) or lower.any() or upper.any():
             a2.legend(loc="lower right", fontsize=8)
         a2.set_ylabel("SINAD / SNR, dB")
         a2.set_xlabel("time, s")
         plots.append(("RSSI and SINAD over time", _png(fig)))
         qk = np.sort(q[np.isfinite(q) & np.array([bool(w["counted"]) for w in ws])])
         if qk.size:
-            fig, ax = plt.subplots(figsize=(5, 3.2))
+            fig, ax = plt.subplots(figsize=(9, 3.2))
             ax.step(qk, np.arange(1, qk.size + 1) / qk.size, where="post")
-            if criterion.metric in ("sinad", "snr"):
+            if _on_quality_axis(criterion):
                 ax.axvline(criterion.value, color="red", lw=1, ls="--")
             ax.set_xlabel("SINAD / SNR, dB")
             ax.set_ylabel("fraction of keyed windows below")
@@ -206,18 +245,22 @@ def write_html(doc, runs, waterfalls, criterion, out):
         sections.append({"entry": entry, "plots": _plots(entry, run, wf, criterion)})
     located = any(e["entry"]["summary"].get("location") for e in sections)
     html = env.get_template("report.html").render(doc=doc, sections=sections, fmt=_fmt,
-                                                  located=located)
+                                                  fb=_fmt_field, located=located)
     out.write(html)
 
 
-def _fmt(v, nd=1):
+def _fmt(v, nd=1, bound=None):
     if v is None:
         return "-"
     if isinstance(v, bool):
         return "yes" if v else "no"
-    if isinstance(v, float):
-        return f"{v:.{nd}f}"
-    return str(v)
+    text = f"{v:.{nd}f}" if isinstance(v, float) else str(v)
+    return {"lower": "\u2265 ", "upper": "\u2264 "}.get(bound, "") + text
+
+
+def _fmt_field(d, key, nd=1):
+    """``d[key]`` formatted, as a bound ("≥ 49.1") where ``d["bounds"]`` says it is one."""
+    return _fmt(d.get(key), nd, (d.get("bounds") or {}).get(key))
 
 
 # ------------------------------------------------------------------ SigMF annotations
@@ -268,6 +311,9 @@ def write_annotations(rec, entries, out=None):
                       "deviation_peak_hz", "sinad_db_p50", "snr_db_p50", "ctcss_level_hz"):
                 if e.get(k) is not None:
                     a[f"htdsp:{k}"] = e[k]
+            b = {k: v for k, v in (e.get("bounds") or {}).items() if f"htdsp:{k}" in a}
+            if b:
+                a["htdsp:bounds"] = b
             anns.append(a)
     anns.sort(key=lambda a: a["core:sample_start"])
     g = {"core:datatype": rec.datatype, "core:version": SIGMF_VERSION,

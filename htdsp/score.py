@@ -13,6 +13,14 @@ that marks the transmissions) and :class:`htdsp.measure.Meter`. Then, per captur
 - a **summary** of the measurements and the **requirements** (default ``availability>=0.95``)
   judged on it: verdict ``pass`` or ``fail``.
 
+A value that is an estimator's limit (``bounds``, see :mod:`htdsp.measure`) is judged as the
+half-line it stands for: ``sinad>=20`` holds for a tone-free SNR of at least 49.1 dB and is
+unknown (null) for one of at least 15 dB, which then does not count in the availability; a
+requirement that is unknown is not met. Percentiles and DAQ carry the bounds of the values
+they come from (``summary.bounds``). With a given test tone (``tone_hz`` a frequency), windows
+where it is not found are judged on the tone-free SNR; the summary counts them
+(``tone_missing_windows``) and says so in ``warnings``.
+
 Several captures are several test locations (TSB-88.3): the pass fraction, its one-sided
 Wilson lower bound at ``confidence``, and the area passes when that bound reaches
 ``area_reliability``.
@@ -30,7 +38,14 @@ from importlib import resources
 import numpy as np
 
 from htdsp.convert import convert
-from htdsp.measure import Meter, finite, transmission_summary, windows_within
+from htdsp.measure import (
+    Meter,
+    combine_max,
+    finite,
+    percentile_bound,
+    transmission_summary,
+    windows_within,
+)
 from htdsp.metrics import (  # noqa: F401 - the judgement grammar, re-exported
     ALIASES,
     REQUIREMENT_METRICS,
@@ -77,6 +92,15 @@ def daq_from_sinad(sinad_db, table):
         return None
     s, q = table
     return round(float(np.interp(sinad_db, s, q)), 2)
+
+
+def daq_bound(sinad_db, bound, table):
+    """The bound of the DAQ of a bounded SINAD: the same, unless the table is already at its
+    end of the scale there (a SINAD of at least 49 dB is DAQ 5, whatever it is)."""
+    if sinad_db is None or bound is None:
+        return None
+    end = float(table[1][-1] if bound == "lower" else table[1][0])
+    return None if daq_from_sinad(sinad_db, table) == round(end, 2) else bound
 
 
 # ------------------------------------------------------------------ area statistics
@@ -148,6 +172,14 @@ def window_metric(w, metric):
     return w.get(field)
 
 
+def window_bound(w, metric):
+    """Whether :func:`window_metric` is a bound (``"lower"``, ``"upper"``) or a measurement."""
+    key = WINDOW_METRICS.get(metric, metric)
+    if key == "quality_db":
+        key = "sinad_db" if w["sinad_db"] is not None else "snr_db"
+    return (w.get("bounds") or {}).get(key)
+
+
 def _pct(vals, q):
     v = [x for x in vals if x is not None]
     return finite(float(np.percentile(v, q)), 3) if v else None
@@ -198,6 +230,10 @@ def judge(meter, events, criterion, requirements, daq_table, lost_samples=0,
     for w in meter.windows:
         q = w["sinad_db"] if w["sinad_db"] is not None else w["snr_db"]
         w["daq"] = daq_from_sinad(q, daq_table)
+        b = daq_bound(q, window_bound(w, "sinad"), daq_table)
+        w.setdefault("bounds", {}).pop("daq", None)
+        if b is not None:
+            w["bounds"]["daq"] = b
         w["counted"] = False
         w["meets_criterion"] = None
     for e in events:
@@ -205,8 +241,9 @@ def judge(meter, events, criterion, requirements, daq_table, lost_samples=0,
         for w in windows_within(meter, e["start_s"], e["end_s"]):
             if not w["gap"]:
                 w["counted"] = True
-                w["meets_criterion"] = criterion.holds(window_metric(w, criterion.field
-                                                                     or criterion.metric))
+                metric = criterion.field or criterion.metric
+                w["meets_criterion"] = criterion.holds(window_metric(w, metric),
+                                                       window_bound(w, metric))
     transmissions = []
     drop_runs = []
     for e in events:
@@ -235,12 +272,30 @@ def judge(meter, events, criterion, requirements, daq_table, lost_samples=0,
          "availability": finite(sum(ok) / len(ok), 4) if ok else None,
          "dropouts": len(drop_runs), "dropout_total_s": round(sum(drop_runs), 3),
          "dropout_longest_s": round(max(drop_runs), 3) if drop_runs else 0.0}
-    for key, vals in (("sinad_db", [w["sinad_db"] for w in counted]),
-                      ("snr_db", [w["snr_db"] for w in counted]), ("quality_db", quality)):
+    bounds = {}
+    for key, vals, bs in (
+            ("sinad_db", [w["sinad_db"] for w in counted],
+             [w["bounds"].get("sinad_db") for w in counted]),
+            ("snr_db", [w["snr_db"] for w in counted], [window_bound(w, "snr") for w in counted]),
+            ("quality_db", quality, [window_bound(w, "sinad") for w in counted])):
         for p in (10, 50, 90):
-            s[f"{key}_p{p}"] = _pct(vals, p)
-    s["daq"] = daq_from_sinad(s["quality_db_p50"], daq_table)
-    s["daq_p10"] = daq_from_sinad(s["quality_db_p10"], daq_table)
+            s[f"{key}_p{p}"], b = percentile_bound(vals, bs, p)
+            if b is not None:
+                bounds[f"{key}_p{p}"] = b
+    for key, src in (("daq", "quality_db_p50"), ("daq_p10", "quality_db_p10")):
+        s[key] = daq_from_sinad(s[src], daq_table)
+        b = daq_bound(s[src], bounds.get(src), daq_table)
+        if b is not None:
+            bounds[key] = b
+    # a given test tone that is not there: those windows were judged on the tone-free SNR
+    s["tone_missing_windows"] = None
+    s["warnings"] = []
+    if meter.tone_hz not in (None, "auto"):
+        miss = sum(w.get("tone_missing") is True for w in counted)
+        s["tone_missing_windows"] = miss
+        if miss:
+            s["warnings"].append(f"tone {meter.tone_hz:g} Hz not found in {miss} of "
+                                 f"{len(counted)} keyed windows; judged on the tone-free SNR")
     lin = [10 ** (w["cnr_db"] / 10) for w in counted if w["cnr_db"] is not None]
     s["cnr_db"] = finite(10 * math.log10(np.mean(lin)), 3) if lin else None
     lin = [10 ** (w["rssi_dbfs"] / 10) for w in counted if w["rssi_dbfs"] is not None]
@@ -252,8 +307,11 @@ def judge(meter, events, criterion, requirements, daq_table, lost_samples=0,
     s["noise_floor_dbfs_hz"] = floors[-1]["noise_floor_dbfs_hz"] if floors else None
     for key in ("freq_error_hz", "freq_error_ppm", "deviation_rms_hz"):
         s[key] = _pct([t[key] for t in transmissions], 50)
-    s["deviation_peak_hz"] = max((t["deviation_peak_hz"] for t in transmissions
-                                  if t["deviation_peak_hz"] is not None), default=None)
+    s["deviation_peak_hz"], b = combine_max([(t["deviation_peak_hz"],
+                                               t["bounds"].get("deviation_peak_hz"))
+                                              for t in transmissions])
+    if b is not None:
+        bounds["deviation_peak_hz"] = b
     tones = [t["ctcss_hz"] for t in transmissions if t.get("ctcss_hz") is not None]
     s["ctcss_hz"] = max(set(tones), key=tones.count) if tones else None
     codes = [t["dcs_code"] for t in transmissions if t.get("dcs_code") is not None]
@@ -269,14 +327,18 @@ def judge(meter, events, criterion, requirements, daq_table, lost_samples=0,
     s["dc_offset_dbfs"] = _pct(dcs, 50)
     s["lost_samples"] = int(lost_samples)
     s["location"] = geolocation
+    s["bounds"] = bounds
     results = []
     for r in requirements:
-        v = s.get(r.field or r.metric)
-        results.append({"requirement": str(r), "value": v, "met": r.holds(v)})
+        key = r.field or r.metric
+        v = s.get(key)
+        res = {"requirement": str(r), "value": v, "met": r.holds(v, bounds.get(key))}
+        if bounds.get(key) is not None:
+            res["bound"] = bounds[key]
+        results.append(res)
     s["requirements"] = results
     s["verdict"] = "pass" if all(x["met"] is True for x in results) else "fail"
     s["unusable"] = None
-    s["warnings"] = []
     if health is not None:
         s["input_health"] = {k: v for k, v in health.items() if k != "unusable"}
         if health.get("unusable"):

@@ -49,3 +49,31 @@ def envelope(a, fs, win_s=0.01):
     n = int(round(fs * win_s))
     m = len(a) // n
     return np.sqrt(np.mean(np.asarray(a[: m * n], dtype=np.float64).reshape(m, n) ** 2, axis=1))
+
+
+def ook_bursts_iq(fs, offset_hz, seconds, *, floor_dbfs=-40.0, above_db=30.0, duty=0.35,
+                  pulse_s=(0.002, 0.005), bandwidth_hz=12500.0, seed=0):
+    """On-off keyed carrier pulses at ``offset_hz`` in complex white noise (an rtl_433-style
+    sensor), with the true noise floor.
+
+    The noise is ``floor_dbfs`` over the whole ``fs`` (white); each pulse is a plain carrier
+    ``above_db`` over the noise in ``bandwidth_hz``, lasting a random ``pulse_s`` interval, the
+    gap after it sized so the pulses fill ``duty`` of the time (a random jitter of +-50 %).
+    Returns ``(x, floor_in_bandwidth_dbfs, on)``: complex64 samples, the noise power in
+    ``bandwidth_hz`` in dBFS, and the boolean keying per sample.
+    """
+    rng = np.random.default_rng(seed)
+    n = int(round(fs * seconds))
+    p_noise = 10 ** (floor_dbfs / 10)
+    floor_bw = floor_dbfs + 10 * np.log10(bandwidth_hz / fs)
+    amp = 10 ** ((floor_bw + above_db) / 20)
+    on = np.zeros(n, dtype=bool)
+    t = int(rng.uniform(0, 0.01) * fs)
+    while t < n:
+        k = int(rng.uniform(*pulse_s) * fs)
+        on[t:t + k] = True
+        t += k + int(k * (1 - duty) / duty * rng.uniform(0.5, 1.5))
+    ph = 2 * np.pi * offset_hz * np.arange(n) / fs + rng.uniform(0, 2 * np.pi)
+    x = np.sqrt(p_noise / 2) * (rng.standard_normal(n) + 1j * rng.standard_normal(n))
+    x = x + on * amp * np.exp(1j * ph)
+    return x.astype(np.complex64), float(floor_bw), on

@@ -280,7 +280,7 @@ def test_merge_events_joins_fades_into_one_transmission():
     (["--tone", "loud"], "--tone takes auto, none or a frequency"),
     (["--area-reliability", "1.5"], "between 0 and 1"),
     (["--squelch", "carrier"], "unknown squelch term"),
-    (["--window", "0"], "must be positive"),
+    (["--window", "0"], "outside the supported range (10 ms to 10 s)"),
 ])
 def test_bad_usage_is_one_line_exit_2(argv, needle):
     p = subprocess.run([sys.executable, "-m", "htdsp.cli", "score", str(CAPTURE), *argv],
@@ -323,3 +323,73 @@ def _numbers(o):
             yield from _numbers(v)
     elif isinstance(o, float):
         yield o
+
+
+# ------------------------------------------------------------------ issue 13: tone, bounds
+def test_a_given_tone_not_in_the_recording_is_reported_not_judged(tmp_path, capsys):
+    # the bundled voice capture has no 1 kHz tone: before, every window read SINAD ~0 dB,
+    # DAQ 1.0, availability 0 and nothing was said
+    import jsonschema
+
+    from htdsp.report import schema
+
+    out = tmp_path / "t.json"
+    code = _run("score", CAPTURE, "--channel", "144.5M", "--tone", "1000", "--require",
+                "availability>=0.95", "--require", "snr_db_p50>=55", "--json", out, "-q")
+    err = capsys.readouterr().err
+    doc = json.loads(out.read_text())
+    jsonschema.validate(doc, schema())
+    s = doc["captures"][0]["summary"]
+    assert s["keyed_windows"] == 35 and s["tone_missing_windows"] == 35
+    line = (f"htdsp score: warning: {CAPTURE}: tone 1000 Hz not found in 35 of 35 keyed "
+            "windows; judged on the tone-free SNR")
+    assert line in err.splitlines()
+    assert s["warnings"] == [line.split(f"{CAPTURE}: ")[1]]
+    counted = [w for w in doc["captures"][0]["windows"] if w["counted"]]
+    assert all(w["tone_missing"] and w["sinad_db"] is None for w in counted)
+    assert all(w["daq"] >= 4.5 for w in counted) and s["availability"] == 1.0
+    # the tone-free SNR's median is the table's end: "at least 49.1 dB" cannot show >= 55
+    (avail, snr) = s["requirements"]
+    assert avail["met"] is True
+    assert snr["value"] == pytest.approx(49.146) and snr["bound"] == "lower"
+    assert snr["met"] is None and s["verdict"] == "fail" and code == 1
+
+
+def test_a_value_at_an_estimators_limit_is_shown_as_a_bound(real_report):
+    # 18 of the 35 keyed windows are at the tone-free table's end (49.146 dB): a bound
+    import io
+
+    from htdsp.cli.scoring import table as _score_table
+
+    _, doc, html, d = real_report
+    c = doc["captures"][0]
+    capped = [w for w in c["windows"] if w["counted"] and w["snr_db"] == 49.146]
+    assert len(capped) == 18 and all(w["bounds"]["snr_db"] == "lower" for w in capped)
+    assert all("snr_db" not in w["bounds"] for w in c["windows"]
+               if w["counted"] and w["snr_db"] < 49.0)
+    s = c["summary"]
+    assert s["quality_db_p50"] == 49.146 and s["bounds"]["quality_db_p50"] == "lower"
+    assert "quality_db_p10" not in s["bounds"]
+    assert s["daq"] == 5.0 and "daq" not in s["bounds"]          # DAQ 5: the scale's top
+    assert c["events"][0]["bounds"]["snr_db_p50"] == "lower"
+    assert "\u2265 49.1" in html and "49.146" not in html
+    buf = io.StringIO()
+    _score_table(doc, buf)
+    assert "\u2265 49.1" in buf.getvalue()
+    raw = io.BytesIO()
+    ascii_out = io.TextIOWrapper(raw, encoding="ascii")
+    _score_table(doc, ascii_out)
+    ascii_out.flush()
+    assert ">= 49.1" in raw.getvalue().decode("ascii")
+    rows = list(csv.DictReader((d / "r.csv").open()))
+    assert sum(r["bounds"] == "snr_oob_db:lower snr_db:lower" for r in rows) >= 18
+
+
+def test_criteria_on_bounds():
+    e = parse_expr("sinad>=20", WINDOW_METRICS)
+    assert e.holds(49.1, "lower") is True and e.holds(0.2, "upper") is False
+    assert e.holds(15.0, "lower") is None and e.holds(25.0, "upper") is None
+    assert parse_expr("sinad<=30", WINDOW_METRICS).holds(49.1, "lower") is False
+    assert parse_expr("snr==50", WINDOW_METRICS).holds(49.1, "lower") is None
+    assert parse_expr("snr==40", WINDOW_METRICS).holds(49.1, "lower") is False
+    assert daq_from_sinad(49.1, load_daq_table()) == 5.0

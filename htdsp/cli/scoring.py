@@ -209,22 +209,20 @@ def finish(args, captures, runs_all, wfs, st, reports, *, errors=(), command="sc
     return EXIT_CRITERIA if failed else EXIT_OK
 
 
-def _bound(s, key, nd=1):
-    """A summary number, shown as ``>= x`` when it is an estimator's limit."""
-    v = s.get(key)
-    if v is None:
-        return "-"
-    text = f"{v:.{nd}f}"
-    bounds = s.get("bounds") or {}
-    if bounds.get(key) == "lower":
-        return "\u2265 " + text
-    return text
-
-
 def table(doc, out):
-    """The summary table of a score (one row per capture and channel)."""
-    def f(v, nd=1):
-        return "-" if v is None else f"{v:.{nd}f}"
+    """The summary table of a score (one row per capture and channel); a value that is an
+    estimator's limit reads "≥ 49.1" (">= 49.1" where the stream cannot write the sign)."""
+    ge, le = "\u2265 ", "\u2264 "
+    try:
+        if getattr(out, "encoding", None):
+            (ge + le).encode(out.encoding)
+    except (UnicodeEncodeError, LookupError):
+        ge, le = ">= ", "<= "
+
+    def f(v, nd=1, bound=None):
+        if v is None:
+            return "-"
+        return {"lower": ge, "upper": le}.get(bound, "") + f"{v:.{nd}f}"
 
     rows = [("capture", "channel", "tx", "avail %", "SINAD/SNR p50", "DAQ", "CNR dB",
              "verdict")]
@@ -235,7 +233,9 @@ def table(doc, out):
                      f"offset {ch['offset_hz'] / 1e3:+.3f} kHz",
                      str(s["transmissions"]),
                      f(s["availability"] * 100 if s["availability"] is not None else None),
-                     _bound(s, "quality_db_p50"), f(s["daq"]), f(s["cnr_db"]), s["verdict"]))
+                     f(s["quality_db_p50"], 1, (s.get("bounds") or {}).get("quality_db_p50")),
+                     f(s["daq"], 1, (s.get("bounds") or {}).get("daq")), f(s["cnr_db"]),
+                     s["verdict"]))
     w = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         print("  ".join(v.ljust(w[i]) if i == 0 else v.rjust(w[i]) for i, v in enumerate(r)),
