@@ -342,7 +342,7 @@ class Squelch:
         for t in self.terms:
             if t.kind == "power":
                 self._detectors.append(_Detector(t, 2 * self.frame))
-            elif t.kind == "ctcss":
+            elif t.kind in ("ctcss", "dcs"):         # decoders: their tracks decide
                 self._detectors.append(None)
             else:
                 sos = butter_sos(2, NOISE_BAND_HZ, "bandpass", self.channel_fs)
@@ -386,8 +386,10 @@ class Squelch:
     @property
     def spec(self):
         """The SPEC in force, as text (the added carrier term included)."""
+        default = {"power": POWER_OPEN_DB, "noise": NOISE_OPEN_DB}
+
         def one(t):
-            if t.open_db is None:
+            if t.open_db is None or (not t.absolute and t.open_db == default.get(t.kind)):
                 return t.kind
             v = t.open_db if isinstance(t.open_db, str) else f"{t.open_db:g}"
             return f"{t.kind}:{v}" + ("dbfs" if t.absolute else "")

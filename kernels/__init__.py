@@ -5,6 +5,12 @@ mutates it in place, plus a ``<op>_state()`` constructor (or, for filters with a
 work buffer made by the Python layer). See ``htdsp`` for the validated public faces.
 """
 
+from ._config import use_cache_dir
+
+#: where the compiled kernels are cached (see ``_config.numba_cache_dir``): set before any
+#: kernel module is imported, so that every kernel's cache goes there
+CACHE_DIR = use_cache_dir()
+
 from .convert import CONVERT_STATE, FORMAT_SCALES, convert_kernel, convert_state, quantize_kernel
 from .fir import (
     FIR_DECIM_STATE,
@@ -105,5 +111,5 @@ __all__ = [
     "ctcss_analyse_kernel", "dcs_slice_kernel", "BLOCK_MOMENTS_STATE", "WINDOW_HIST_STATE",
     "block_moments_kernel", "block_moments_state", "tone_fit_kernel", "window_hist_kernel",
     "window_hist_state", "RAW_LEVELS_STATE", "raw_levels_kernel", "raw_levels_state",
-    "KERNELS",
+    "KERNELS", "CACHE_DIR",
 ]

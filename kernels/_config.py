@@ -25,6 +25,8 @@ and reassociates the unrolled body differently from the leftover iterations, so 
 sample depended on where the chunk ended (found by the chunking property test on the biquads).
 """
 
+import os
+
 import numpy as np
 
 FASTMATH = frozenset({"reassoc", "contract", "nsz", "arcp", "afn"})
@@ -57,3 +59,44 @@ def phase_tables():
 
 #: samples per internal block of the block-buffered FIR kernels (work buffer = history + block)
 FIR_BLOCK = 8192
+
+
+def numba_cache_dir():
+    """Where compiled kernels are cached: ``$HTDSP_CACHE_DIR/numba``, else ``NUMBA_CACHE_DIR``
+    (the user's own choice for Numba), else ``$XDG_CACHE_HOME/htdsp/numba`` (by default
+    ``~/.cache/htdsp/numba``).
+
+    Never the package's own folder: Numba's default writes ``*.nbi`` / ``*.nbc`` into
+    ``site-packages/htdsp/kernels/__pycache__``, where pip does not know them, so replacing an
+    installation with another (``pip install .`` then ``pip install -e .``) left a folder
+    ``site-packages/htdsp`` behind that shadowed the new one as an empty namespace package.
+    Numba keys its cache by the source file's path, its modification time and the CPU, so one
+    folder serves every installation and every machine sharing a home directory.
+    """
+    mine = os.environ.get("HTDSP_CACHE_DIR")
+    if mine:
+        return os.path.join(mine, "numba")
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return os.environ["NUMBA_CACHE_DIR"]
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "htdsp", "numba")
+
+
+def use_cache_dir():
+    """Point Numba's cache at :func:`numba_cache_dir` (made if missing; a private folder in
+    the temporary directory when it cannot be). Called before any kernel is decorated, which
+    is when Numba decides where a function's cache lives. Returns the folder."""
+    import tempfile
+
+    from numba.core import config
+
+    path = numba_cache_dir()
+    try:
+        os.makedirs(path, exist_ok=True)
+        if not os.access(path, os.W_OK):
+            raise PermissionError(path)
+    except OSError:
+        path = os.path.join(tempfile.gettempdir(), f"htdsp-numba-{os.getuid()}")
+        os.makedirs(path, mode=0o700, exist_ok=True)
+    config.CACHE_DIR = path
+    return path

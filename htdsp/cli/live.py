@@ -121,10 +121,6 @@ def run(args):
                         window_s=args.window, cal_db=args.cal_db, waterfall=bool(args.html))
     except ValueError as e:
         raise InputError(str(e)) from None
-    sq0 = scorer.runs[0].rx.squelch
-    if sq0.added_term is not None and not args.quiet:
-        common.warn_line("live", f"--squelch {args.squelch} has no carrier term: using "
-                         f"{sq0.spec}")
     outputs = OutputSet(overwrite_recordings=args.force)
     if args.annotate and (not args.record or args.record_mode != "full" or args.rotate):
         log("--annotate needs one full recording (--record without --rotate): skipped")

@@ -157,6 +157,11 @@ def entries(args, rec, runs, st, *, health, annotate_path=None, lost_samples=0,
 
     out = []
     for run in runs:
+        sq = run.rx.squelch
+        if sq.added_term is not None and args.squelch and not getattr(args, "_told_spec", 0):
+            args._told_spec = 1                       # once per run, not per capture
+            common.warn_line(command, f"--squelch {args.squelch} has no carrier term: using "
+                             f"{sq.spec}")
         run.events = [with_utc(e, rec.datetime) for e in run.events]
         tx, summary = judge(run.meter, run.events, st.criterion, st.requirements, st.daq_table,
                             lost_samples=lost_samples, geolocation=rec.geolocation,
@@ -166,7 +171,7 @@ def entries(args, rec, runs, st, *, health, annotate_path=None, lost_samples=0,
         if summary["unusable"] and health.get("samples_checked"):
             print(f"htdsp {command}: error: {rec.path}: unusable capture: "
                   f"{summary['unusable']}", file=sys.stderr)
-        elif not tx and not args.quiet:
+        elif not tx:
             why = no_transmission_reason(run.meter, [t.kind for t in run.rx.squelch.terms],
                                          rec.duration_s)
             summary["warnings"].append(f"no transmission found at {where}: {why}")
