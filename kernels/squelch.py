@@ -224,7 +224,8 @@ def squelch_kernel(ok, force_close, timing, attack, hang, state, term_since, ope
             elif term_since[t] < 0:
                 term_since[t] = frame
         if closing == 1:
-            # after a forced close: follow the carrier to its end, without a hang
+            # after a forced close: follow the carrier to its end (its fades bridged within
+            # `hang` frames of the close)
             held = True
             any_timing = False
             for t in range(nt):
@@ -234,7 +235,11 @@ def squelch_kernel(ok, force_close, timing, attack, hang, state, term_since, ope
                         held = False
             miss += 1
             if any_timing and held:
-                last = frame
+                # after a dropout the carrier must hold for `attack` frames again (as while
+                # open: one noise frame is not the carrier back)
+                run += 1
+                if run >= attack or last == frame - 1:
+                    last = frame
             elif not any_timing or miss > hang:
                 events[k, 0] = start
                 events[k, 1] = last + 1
@@ -242,6 +247,8 @@ def squelch_kernel(ok, force_close, timing, attack, hang, state, term_since, ope
                 events[k, 3] = CLOSE_FORCED
                 k += 1
                 closing = 0
+                run = 0
+            else:
                 run = 0
         elif is_open == 0:
             if cond:

@@ -310,10 +310,14 @@ def squelch_ref(ok, force, attack, hang, timing=None):
             tim = [t for t in range(nt) if timing[t]]
             since_force = j - forced_at
             if tim and all(ok[t, j] for t in tim):
-                last = j
+                run += 1
+                if run >= attack or last == j - 1:
+                    last = j
             elif not tim or since_force > hang:
                 events.append((start, last + 1, reason, -2))
                 closing, run = 0, 0
+            else:
+                run = 0
         elif not is_open:
             if cond:
                 if run == 0:
