@@ -13,8 +13,9 @@ bundled real recording, which has no CTCSS, is at 0.1-0.2 %) and its four quarte
 phasors add coherently (``min_coherence``: one steady sinusoid; a window holding a reverse
 burst's phase flip reads, by its split spectrum, as a table neighbour 4 Hz away, and two
 stations doubling beat: both are refused, never named). A tone is declared after ``confirm``
-agreeing hops and dropped after ``drop`` hops without it (a fade or the flip's windows do not
-end it before its reverse burst is seen).
+agreeing hops and dropped after ``drop`` hops without it (11: a window's worth and one, since
+a fade or a click spoils every window it lies in; so a fade, or the windows holding the flip,
+do not end it before its reverse burst is seen).
 
 A reverse burst (the tone's phase flipped by 120-180 degrees at unkey, for 80-150 ms) is seen,
 at the held tone's frequency, as a jump of more than ``burst_rad`` between the phase of the
@@ -73,7 +74,7 @@ class CTCSSDetector(HopDecoder):
     """
 
     def __init__(self, fs, *, window_s=0.2, hop_s=0.02, tolerance_hz=0.6, close_fraction=0.3,
-                 min_fraction=0.4, min_level=0.03, min_coherence=0.96, confirm=2, drop=5,
+                 min_fraction=0.4, min_level=0.03, min_coherence=0.96, confirm=2, drop=11,
                  burst_rad=2.2):
         fs_d = float(fs) / max(1, int(round(float(fs) / 1000.0)))
         self._front(fs, 1000.0, 4, 280.0, 300.0, 700.0, round(window_s * fs_d),
