@@ -191,6 +191,10 @@ def _detections(runs):
 def test_reverse_bursts_are_still_caught_through_fading(faded_with_bursts):
     d, stray = _detections(faded_with_bursts)
     assert len(d) >= 100 and stray == []
+    # the windows holding a flip read as a table neighbour 4 Hz away: never reported
+    for r in faded_with_bursts:
+        assert {v for _, v, _ in r["hops"]} <= {r["tone"], None}, (r["preset"], r["tone"])
+        assert set(r["readings"]) <= {r["tone"]}, (r["preset"], r["cnr"], r["tone"])
     # a burst sent while the link holds (its last 250 ms above 10 dB CNR) is caught
     good = [x[3] for x in d if x[2] >= 10.0]
     assert len(good) >= 30 and sum(good) >= 0.95 * len(good)
