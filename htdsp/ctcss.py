@@ -23,6 +23,7 @@ newest two hops and that of two hops ending two hops earlier, provided the flipp
 over both newest hops and the tone keeps its level and dominates its hops on both sides: a
 fade, a click or the carrier's end (noise in the discriminator) is not a burst.
 """
+
 import collections
 import functools
 

@@ -219,3 +219,15 @@ def test_bundled_hill_shadow_second_over_is_one_transmission():
         assert abs(t["end_s"] - a["htdsp:end_s"]) < 0.02
         assert t["close_reason"] == "reverse_burst" and t["squelch_events"] == 1
         assert t["ctcss_hz"] == 123.0
+
+
+def test_an_input_ending_just_after_a_reverse_burst_closes_by_it():
+    # the recording stops 100 ms after the unkey, inside the hang that bridges the carrier's
+    # fades after a burst: the event is still pending at the end, and ends by its burst
+    sc = Scenario(duration_s=1.1, fs=FS, cnr_db=25.0, seed=4, datatype="cf32",
+                  transmitters=[Transmitter(modulation="speech", ctcss_hz=131.8,
+                                            keyed=[(0.2, 1.0)])])
+    ev, hops, _ = _decode(simulate(sc)["samples"], sc.offset_hz)
+    assert any(b for _, _, b in hops)
+    assert len(ev) == 1 and ev[0]["close_reason"] == "reverse_burst"
+    assert abs(ev[0]["end_s"] - 1.0) < 0.02
