@@ -518,9 +518,8 @@ def _ctcss_args():
 @pytest.mark.benchmark(group="ctcss_analyse_kernel")
 @pytest.mark.parametrize("n", [SMALL, LARGE], ids=_size_id)
 def test_ctcss_analyse_kernel(measure, n):
-    from htdsp.kernels import ctcss_analyse_kernel
-
     from htdsp.ctcss import tone_tolerances_hz
+    from htdsp.kernels import ctcss_analyse_kernel
 
     y, c, s, tones = _ctcss_args()
     tol = tone_tolerances_hz(0.6, 0.3)
@@ -534,9 +533,8 @@ def test_ctcss_analyse_kernel(measure, n):
 @pytest.mark.benchmark(group="ctcss_analyse_kernel")
 def test_ctcss_analyse_reference(measure):
     y, _, _, tones = _ctcss_args()
-    from tests.reference import ctcss_analyse_ref
-
     from htdsp.ctcss import tone_tolerances_hz
+    from tests.reference import ctcss_analyse_ref
 
     measure(ctcss_analyse_ref, 20, y, tones, tone_tolerances_hz(0.6, 0.3), 1000.0, 0.4, 0.03,
             0.96, 20, 123.0, 2.2)

@@ -14,7 +14,6 @@ from numba import njit
 
 from ._config import JIT, JIT_RECURSIVE
 
-
 #: reverse burst: the flipped phase agrees with itself over the newest two hops within this, rad
 BURST_PERSIST_RAD = 1.0
 #: reverse burst: the tone's magnitude after the flip within this factor of the one before

@@ -10,8 +10,14 @@ import pytest
 from htdsp import NFMReceiver
 from htdsp.ctcss import TONES
 from htdsp.io import open_recording
-from htdsp.score import SUMMARY_METRICS, WINDOW_METRICS, judge, load_daq_table, parse_expr
-from htdsp.score import score_recording
+from htdsp.score import (
+    SUMMARY_METRICS,
+    WINDOW_METRICS,
+    judge,
+    load_daq_table,
+    parse_expr,
+    score_recording,
+)
 from htdsp.sim import ChannelModel, Scenario, Transmitter, simulate
 from htdsp.sim.scenarios import scenario
 
