@@ -195,7 +195,11 @@ class NFMReceiver:
         ev = self.pop_events()
         pend = self.squelch.pending() if self.squelch is not None else None
         if pend is not None:
-            e = self._event(pend[0], pend[1], pend[2], "end_of_input", pend[3])
+            # after a reverse burst or a turn-off the transmitter has said it ends
+            by = self.squelch.pending_forced_by()
+            reason = ("end_of_input" if by is None else
+                      "dcs_turn_off" if by == "dcs" else "reverse_burst")
+            e = self._event(pend[0], pend[1], pend[2], reason, pend[3])
             # still held at the last frame: the transmission runs to the end of the input;
             # in its hang (the carrier gone): it ended where the condition last held
             if pend[1] >= int(self.squelch._state[0]["frame"]) - 1:

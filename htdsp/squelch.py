@@ -486,6 +486,15 @@ class Squelch:
         return (int(s["start"]), int(s["last"]) + 1, int(s["reason_open"]),
                 self._named(self._event_vals))
 
+    def pending_forced_by(self):
+        """The decoder (``ctcss``, ``dcs``) whose end signal closed the event still pending
+        (its carrier still up, or within the hang of the forced close), or None."""
+        s = self._state[0]
+        if not s["closing"]:
+            return None
+        kinds = sorted((f, kd) for f, kd in self._forces if f >= s["start"])
+        return kinds[0][1] if kinds else None
+
 
 def with_utc(event, datetime_rfc3339):
     """Add ``start_utc`` / ``end_utc`` from the recording's start time (None when unknown)."""

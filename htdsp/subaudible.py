@@ -13,11 +13,15 @@ from htdsp.iir import BiquadFilter, butter_sos
 class HopDecoder:
     """Base of the sub-audible decoders: subclasses set the front end with :meth:`_front` and
     provide ``_analyse(window)`` and ``_update(decision, end_signal)``; :meth:`_confirm` holds
-    a value declared after ``confirm`` agreeing hops until ``confirm`` disagreeing ones.
+    a value declared after ``confirm`` agreeing hops until ``drop`` (default ``confirm``)
+    disagreeing ones.
 
     ``process(disc)`` returns one ``_update`` result per hop completed; hops fall every
     ``hop`` decimated samples, on a grid that chunking cannot move.
     """
+
+    #: hops without the held value that drop it (None: ``confirm``)
+    drop = None
 
     def _front(self, fs, rate_hz, lowpass_order, lowpass_hz, pass_hz, stop_hz, window, hop):
         self.fs = float(fs)
@@ -70,7 +74,7 @@ class HopDecoder:
             self._miss = 0
         elif self.held is not None and value != self.held:
             self._miss += 1
-            if self._miss >= self.confirm:
+            if self._miss >= (self.confirm if self.drop is None else self.drop):
                 self.held = None
         return self.held
 

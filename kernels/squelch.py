@@ -14,10 +14,11 @@ noise squelch's no-signal reference), ``seen`` (frames seen, for the warm-up), `
 (0/1, the hysteresis state).
 
 ``SQUELCH_STATE``: ``open`` (0/1), ``run`` (consecutive frames meeting the condition),
-``miss`` (consecutive frames failing it while open), ``start`` (first frame of the current
-run), ``last`` (last frame meeting the condition), ``frame`` (index of the next frame),
-``reason_open`` (index of the term that completed the opening), ``closing`` (1 after a forced
-close while the carrier is still there: the audio is shut, the event still runs).
+``miss`` (consecutive frames failing it while open; while closing, frames since the forced
+close), ``start`` (first frame of the current run), ``last`` (last frame meeting the
+condition), ``frame`` (index of the next frame), ``reason_open`` (index of the term that
+completed the opening), ``closing`` (1 after a forced close while the carrier is still there:
+the audio is shut, the event still runs).
 """
 
 import math
@@ -172,7 +173,11 @@ def squelch_kernel(ok, force_close, timing, attack, hang, state, term_since, ope
         1 where a term saw the transmitter's own end signal (reverse burst, DCS turn-off): the
         audio closes at once, without its hang. The event runs on while the *timing* terms
         still hold (the carrier is still up after a reverse burst) and ends after the last
-        frame they held, with close term -2; with no timing term it ends at once.
+        frame they held, with close term -2; with no timing term it ends at once. Within
+        ``hang`` frames of the forced close the carrier may fail and come back (a fade in the
+        burst's last 100 ms is not its end; the transmitter unkeys within the burst's 80-150 ms,
+        so a carrier that returns later is another over); after that its first failure ends
+        the event.
     timing : uint8[n_terms]
         1 for the terms that date a transmission (carrier terms: power, noise). The event
         starts where the latest of their current runs began (not when a slower tone or code
@@ -219,7 +224,8 @@ def squelch_kernel(ok, force_close, timing, attack, hang, state, term_since, ope
             elif term_since[t] < 0:
                 term_since[t] = frame
         if closing == 1:
-            # after a forced close: follow the carrier to its end, without a hang
+            # after a forced close: follow the carrier to its end (its fades bridged within
+            # `hang` frames of the close)
             held = True
             any_timing = False
             for t in range(nt):
@@ -227,15 +233,22 @@ def squelch_kernel(ok, force_close, timing, attack, hang, state, term_since, ope
                     any_timing = True
                     if ok[t, j] == 0:
                         held = False
+            miss += 1
             if any_timing and held:
-                last = frame
-            else:
+                # after a dropout the carrier must hold for `attack` frames again (as while
+                # open: one noise frame is not the carrier back)
+                run += 1
+                if run >= attack or last == frame - 1:
+                    last = frame
+            elif not any_timing or miss > hang:
                 events[k, 0] = start
                 events[k, 1] = last + 1
                 events[k, 2] = reason
                 events[k, 3] = CLOSE_FORCED
                 k += 1
                 closing = 0
+                run = 0
+            else:
                 run = 0
         elif is_open == 0:
             if cond:
@@ -272,6 +285,7 @@ def squelch_kernel(ok, force_close, timing, attack, hang, state, term_since, ope
                 is_open = 0
                 closing = 1
                 run = 0
+                miss = 0
             elif not cond:
                 miss += 1
                 if miss > hang:

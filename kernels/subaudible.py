@@ -14,10 +14,37 @@ from numba import njit
 
 from ._config import JIT, JIT_RECURSIVE
 
+#: reverse burst: the flipped phase agrees with itself over the newest two hops within this, rad
+BURST_PERSIST_RAD = 1.0
+#: reverse burst: the tone's magnitude after the flip within this factor of the one before
+BURST_AMP_RATIO = 2.0
+#: reverse burst: the tone's smallest share of the power of the hops before and after the flip
+BURST_MIN_FRACTION = 0.3
+
 
 @njit(**JIT)
-def ctcss_analyse_kernel(y, cos_m, sin_m, tones, fs_c, tolerance_hz, min_fraction, min_amp,
-                         hop, check_burst, burst_rad, work):
+def _hop_phasor(work, a, hop, wstep):
+    """``sum work[i] exp(-j wstep i)`` over ``[a, a + hop)`` and the power there (sum of
+    squares): the reference phasor by rotation from an exact start (error ~1e-14 over a
+    window), not a sine and a cosine per sample."""
+    cs = math.cos(wstep)
+    ss = math.sin(wstep)
+    c = math.cos(wstep * a)
+    sn = math.sin(wstep * a)
+    sr = 0.0
+    si = 0.0
+    sp = 0.0
+    for i in range(a, a + hop):
+        sr += c * work[i]
+        si -= sn * work[i]
+        sp += work[i] * work[i]
+        c, sn = c * cs - sn * ss, sn * cs + c * ss
+    return sr, si, sp
+
+
+@njit(**JIT)
+def ctcss_analyse_kernel(y, cos_m, sin_m, tones, tolerance_hz, fs_c, min_fraction, min_amp,
+                         min_coherence, hop, held_hz, burst_rad, work):
     """One CTCSS hop on the window ``y`` (its last sample is the hop's end).
 
     Parameters
@@ -27,18 +54,26 @@ def ctcss_analyse_kernel(y, cos_m, sin_m, tones, fs_c, tolerance_hz, min_fractio
         ``cos`` / ``-sin`` of ``2 pi f_k n / fs_c`` (the correlators of the table tones, one
         contiguous row per tone).
     tones : float64[n_tones]
+    tolerance_hz : float64[n_tones]
+        How far from each table tone its refined frequency may lie (tighter for a tone whose
+        neighbour is close: 150.0 / 151.4 Hz).
     fs_c : float64
         Rate of ``y``, Hz.
-    tolerance_hz, min_fraction : float64
-        Acceptance of the refined frequency and of the tone's share of the window's power.
+    min_fraction : float64
+        Smallest share of the window's power the tone must hold.
     min_amp : float64
         Smallest tone amplitude accepted, in the units of ``y`` (mains hum in a transmitter is
         a steady tone too, but tens of dB weaker than CTCSS).
+    min_coherence : float64
+        Smallest ``|sum q_i| / sum |q_i|`` of the tone's four quarter-window phasors at the
+        refined frequency: one steady sinusoid gives 1; a phase flip inside the window (a
+        reverse burst), a second tone or a click spreads them.
     hop : int
         Samples per hop (for the reverse-burst phases).
-    check_burst : bool
-        Whether a tone is held (look for a reverse burst).
+    held_hz : float64
+        The tone held now (Hz; 0: none, no reverse-burst test).
     burst_rad : float64
+        Smallest phase jump that reads as a reverse burst.
     work : float64[>= w]
         Scratch (the window, mean removed).
 
@@ -48,6 +83,19 @@ def ctcss_analyse_kernel(y, cos_m, sin_m, tones, fs_c, tolerance_hz, min_fractio
         Index of the tone identified (-1: none), whether a reverse burst was seen, and the
         strongest tone's refined frequency (Hz) and amplitude (units of ``y``; from the
         correlation at the table frequency: 1.6 % low when the tone is 0.5 Hz off).
+
+    Notes
+    -----
+    Identified: the strongest table correlator ``k``, refined by the phase advance between the
+    window's halves to ``f``; accepted when the table tone nearest ``f`` is ``k`` itself, lies
+    within its tolerance, holds ``min_fraction`` of the power, is at least ``min_amp`` and is
+    coherent over the quarters. A reverse burst (at the held tone's frequency, hops numbered
+    from the newest, 0): the phasor of hops 0-1 is turned by more than ``burst_rad`` from that
+    of hops 4-5 (hop 2-3 may hold the flip), hops 0 and 1 agree within
+    :data:`BURST_PERSIST_RAD` (the flipped phase lasts: a real burst is 80-150 ms), the two
+    phasors' magnitudes are within :data:`BURST_AMP_RATIO` of each other and each holds
+    :data:`BURST_MIN_FRACTION` of its hops' power (the tone is there on both sides: no fade,
+    no carrier gone). Stateless: the same window always gives the same bits.
     """
     w = y.shape[0]
     mean = 0.0
@@ -95,16 +143,17 @@ def ctcss_analyse_kernel(y, cos_m, sin_m, tones, fs_c, tolerance_hz, min_fractio
         if abs(tones[t] - f_est) < abs(tones[j] - f_est):
             j = t
     amp = 2 * math.sqrt(best) / w
-    tone = j if (abs(tones[j] - f_est) <= tolerance_hz and frac >= min_fraction
+    tone = j if (j == k and abs(tones[j] - f_est) <= tolerance_hz[j] and frac >= min_fraction
                  and amp >= min_amp) else -1
-    wstep = 2 * math.pi * f_est / fs_c
-    cs = math.cos(wstep)
-    ss = math.sin(wstep)
     if tone >= 0:
-        # phase continuity over the four quarters at the refined frequency
+        wstep = 2 * math.pi * f_est / fs_c
+        cs = math.cos(wstep)
+        ss = math.sin(wstep)
+        # coherence over the four quarters at the refined frequency
         q = w // 4
-        pr = 0.0
-        pi_ = 0.0
+        tr = 0.0
+        ti = 0.0
+        mag = 0.0
         for s in range(4):
             sr = 0.0
             si = 0.0
@@ -116,30 +165,31 @@ def ctcss_analyse_kernel(y, cos_m, sin_m, tones, fs_c, tolerance_hz, min_fractio
                 sr += c * work[i]
                 si -= sn * work[i]
                 c, sn = c * cs - sn * ss, sn * cs + c * ss
-            if s > 0 and abs(math.atan2(si * pr - sr * pi_, sr * pr + si * pi_)) > 1.0:
-                tone = -1
-                break
-            pr = sr
-            pi_ = si
+            tr += sr
+            ti += si
+            mag += math.sqrt(sr * sr + si * si)
+        if math.sqrt(tr * tr + ti * ti) < min_coherence * mag:
+            tone = -1
     burst = False
-    if check_burst and frac >= min_fraction / 4:
-        rr = 0.0
-        ri = 0.0
-        c = math.cos(wstep * (w - 5 * hop))
-        sn = math.sin(wstep * (w - 5 * hop))
-        for i in range(w - 5 * hop, w - 3 * hop):
-            rr += c * work[i]
-            ri -= sn * work[i]
-            c, sn = c * cs - sn * ss, sn * cs + c * ss
-        nr = 0.0
-        ni = 0.0
-        c = math.cos(wstep * (w - hop))
-        sn = math.sin(wstep * (w - hop))
-        for i in range(w - hop, w):
-            nr += c * work[i]
-            ni -= sn * work[i]
-            c, sn = c * cs - sn * ss, sn * cs + c * ss
-        burst = abs(math.atan2(ni * rr - nr * ri, nr * rr + ni * ri)) > burst_rad
+    if held_hz > 0 and w >= 6 * hop:
+        wstep = 2 * math.pi * held_hz / fs_c
+        # hops numbered from the newest (0); phase origin at the window's first sample
+        r0, i0, p0 = _hop_phasor(work, w - hop, hop, wstep)
+        r1, i1, p1 = _hop_phasor(work, w - 2 * hop, hop, wstep)
+        r4, i4, p4 = _hop_phasor(work, w - 5 * hop, hop, wstep)
+        r5, i5, p5 = _hop_phasor(work, w - 6 * hop, hop, wstep)
+        nr = r0 + r1
+        ni = i0 + i1
+        rr = r4 + r5
+        ri = i4 + i5
+        n2 = nr * nr + ni * ni
+        ref2 = rr * rr + ri * ri
+        ratio2 = BURST_AMP_RATIO * BURST_AMP_RATIO
+        burst = (abs(math.atan2(ni * rr - nr * ri, nr * rr + ni * ri)) > burst_rad
+                 and abs(math.atan2(i0 * r1 - r0 * i1, r0 * r1 + i0 * i1)) < BURST_PERSIST_RAD
+                 and n2 * ratio2 > ref2 and ref2 * ratio2 > n2
+                 and n2 > BURST_MIN_FRACTION * hop * (p0 + p1)
+                 and ref2 > BURST_MIN_FRACTION * hop * (p4 + p5))
     return tone, burst, f_est, amp
 
 

@@ -293,6 +293,7 @@ def squelch_ref(ok, force, attack, hang, timing=None):
     nt, n = ok.shape
     timing = [0] * nt if timing is None else list(timing)
     is_open, closing, run, miss, start, last, reason = 0, 0, 0, 0, 0, -1, -1
+    forced_at = -1
     since = [-1] * nt
     mask, events = [], []
     for j in range(n):
@@ -307,11 +308,16 @@ def squelch_ref(ok, force, attack, hang, timing=None):
                 since[t] = j
         if closing:
             tim = [t for t in range(nt) if timing[t]]
+            since_force = j - forced_at
             if tim and all(ok[t, j] for t in tim):
-                last = j
-            else:
+                run += 1
+                if run >= attack or last == j - 1:
+                    last = j
+            elif not tim or since_force > hang:
                 events.append((start, last + 1, reason, -2))
                 closing, run = 0, 0
+            else:
+                run = 0
         elif not is_open:
             if cond:
                 if run == 0:
@@ -333,7 +339,7 @@ def squelch_ref(ok, force, attack, hang, timing=None):
             else:
                 run = 0
             if force[j]:
-                is_open, closing, run = 0, 1, 0
+                is_open, closing, run, forced_at = 0, 1, 0, j
             elif not cond:
                 miss += 1
                 if miss > hang:
@@ -356,13 +362,20 @@ def gate_ref(audio, mask, ratio, post, frame, final_open):
     return np.where(gate, audio, np.float32(0.0)).astype(np.float32), gate
 
 
-def ctcss_analyse_ref(y, tones, fs_c, tolerance_hz, min_fraction, min_amp, hop, check_burst,
-                      burst_rad):
+#: the reverse-burst limits of kernels.subaudible (BURST_PERSIST_RAD, BURST_AMP_RATIO,
+#: BURST_MIN_FRACTION), restated (a reference never imports the kernels)
+CTCSS_BURST_LIMITS = (1.0, 2.0, 0.3)
+
+
+def ctcss_analyse_ref(y, tones, tolerance_hz, fs_c, min_fraction, min_amp, min_coherence, hop,
+                      held_hz, burst_rad, burst_limits=CTCSS_BURST_LIMITS):
     """One CTCSS hop in NumPy: (tone index or -1, burst, refined frequency, amplitude). See
     kernels.subaudible."""
+    persist_rad, amp_ratio, min_hop_fraction = burst_limits
     w = y.size
     n = np.arange(w)
-    e = np.exp(-2j * np.pi * np.asarray(tones)[:, None] * n[None, :] / fs_c)
+    tones = np.asarray(tones)
+    e = np.exp(-2j * np.pi * tones[:, None] * n[None, :] / fs_c)
     y = y - y.mean()
     power = float(np.mean(y * y))
     if power <= 0:
@@ -374,21 +387,28 @@ def ctcss_analyse_ref(y, tones, fs_c, tolerance_hz, min_fraction, min_amp, hop, 
     a2 = e[k, half:2 * half] @ y[half:2 * half]
     f_est = tones[k] + np.angle(a2 * np.conj(a1)) / (2 * np.pi * half / fs_c)
     frac = 2 * abs(a[k]) ** 2 / w**2 / power
-    j = int(np.argmin(np.abs(np.asarray(tones) - f_est)))
+    j = int(np.argmin(np.abs(tones - f_est)))
     amp = 2 * abs(a[k]) / w
-    tone = j if (abs(tones[j] - f_est) <= tolerance_hz and frac >= min_fraction
+    tone = j if (j == k and abs(tones[j] - f_est) <= tolerance_hz[j] and frac >= min_fraction
                  and amp >= min_amp) else -1
-    ek = np.exp(-2j * np.pi * f_est * n / fs_c) * y
     if tone >= 0:
         q = w // 4
+        ek = np.exp(-2j * np.pi * f_est * n / fs_c) * y
         seg = ek[: 4 * q].reshape(4, q).sum(axis=1)
-        if np.max(np.abs(np.angle(seg[1:] * np.conj(seg[:-1])))) > 1.0:
+        if abs(seg.sum()) < min_coherence * np.abs(seg).sum():
             tone = -1
     burst = False
-    if check_burst and frac >= min_fraction / 4:
-        p_ref = ek[w - 5 * hop: w - 3 * hop].sum()
-        p_now = ek[w - hop:].sum()
-        burst = bool(abs(np.angle(p_now * np.conj(p_ref))) > burst_rad)
+    if held_hz > 0 and w >= 6 * hop:
+        eh = np.exp(-2j * np.pi * held_hz * n / fs_c) * y
+        hops = eh[w - 6 * hop:].reshape(6, hop).sum(axis=1)[::-1]      # newest first
+        pw = (y[w - 6 * hop:] ** 2).reshape(6, hop).sum(axis=1)[::-1]
+        new, ref = hops[0] + hops[1], hops[4] + hops[5]
+        burst = bool(abs(np.angle(new * np.conj(ref))) > burst_rad
+                     and abs(np.angle(hops[0] * np.conj(hops[1]))) < persist_rad
+                     and abs(new) ** 2 * amp_ratio ** 2 > abs(ref) ** 2
+                     and abs(ref) ** 2 * amp_ratio ** 2 > abs(new) ** 2
+                     and abs(new) ** 2 > min_hop_fraction * hop * (pw[0] + pw[1])
+                     and abs(ref) ** 2 > min_hop_fraction * hop * (pw[4] + pw[5]))
     return tone, burst, float(f_est), float(amp)
 
 

@@ -127,6 +127,30 @@ def test_forced_close_shuts_the_audio_and_follows_the_carrier_to_its_end():
     assert mask[31] == 1 and mask[60] == 0 and mask[60:].sum() == 0
 
 
+def test_after_a_forced_close_the_hang_bridges_a_fade_not_a_later_carrier():
+    # a reverse burst at frame 60, the carrier fading at 64-67 (within hang 7 of the force)
+    # and back until 70: one event to 70, the audio shut throughout
+    ok = np.zeros((1, 120), np.uint8)
+    ok[0, 10:64] = 1
+    ok[0, 68:70] = 1
+    force = np.zeros(120, np.uint8)
+    force[60] = 1
+    mask, events, _ = _run_squelch(ok, force, [], timing=[1])
+    assert events == [(10, 70, 0, -2)] and mask[60:].sum() == 0
+    # one noise frame in the fade does not move the end: the carrier must hold `attack` frames
+    ok2 = ok.copy()
+    ok2[0, 68:70] = 0
+    ok2[0, 66] = 1
+    _, events, _ = _run_squelch(ok2, force, [], timing=[1])
+    assert events == [(10, 64, 0, -2)]
+    # a carrier back after the hang is another over (the burst's transmitter has unkeyed)
+    ok3 = ok.copy()
+    ok3[0, 64:] = 0
+    ok3[0, 75:100] = 1
+    mask, events, _ = _run_squelch(ok3, force, [], timing=[1])
+    assert events == [(10, 64, 0, -2), (75, 100, 0, 0)] and mask[77] == 1
+
+
 def test_squelch_events_are_back_dated_and_hang_bridges():
     ok = np.zeros((1, 100), np.uint8)
     ok[0, 10:30] = 1

@@ -6,39 +6,67 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from htdsp.ctcss import TONES
+from htdsp.ctcss import TONES, tone_tolerances_hz
 from htdsp.kernels import ctcss_analyse_kernel, dcs_slice_kernel
+from htdsp.kernels import subaudible as sub
 from htdsp.sim.tables import DCS_BAUD, dcs_bits
 from tests import reference as ref
 
 FS_C = 1000.0
 W, HOP = 200, 20
+TOL = tone_tolerances_hz(0.6, 0.3)
 
 
-def _ctcss_window(tone, seed, flip_at=None, snr_db=15.0):
+def _ctcss_window(tone, seed, flip_at=None, snr_db=15.0, fade_at=None):
     rng = np.random.default_rng(seed)
     n = np.arange(W)
     s = np.cos(2 * np.pi * tone * n / FS_C + rng.uniform(0, 6.3))
     if flip_at is not None:
         s[flip_at:] *= -1
+    if fade_at is not None:                # the discriminator in a fade: the tone gives way
+        s[fade_at:] *= 0.1
     return s + 10 ** (-snr_db / 20) * rng.standard_normal(W) + 0.3     # DC: a carrier error
 
 
-@given(k=st.integers(0, len(TONES) - 1), seed=st.integers(0, 2**32 - 1),
-       flip=st.one_of(st.none(), st.integers(150, 190)), held=st.booleans())
-def test_ctcss_analyse_matches_reference(k, seed, flip, held):
-    y = _ctcss_window(float(TONES[k]), seed, flip)
+def _analyse(y, held_hz):
     e = np.exp(-2j * np.pi * TONES[:, None] * np.arange(W)[None, :] / FS_C)
     got = ctcss_analyse_kernel(y, np.ascontiguousarray(e.real), np.ascontiguousarray(e.imag),
-                               TONES, FS_C, 0.6, 0.4, 0.03, HOP, held, 2.2,
+                               TONES, TOL, FS_C, 0.4, 0.03, 0.96, HOP, held_hz, 2.2,
                                np.empty(W))
-    want = ref.ctcss_analyse_ref(y, TONES, FS_C, 0.6, 0.4, 0.03, HOP, held, 2.2)
+    want = ref.ctcss_analyse_ref(y, TONES, TOL, FS_C, 0.4, 0.03, 0.96, HOP, held_hz, 2.2)
+    return got, want
+
+
+def test_burst_limits_match_the_reference():
+    assert (sub.BURST_PERSIST_RAD, sub.BURST_AMP_RATIO, sub.BURST_MIN_FRACTION) == \
+        ref.CTCSS_BURST_LIMITS
+
+
+@given(k=st.integers(0, len(TONES) - 1), seed=st.integers(0, 2**32 - 1),
+       flip=st.one_of(st.none(), st.integers(60, 190)), held=st.booleans())
+def test_ctcss_analyse_matches_reference(k, seed, flip, held):
+    y = _ctcss_window(float(TONES[k]), seed, flip)
+    got, want = _analyse(y, float(TONES[k]) if held else 0.0)
     assert (int(got[0]), bool(got[1])) == want[:2]
     assert got[2] == pytest.approx(want[2], abs=1e-9)
     assert got[3] == pytest.approx(want[3], rel=1e-9)
+    assert want[0] in (k, -1)              # a window holding a flip is refused, never misnamed
     if flip is None:
         assert want[:2] == (k, False)      # a clean tone is itself, without a burst
         assert abs(want[2] - TONES[k]) < 0.3 and want[3] == pytest.approx(1.0, rel=0.05)
+    elif held and 120 <= flip <= 160:      # flipped in hops 2-3, both newest hops flipped
+        assert want[1]
+
+
+@given(k=st.integers(0, len(TONES) - 1), seed=st.integers(0, 2**32 - 1),
+       fade=st.integers(60, 190))
+def test_a_fade_is_not_a_reverse_burst(k, seed, fade):
+    # the tone collapsing into the noise (a deep fade, or the carrier gone) over any part of
+    # the last hops gives random phases: without the tone on both sides, no burst
+    y = _ctcss_window(float(TONES[k]), seed, fade_at=fade)
+    got, want = _analyse(y, float(TONES[k]))
+    assert (int(got[0]), bool(got[1])) == want[:2]
+    assert not want[1]
 
 
 def _dcs_window(code, seed, fs=4000.0, turn_off=False):
