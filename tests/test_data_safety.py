@@ -14,9 +14,12 @@ import numpy as np
 import pytest
 
 from htdsp.cli import main
-from htdsp.io import RawWriter, open_recording
-from htdsp.io.outputs import TMP_SUFFIX, AtomicFile, InputFiles, check_output, remove_stale
+from htdsp.io import open_recording
 from tests.signals import nfm_tone_iq, to_cu8
+
+# (the new mechanism is imported inside the tests that use it, so that every command-line test
+# here also runs, and fails, on a version without it)
+TMP_SUFFIX = ".htdsp-tmp"
 
 ROOT = Path(__file__).resolve().parent.parent
 CAPTURE = ROOT / "captures" / "kpbenz-2m-nfm-voice" / "capture.sigmf-meta"
@@ -203,6 +206,8 @@ def test_reports_and_audio_are_replaced_on_a_rerun(tmp_path):
 
 # ------------------------------------------------------------------ 5. atomic outputs
 def test_atomic_file_commits_whole_or_not_at_all(tmp_path):
+    from htdsp.io.outputs import AtomicFile
+
     target = tmp_path / "t.bin"
     target.write_bytes(b"previous")
     with pytest.raises(RuntimeError), AtomicFile(target) as f:
@@ -238,6 +243,10 @@ def test_a_killed_writer_leaves_the_old_file_and_the_next_run_removes_its_tempor
 
 
 def test_stale_temporaries_of_running_processes_are_kept(tmp_path):
+    from htdsp.io.outputs import TMP_SUFFIX as suffix
+    from htdsp.io.outputs import remove_stale
+
+    assert suffix == TMP_SUFFIX
     target = tmp_path / "t.bin"
     mine = tmp_path / f".t.bin.{os.getppid()}{TMP_SUFFIX}"      # a live process (our parent)
     gone = tmp_path / f".t.bin.{2**22 + 12345}{TMP_SUFFIX}"     # no such pid
@@ -308,6 +317,9 @@ def test_two_outputs_naming_one_file_are_refused(tmp_path, capsys):
 
 
 def test_check_output_and_input_files_by_identity(tmp_path):
+    from htdsp.io import RawWriter
+    from htdsp.io.outputs import InputFiles, check_output
+
     a = tmp_path / "a.cu8"
     a.write_bytes(b"12")
     rec = open_recording(a, rate_hz=1e6)

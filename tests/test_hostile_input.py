@@ -363,3 +363,35 @@ def test_fuzz_sigmf_metadata_structure(tmp_path_factory, anything, g):
         (d / "m.sigmf-data").write_bytes(bytes(400))
         p.write_text(json.dumps(doc, allow_nan=True))
         _read_all(p)
+
+
+# ------------------------------------------------------------------ 8. CSV injection
+def test_csv_text_cells_cannot_become_formulas(tmp_path, monkeypatch):
+    import csv
+
+    from tests.signals import nfm_tone_iq, to_cu8
+
+    monkeypatch.chdir(tmp_path)                # the path goes into the CSV as given
+    names = ["=HYPERLINK(1).cu8", "+1.cu8", "-2.cu8", "@x.cu8", "plain.cu8"]
+    for n in names:
+        to_cu8(nfm_tone_iq(250e3, 25e3, 0.5, amplitude=0.6)).tofile(tmp_path / n)
+    assert main(["score", "--rate", "250k", "--offset", "25k", "--csv", "w.csv", "-q", "--",
+                 *names]) in (0, 1)
+    text = (tmp_path / "w.csv").read_text()
+    rows = list(csv.reader(text.splitlines()))
+    assert {r[0] for r in rows[1:]} == {"'=HYPERLINK(1).cu8", "'+1.cu8", "'-2.cu8", "'@x.cu8",
+                                        "plain.cu8"}
+    # every text field quoted; numbers bare (a negative dBFS is a number, not a formula)
+    body = text.splitlines()[1:]
+    assert all(line.startswith('"') for line in body)
+    rssi = rows[0].index("rssi_dbfs")
+    assert all(float(r[rssi]) < 0 for r in rows[1:] if r[rssi])
+    assert any(f',{r[rssi]},' in line for r, line in zip(rows[1:], body, strict=True) if r[rssi])
+
+
+def test_csv_cells_with_formula_starts_are_neutralised():
+    from htdsp.report import csv_text
+
+    for bad in ("=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"):
+        assert csv_text(bad) == "'" + bad
+    assert csv_text("capture.cu8") == "capture.cu8"

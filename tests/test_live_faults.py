@@ -14,7 +14,7 @@ import pytest
 from htdsp.cli import main
 from htdsp.io import open_recording
 from htdsp.replay import ReplayServer
-from htdsp.sources import RtlTcpSource, SourceLost, SourceUnusable, parse_host_port
+from htdsp.sources import RtlTcpSource, SourceLost
 
 ROOT = Path(__file__).resolve().parent.parent
 CAPTURE = ROOT / "captures" / "kpbenz-2m-nfm-voice" / "capture.sigmf-meta"
@@ -94,6 +94,8 @@ def _paced_server(rate_hz, seconds):
 
 
 def test_a_server_delivering_another_rate_is_unusable():
+    from htdsp.sources import SourceUnusable
+
     port = _paced_server(FS, 5.0)
     src = RtlTcpSource("127.0.0.1", port, 144.47e6, 2.4e6, retries=0, rate_check_s=0.8)
     t0 = time.monotonic()
@@ -105,6 +107,8 @@ def test_a_server_delivering_another_rate_is_unusable():
 
 
 def test_the_rate_asked_for_is_accepted():
+    from htdsp.sources import SourceUnusable
+
     port = _paced_server(FS, 1.3)
     src = RtlTcpSource("127.0.0.1", port, 144.47e6, FS, retries=0, rate_check_s=0.8)
     n = 0
@@ -129,6 +133,8 @@ def test_replay_drops_a_client_asking_for_a_rate_it_cannot_serve(capsys):
 
 
 def test_ipv6_on_both_sides(tmp_path):
+    from htdsp.sources import parse_host_port
+
     srv, t, _ = _serve(host="::1")
     try:
         assert parse_host_port(f"[::1]:{srv.port}") == ("::1", srv.port)
@@ -149,5 +155,7 @@ def test_ipv6_on_both_sides(tmp_path):
 @pytest.mark.parametrize("text,why", [("::1:1234", "brackets"), ("host:99999", "1-65535"),
                                       ("[::1]1234", "[IPV6]:PORT"), ("host", "HOST:PORT")])
 def test_bad_host_port(text, why):
+    from htdsp.sources import parse_host_port
+
     with pytest.raises(ValueError, match=why.replace("[", r"\[").replace("]", r"\]")):
         parse_host_port(text)

@@ -11,7 +11,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from htdsp.cli import main
-from htdsp.health import CLIPPED_FRACTION, STUCK_FRACTION, CaptureHealth, quantisation_floor_dbfs
 from htdsp.io import open_recording
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,6 +19,8 @@ SYNTHETIC = sorted((ROOT / "captures" / "synthetic").glob("*.sigmf-meta"))
 
 
 def _health(x, fmt, chunk=None):
+    from htdsp.health import CaptureHealth
+
     h = CaptureHealth(fmt)
     if chunk is None:
         h.process(x)
@@ -32,6 +33,8 @@ def _health(x, fmt, chunk=None):
 
 @pytest.mark.parametrize("path", [CAPTURE, *SYNTHETIC], ids=lambda p: p.name)
 def test_every_bundled_capture_is_usable(path):
+    from htdsp.health import CaptureHealth
+
     rec = open_recording(path)
     h = CaptureHealth(rec.format)
     for _, chunk in rec.chunks():
@@ -56,6 +59,8 @@ def test_dead_inputs_are_unusable(x, fmt, why):
 
 
 def test_the_stuck_code_threshold():
+    from htdsp.health import STUCK_FRACTION
+
     rng = np.random.default_rng(0)
     n = 2 * 64 * 20000                          # 20 000 looked-at samples
 
@@ -70,6 +75,8 @@ def test_the_stuck_code_threshold():
 
 
 def test_the_clipping_threshold():
+    from htdsp.health import CLIPPED_FRACTION
+
     rng = np.random.default_rng(1)
     n = 2 * 64 * 20000
 
@@ -84,6 +91,8 @@ def test_the_clipping_threshold():
 
 
 def test_below_the_quantisation_floor():
+    from htdsp.health import STUCK_FRACTION, quantisation_floor_dbfs
+
     # cs16 that is 0 in 95 % of its values and +-1 LSB otherwise: not stuck (the two commonest
     # codes hold 97.5 %), but its power is below the format's own rounding noise (2 q^2 / 12);
     # Gaussian noise of 4 LSB rms is a real, quiet input
@@ -101,6 +110,8 @@ def test_below_the_quantisation_floor():
 
 @given(st.lists(st.integers(1, 5000), min_size=1, max_size=8), st.integers(0, 3))
 def test_the_check_is_the_same_for_any_chunking(sizes, seed):
+    from htdsp.health import CaptureHealth
+
     rng = np.random.default_rng(seed)
     x = rng.integers(0, 256, 2 * sum(sizes) * 8, dtype=np.uint8)
     one = CaptureHealth("cu8")
