@@ -475,8 +475,8 @@ def window_hist_ref(x, window, lo, bin_width, nbins, pct):
 
 
 def tone_fit_ref(y, fs, f_hz, n_harmonics):
-    """Least-squares DC + tone at a given frequency (numpy lstsq), the residual power and the
-    harmonics' power (each fitted by least squares in the residual)."""
+    """Least-squares DC + tone at a given frequency (numpy lstsq), its phase at sample 0, the
+    residual power and the harmonics' power (each fitted by least squares in the residual)."""
     y = np.asarray(y, dtype=np.float64)
     n = np.arange(y.size)
     w = 2 * np.pi * f_hz / fs
@@ -490,6 +490,7 @@ def tone_fit_ref(y, fs, f_hz, n_harmonics):
         e = np.exp(-1j * h * w * n)
         p_harm += 2 * abs(np.sum(r * e)) ** 2 / y.size ** 2
     return {"dc": coef[0], "amp": float(np.hypot(coef[1], coef[2])),
+            "phase": float(np.angle(coef[1] - 1j * coef[2])),     # y ~ amp cos(w n + phase)
             "p_total": float(np.mean((y - y.mean()) ** 2)), "p_residual": float(np.mean(r ** 2)),
             "p_harmonics": p_harm, "residual": r}
 

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from statistics import NormalDist
 
 import numpy as np
 import pytest
@@ -215,19 +216,36 @@ def test_annotate_writes_a_scored_sigmf_beside_the_data(tmp_path):
     assert rec.samples == open_recording(CAPTURE).samples
 
 
+def _wilson_lower_closed_form(k, n, confidence):
+    """The one-sided Wilson score lower bound written out (independent of htdsp.score)."""
+    z = NormalDist().inv_cdf(confidence)
+    p = k / n
+    return (p + z * z / (2 * n) - z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))) \
+        / (1 + z * z / n)
+
+
+#: 2 of 3 locations passing, against an area reliability of 0.5: the lower bound is below 0.5
+#: at 80 % confidence (the area fails, exit 1) and above it at 60 % (the area passes although
+#: one location fails: the exit code follows the area, exit 0)
+AREA_CASES = [("0.8", 0.4264, "fail", 1), ("0.6", 0.5949, "pass", 0)]
+
+
 def test_area_of_several_locations(tmp_path, capsys):
     tx = [Transmitter(modulation="tone", keyed=[(0.3, 2.7)])]
     files = [_scenario_file(tmp_path, f"loc{i}", cnr_db=c, seed=10 + i, transmitters=tx,
                             duration_s=3.0)[1] for i, c in enumerate((25, 24, 9))]
-    out = tmp_path / "area.json"
-    code = _run("score", *files, "--offset", "25k", "--json", out,
-                "--area-reliability", "0.5", "--confidence", "0.8")
-    agg = json.loads(out.read_text())["aggregate"]
-    assert (agg["locations"], agg["passing"]) == (3, 2)
-    assert agg["wilson_lower"] == pytest.approx(wilson_lower(2, 3, 0.8), abs=1e-4)
-    assert agg["verdict"] == ("pass" if agg["wilson_lower"] >= 0.5 else "fail")
-    assert code == (0 if agg["verdict"] == "pass" else 1)
-    assert "area: 2/3 locations pass" in capsys.readouterr().err
+    for confidence, lower, verdict, exit_code in AREA_CASES:
+        assert _wilson_lower_closed_form(2, 3, float(confidence)) == pytest.approx(lower,
+                                                                                 abs=1e-4)
+        out = tmp_path / f"area-{confidence}.json"
+        code = _run("score", *files, "--offset", "25k", "--json", out,
+                    "--area-reliability", "0.5", "--confidence", confidence)
+        agg = json.loads(out.read_text())["aggregate"]
+        assert (agg["locations"], agg["passing"]) == (3, 2)
+        assert agg["wilson_lower"] == pytest.approx(lower, abs=1e-4)
+        assert agg["verdict"] == verdict
+        assert code == exit_code
+        assert "area: 2/3 locations pass" in capsys.readouterr().err
 
 
 def test_wilson_lower_bound_against_scipy():

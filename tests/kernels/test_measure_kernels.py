@@ -87,10 +87,23 @@ def test_window_hist_percentile_of_a_sinusoid():
     assert np.all(np.abs(s[:, 2] - 1.5) <= 4 / 1024 + 1e-9)
 
 
-def _tone(n, fs, f, amp, dc=0.0, noise=0.0, seed=0, h2=0.0):
+@pytest.mark.parametrize("pct", [50.0, 80.0])
+def test_window_hist_percentile_when_the_count_reaches_it_exactly(pct):
+    # 10 samples, mean -0.1: five 0.1 from it, three 1.1, two 1.9. Half of them (5 of 10) are
+    # within 0.1, eight (80 %) within 1.1: the percentile is reached exactly at a bin, and is
+    # that bin's distance (the one whose count reaches pct %), not the next one out
+    x = np.array([0, 0, 0, 0, 0, 1, 1, 1, -2, -2], np.float32)
+    s, _, _ = _hist(x, 10, [], pct=pct)
+    near = {50.0: 0.1, 80.0: 1.1}[pct]
+    assert abs(s[0, 2] - near) <= 4 / 64                    # within a bin of the truth
+    ws, _ = ref.window_hist_ref(x, 10, -2.0, 4 / 64, 64, pct)
+    assert s[0, 2] == pytest.approx(ws[0, 2], abs=1e-12)
+
+
+def _tone(n, fs, f, amp, dc=0.0, noise=0.0, seed=0, h2=0.0, ph=None):
     rng = np.random.default_rng(seed)
     t = np.arange(n) / fs
-    ph = rng.uniform(0, 2 * np.pi)
+    ph = rng.uniform(0, 2 * np.pi) if ph is None else ph
     y = dc + amp * np.cos(2 * np.pi * f * t + ph) + h2 * np.cos(4 * np.pi * f * t + 2 * ph)
     return (y + noise * rng.standard_normal(n)).astype(np.float32)
 
@@ -101,10 +114,11 @@ def test_tone_fit_matches_lstsq_at_its_frequency(f, off, amp, dc, seed):
     fs, n = 48000.0, 4800
     y = _tone(n, fs, f, amp, dc, noise=0.01, seed=seed, h2=0.01)
     work = np.empty(3 * n)
-    fk, ak, dk, pt, pr, ph, _ = tone_fit_kernel(y, fs, f + off, 1, 4, work)
+    fk, ak, dk, pt, pr, ph, phase = tone_fit_kernel(y, fs, f + off, 1, 4, work)
     assert abs(fk - f) < 0.2             # off by up to 8 Hz: one step lands (noise: ~0.05)
     want = ref.tone_fit_ref(y, fs, fk, 4)               # the exact fit at the found frequency
     assert ak == pytest.approx(want["amp"], rel=1e-6)
+    assert abs(np.angle(np.exp(1j * (phase - want["phase"])))) < 1e-5
     assert dk == pytest.approx(want["dc"], abs=1e-7)
     assert pt == pytest.approx(want["p_total"], rel=1e-6)
     assert pr == pytest.approx(want["p_residual"], rel=1e-4)
@@ -114,10 +128,11 @@ def test_tone_fit_matches_lstsq_at_its_frequency(f, off, amp, dc, seed):
 
 def test_tone_fit_frequency_and_powers_against_truth():
     fs, n = 48000.0, 4800
-    y = _tone(n, fs, 1000.37, 0.6, noise=0.0, h2=0.006)
+    y = _tone(n, fs, 1000.37, 0.6, noise=0.0, h2=0.006, ph=-2.0)
     work = np.empty(3 * n)
-    f, amp, dc, pt, pr, ph, _ = tone_fit_kernel(y, fs, 1000.0, 1, 4, work)
+    f, amp, dc, pt, pr, ph, phase = tone_fit_kernel(y, fs, 1000.0, 1, 4, work)
     assert abs(f - 1000.37) < 1e-3
+    assert phase == pytest.approx(-2.0, abs=1e-3)        # 0.6 cos(w n - 2.0)
     assert amp == pytest.approx(0.6, rel=1e-4)
     assert ph == pytest.approx(0.006**2 / 2, rel=1e-2)   # the 2nd harmonic is all that is left
     assert pr == pytest.approx(0.006**2 / 2, rel=1e-2)

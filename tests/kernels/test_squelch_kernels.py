@@ -1,5 +1,7 @@
 """Squelch kernels: exact against plain-Python references; any chunking gives the same frames,
-decisions and events; copy, reset, empty chunks."""
+decisions and events; a state copied mid-stream continues identically (and independently of
+the original); a fresh state after use is a fresh start; an empty chunk leaves the state alone.
+"""
 
 import numpy as np
 import pytest
@@ -44,18 +46,23 @@ def _run_level(db, sign, absolute, cuts):
     return np.concatenate(out), st
 
 
-@given(n=st.integers(0, 4000), seed=st.integers(0, 2**32 - 1), fe=st.integers(1, 200))
-def test_frame_energy_matches_reference_any_chunking(n, seed, fe):
-    x = np.random.default_rng(seed).standard_normal(n).astype(np.float32)
-    out = np.empty(n // fe + 2)
-    k = frame_energy_kernel(x, fe, frame_energy_state(), out)
-    np.testing.assert_allclose(out[:k], ref.frame_energy_ref(x, fe), rtol=1e-12)
-    st = frame_energy_state()
+def _run_energy(x, fe, cuts, st=None):
+    st = frame_energy_state() if st is None else st
     parts = []
-    for a, b in zip([0, n // 3, n], [n // 3, n, n], strict=True):
+    for a, b in zip([0, *cuts], [*cuts, x.size], strict=True):
         o = np.empty((b - a) // fe + 2)
-        parts.append(o[: frame_energy_kernel(x[a:b], fe, st, o)].copy())
-    assert np.concatenate(parts).tobytes() == out[:k].tobytes()
+        parts.append(o[: frame_energy_kernel(x[a:b], fe, st, o)])
+    return np.concatenate(parts), st
+
+
+@given(data=st.data(), n=st.integers(0, 4000), seed=st.integers(0, 2**32 - 1),
+       fe=st.integers(1, 200))
+def test_frame_energy_matches_reference_any_chunking(data, n, seed, fe):
+    x = np.random.default_rng(seed).standard_normal(n).astype(np.float32)
+    whole, st_whole = _run_energy(x, fe, [])
+    np.testing.assert_allclose(whole, ref.frame_energy_ref(x, fe), rtol=1e-12)
+    parts, st_parts = _run_energy(x, fe, data.draw(splits(n)))
+    assert parts.tobytes() == whole.tobytes() and st_parts.tobytes() == st_whole.tobytes()
 
 
 @pytest.mark.parametrize("sign,absolute", [(1.0, False), (-1.0, False), (1.0, True)])
@@ -214,3 +221,156 @@ def test_gate_waits_for_undecided_frames():
                           out, g)
     assert k == 8 and drop == 1
     np.testing.assert_array_equal(out[:8], [1, 1, 1, 1, 0, 0, 0, 0])
+
+
+# ----------------------------------------------------------------- copy, reset, empty chunks
+# Each kernel's whole state is its record (and, for the combiner, ``term_since``; for the gate,
+# the audio and decisions still held and the two counters): a copy of it taken mid-stream must
+# continue exactly as the original, and writing a fresh record over a used one must give a
+# fresh start. The original is run on after the copy is taken, so a copy sharing memory with it
+# would differ.
+def _split(n, frac):
+    return int(frac * n)
+
+
+@given(n=st.integers(0, 3000), seed=st.integers(0, 2**32 - 1), fe=st.integers(1, 200),
+       frac=st.floats(0, 1))
+def test_frame_energy_copy_reset_and_empty_chunk(n, seed, fe, frac):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(n).astype(np.float32)
+    c = _split(n, frac)
+    _, st_ = _run_energy(x[:c], fe, [])
+    twin = st_.copy()
+    rest, _ = _run_energy(x[c:], fe, [], st_)
+    rest_twin, _ = _run_energy(x[c:], fe, [], twin)
+    assert rest_twin.tobytes() == rest.tobytes() and twin.tobytes() == st_.tobytes()
+    before = st_.tobytes()
+    assert frame_energy_kernel(x[:0], fe, st_, np.empty(1)) == 0 and st_.tobytes() == before
+    st_[...] = frame_energy_state()
+    again, _ = _run_energy(x, fe, [], st_)
+    assert again.tobytes() == _run_energy(x, fe, [])[0].tobytes()
+
+
+@pytest.mark.parametrize("sign,absolute", [(1.0, False), (-1.0, False), (1.0, True)])
+@given(n=st.integers(0, 1500), seed=st.integers(0, 2**32 - 1), frac=st.floats(0, 1))
+def test_level_detect_copy_reset_and_empty_chunk(sign, absolute, n, seed, frac):
+    db = _levels(n, seed) * (1 if sign > 0 else -1) + (43.0 if absolute else 0.0)
+    c = _split(n, frac)
+
+    def run(d, st_):
+        p = np.empty(d.size, np.uint8)
+        level_detect_kernel(d, sign, PARAMS["open_db"], PARAMS["close_db"], absolute,
+                            PARAMS["alpha"], PARAMS["alpha_up"], PARAMS["gate_db"],
+                            PARAMS["warmup"], st_, p)
+        return p
+
+    st_ = level_detect_state()
+    run(db[:c], st_)
+    twin = st_.copy()
+    rest = run(db[c:], st_)
+    assert run(db[c:], twin).tobytes() == rest.tobytes() and twin.tobytes() == st_.tobytes()
+    before = st_.tobytes()
+    assert run(db[:0], st_).size == 0 and st_.tobytes() == before
+    st_[...] = level_detect_state()
+    assert run(db, st_).tobytes() == run(db, level_detect_state()).tobytes()
+
+
+@given(n=st.integers(0, 1200), nt=st.integers(1, 3), seed=st.integers(0, 2**32 - 1),
+       frac=st.floats(0, 1))
+def test_squelch_copy_reset_and_empty_chunk(n, nt, seed, frac):
+    rng = np.random.default_rng(seed)
+    ok = np.zeros((nt, n), np.uint8)
+    for t in range(nt):
+        x = 0
+        while x < n:
+            length = int(rng.integers(1, 60))
+            ok[t, x:x + length] = rng.random() < 0.6
+            x += length
+    force = (rng.random(n) < 0.005).astype(np.uint8)
+    timing = (rng.random(nt) < 0.5).astype(np.uint8)
+    c = _split(n, frac)
+
+    def run(a, b, st_, since):
+        m = np.empty(b - a, np.uint8)
+        ev = np.empty(((b - a) // 2 + 2, 4), np.int64)
+        k = squelch_kernel(np.ascontiguousarray(ok[:, a:b]), force[a:b], timing, 2, 7, st_,
+                           since, m, ev)
+        return m, ev[:k].copy()
+
+    st_, since = squelch_state(), np.full(nt, -1, np.int64)
+    run(0, c, st_, since)
+    twin, twin_since = st_.copy(), since.copy()
+    m1, e1 = run(c, n, st_, since)
+    m2, e2 = run(c, n, twin, twin_since)
+    assert m2.tobytes() == m1.tobytes() and e2.tobytes() == e1.tobytes()
+    assert twin.tobytes() == st_.tobytes() and twin_since.tobytes() == since.tobytes()
+    before = (st_.tobytes(), since.tobytes())
+    m0, e0 = run(c, c, st_, since)
+    assert m0.size == 0 and e0.size == 0 and (st_.tobytes(), since.tobytes()) == before
+    st_[...] = squelch_state()
+    since[:] = -1
+    fresh = run(0, n, squelch_state(), np.full(nt, -1, np.int64))
+    again = run(0, n, st_, since)
+    assert all(a.tobytes() == b.tobytes() for a, b in zip(again, fresh, strict=True))
+
+
+class _GateStream:
+    """The gate's whole streaming state as the receiver holds it: audio waiting for its frame,
+    the decisions not yet dropped, the first of them and the audio samples already gated."""
+
+    def __init__(self, ratio, post, frame, final_open):
+        self.args = (ratio, post, frame)
+        self.final_open = final_open
+        self.held = np.zeros(0, np.float32)
+        self.pend = np.zeros(0, np.uint8)
+        self.base = 0
+        self.n_done = 0
+
+    def copy(self):
+        new = _GateStream(*self.args, self.final_open)
+        new.held, new.pend = self.held.copy(), self.pend.copy()
+        new.base, new.n_done = self.base, self.n_done
+        return new
+
+    def feed(self, audio, mask, final=False):
+        self.pend = np.concatenate([self.pend, mask])
+        self.held = np.concatenate([self.held, audio])
+        out = np.empty(self.held.size, np.float32)
+        g = np.empty(self.held.size, np.uint8)
+        k, drop = gate_kernel(self.held, self.pend, self.base, self.n_done, *self.args, final,
+                              self.final_open, out, g)
+        self.held, self.n_done = self.held[k:], self.n_done + k
+        self.pend, self.base = self.pend[drop:], self.base + drop
+        return out[:k], g[:k]
+
+    def key(self):
+        return (self.held.tobytes(), self.pend.tobytes(), self.base, self.n_done)
+
+
+@given(n=st.integers(0, 3000), seed=st.integers(0, 2**32 - 1), frame=st.integers(1, 200),
+       resampled=st.booleans(), final_open=st.booleans(), frac=st.floats(0, 1))
+def test_gate_copy_reset_and_empty_chunk(n, seed, frame, resampled, final_open, frac):
+    rng = np.random.default_rng(seed)
+    audio = rng.standard_normal(n).astype(np.float32)
+    ratio, post = (8 / 9, 17.5 / 9) if resampled else (1.0, 0.0)
+    mask = (rng.random(int(n * ratio // frame) + 1) < 0.5).astype(np.uint8)
+    c, cm = _split(n, frac), _split(mask.size, frac)
+    g = _GateStream(ratio, post, frame, final_open)
+    g.feed(audio[:c], mask[:cm])
+    twin = g.copy()
+    a = g.feed(audio[c:], mask[cm:], final=True)
+    b = twin.feed(audio[c:], mask[cm:], final=True)
+    assert all(u.tobytes() == v.tobytes() for u, v in zip(a, b, strict=True))
+    assert twin.key() == g.key()
+    h = _GateStream(ratio, post, frame, final_open)
+    h.feed(audio[:c], mask[:cm])
+    before = h.key()
+    y, gate = h.feed(audio[:0], mask[:0])
+    assert y.size == 0 and gate.size == 0 and h.key() == before
+    # a fresh stream after use (the receiver's reset builds a new one) is a fresh start
+    fresh = _GateStream(ratio, post, frame, final_open).feed(audio, mask, final=True)
+    h = _GateStream(ratio, post, frame, final_open)
+    h.feed(audio[:c], mask[:cm])
+    h.__init__(ratio, post, frame, final_open)
+    again = h.feed(audio, mask, final=True)
+    assert all(u.tobytes() == v.tobytes() for u, v in zip(again, fresh, strict=True))

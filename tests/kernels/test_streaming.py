@@ -16,16 +16,26 @@ from hypothesis import strategies as st
 import htdsp
 from htdsp.design import kaiser_lowpass
 from htdsp.fm import fm_gain
-from htdsp.iir import audio_highpass_sos, deemph_coeffs
+from htdsp.iir import audio_highpass_sos, audio_lowpass_sos, deemph_coeffs
 from htdsp.mix import dc_block_alpha, phase_increment
 from tests import reference as ref
-from tests.strategies import assert_bit_identical, chunked, complex_signal, real_signal, splits
+from tests.strategies import (
+    assert_bit_identical,
+    asymmetric,
+    chunked,
+    complex_signal,
+    real_signal,
+    splits,
+)
 
 FS = 48000.0
-H_DEC = kaiser_lowpass(FS, 3000, 9000, 60)          # 25 taps
-H_XL = kaiser_lowpass(FS, 2000, 6000, 60)
-H_RS = htdsp.design.resample_taps(3, 2, FS)
-SOS = audio_highpass_sos(FS, 300.0)
+# every FIR is asymmetric (a designed low-pass made lopsided): with linear-phase taps a kernel that
+# reversed them, or a layout that reversed them twice, would still match its reference
+H_DEC = asymmetric(kaiser_lowpass(FS, 3000, 9000, 60))          # 33 taps
+H_XL = asymmetric(kaiser_lowpass(FS, 2000, 6000, 60))
+H_RS = asymmetric(htdsp.design.resample_taps(3, 2, FS))
+SOS = audio_highpass_sos(FS, 300.0)                              # 4 sections: pairs only
+SOS_ODD = np.vstack([SOS, audio_lowpass_sos(FS, 3000.0)])        # 7: pairs and a last single
 
 
 def _u8(n, seed):
@@ -117,7 +127,12 @@ CASES = [
          lambda: htdsp.fir.xlate_interpolate_zi(H_XL, 4), 3e-6),
     Case("sosfilt_kernel", lambda: htdsp.BiquadFilter(SOS), real_signal,
          lambda x: ref.sosfilt_ref(x, SOS),
-         lambda x, zi: htdsp.sosfilt(x, SOS, zi=zi), lambda: htdsp.sosfilt_zi(SOS), 1e-5),
+         lambda x, zi: htdsp.sosfilt(x, SOS, zi=zi), lambda: htdsp.sosfilt_zi(SOS), 1e-5,
+         "sosfilt_4"),
+    Case("sosfilt_kernel", lambda: htdsp.BiquadFilter(SOS_ODD), real_signal,
+         lambda x: ref.sosfilt_ref(x, SOS_ODD),
+         lambda x, zi: htdsp.sosfilt(x, SOS_ODD, zi=zi), lambda: htdsp.sosfilt_zi(SOS_ODD), 1e-5,
+         "sosfilt_7"),
 ]
 IDS = [str(c) for c in CASES]
 

@@ -100,3 +100,33 @@ def test_dcs_slice_matches_reference(code, seed, turn_off):
         from htdsp.dcs import WINDOWS, same_code
 
         assert same_code(WINDOWS[int(got[1])], code)     # the newest word is a rotation
+
+
+@given(seed=st.integers(0, 2**32 - 1), best=st.integers(0, 7))
+def test_dcs_slice_reads_each_bit_at_the_centre_of_the_widest_eye(seed, best):
+    # a window where the right answer is known: at the centre of bit phase `best` each bit's
+    # sample carries the bit (+-1), a little earlier (the phase's start) the opposite sign, and
+    # small noise elsewhere; slicing anywhere but the centres reads other bits
+    rng = np.random.default_rng(seed)
+    fs, phases = 4000.0, 8
+    spb = fs / DCS_BAUD
+    n46 = int(round(46 * spb))
+    bits = rng.integers(0, 2, 46)
+    y = 0.05 * rng.standard_normal(n46)
+    for b in range(46):
+        centre = min(int((b + (best + 0.5) / phases) * spb), n46 - 1)
+        edge = int((b + best / phases) * spb)
+        assert edge != centre
+        y[edge] = 0.5 - bits[b]
+        y[centre] = 2.0 * bits[b] - 1.0
+    y -= y.mean()
+    k = int(round(8 * spb))
+    tone = np.exp(-2j * np.pi * DCS_BAUD * np.arange(k) / fs)
+    rot = np.zeros(0, dtype=np.int64)
+    got = dcs_slice_kernel(y, spb, phases, np.ascontiguousarray(tone.real),
+                           np.ascontiguousarray(tone.imag), 2.0, rot, np.empty(n46))
+    weights = 1 << np.arange(23)
+    assert (int(got[0]), int(got[1])) == (int(bits[:23] @ weights), int(bits[23:] @ weights))
+    assert not got[2] and int(got[3]) == 99
+    assert tuple(int(v) for v in got) == tuple(
+        int(v) for v in ref.dcs_slice_ref(y, spb, phases, DCS_BAUD, fs, 2.0, rot))

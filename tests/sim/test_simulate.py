@@ -181,8 +181,9 @@ def test_truth_is_valid_sigmf_with_a_declared_extension(tmp_path):
     assert len(w["cnr_db"]) == 400 and w["window_s"] == 0.01
     for c, m, k in zip(w["cnr_db"], w["criterion_met"], w["transmitter"], strict=True):
         assert (c is None) == (m is None) == (k is None)
-        if c is not None:
-            assert m == (sinad_from_cnr(c) >= 20.0)
+    keyed = [(c, m) for c, m in zip(w["cnr_db"], w["criterion_met"], strict=True) if c is not None]
+    assert len(keyed) > 100 and {m for _, m in keyed} == {True, False}   # on, met and not met
+    assert all(m == (sinad_from_cnr(c) >= 20.0) for c, m in keyed)
 
 
 def _demod_subaudible(x, fs, offset):
