@@ -13,8 +13,10 @@ from htdsp.io.raw import open_raw
 from tests.reference import nfm_chain_ref_for
 from tests.signals import nfm_tone_iq, to_cu8
 
+from bench.smoke import size
+
 FS = 2.4e6
-SECONDS = 4.0
+SECONDS = size(4.0, 0.4)
 N = int(FS * SECONDS)
 OFFSET = 300e3
 

@@ -8,7 +8,9 @@ import pytest
 
 from htdsp.io import open_recording
 
-N = 24_000_000
+from bench.smoke import size
+
+N = size(24_000_000, 1_000_000)
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,9 @@ from htdsp.kernels import (
 )
 from htdsp.mix import dc_block_alpha, phase_increment
 
-SMALL, LARGE = 4096, 1 << 21
+from bench.smoke import size
+
+SMALL, LARGE = 4096, size(1 << 21, 1 << 15)
 CHUNK = 8192
 RNG = np.random.default_rng(0)
 FS = 2.4e6

@@ -6,7 +6,9 @@ import pytest
 from htdsp.sim import simulate
 from htdsp.sim.scenarios import scenario
 
-SECONDS = 4.0
+from bench.smoke import size
+
+SECONDS = size(4.0, 0.3)
 
 
 @pytest.mark.benchmark(group="simulate_2.4M")
@@ -15,7 +17,9 @@ def test_simulate(benchmark, tmp_path, name):
     sc = scenario(name, SECONDS)
     out = tmp_path / "b.sigmf-meta"
     simulate(scenario(name, 0.2), tmp_path / "warm.sigmf-meta")   # compile / load caches
-    benchmark.pedantic(simulate, args=(sc, out), rounds=3, iterations=1)
+    # each round writes the recording afresh over the last (a simulator refuses that unasked)
+    benchmark.pedantic(simulate, args=(sc, out), kwargs={"overwrite": True}, rounds=3,
+                       iterations=1)
     n = SECONDS * sc.fs
     benchmark.extra_info["samples"] = int(n)
     if benchmark.stats is not None:

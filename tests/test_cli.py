@@ -68,6 +68,24 @@ def test_stdout_reader_closing_early_is_not_an_error():
     assert err == ""
 
 
+class _Run:
+    """The result of an in-process run, shaped like subprocess.run's."""
+
+    def __init__(self, code, err):
+        self.returncode, self.stderr = code, err.encode()
+
+
+@pytest.fixture
+def inproc(capsys):
+    """``htdsp`` in this process (no interpreter start-up per call): a usage error needs no
+    process of its own to show its exit code and its one line."""
+    def run_here(*args):
+        capsys.readouterr()
+        code = main([str(a) for a in args])
+        return _Run(code, capsys.readouterr().err)
+    return run_here
+
+
 def _one_line_error(r, *needles):
     err = r.stderr.decode()
     assert r.returncode == 2, err
@@ -77,7 +95,8 @@ def _one_line_error(r, *needles):
         assert n in err, (n, err)
 
 
-def test_bad_input_errors(tmp_path):
+def test_bad_input_errors(tmp_path, inproc):
+    run = inproc
     out = tmp_path / "o.wav"
     _one_line_error(run("demod", tmp_path / "nope.cu8", "-o", out, "--rate", "2.4M",
                         "--offset", "0"), "nope.cu8", "no such file")
@@ -104,12 +123,15 @@ def test_bad_input_errors(tmp_path):
                     "--rate", "not a frequency")
     _one_line_error(run("demod", data, "-o", out, "--rate", "2.4M"), "--channel")
     assert not out.exists()
+    # and the same through a process of its own: the console entry point's exit code
+    _one_line_error(globals()["run"]("demod", tmp_path / "nope.cu8", "-o", out, "--rate",
+                                     "2.4M", "--offset", "0"), "nope.cu8", "no such file")
 
 
-def test_partial_last_sample_is_a_warning_not_an_error(tmp_path):
+def test_partial_last_sample_is_a_warning_not_an_error(tmp_path, inproc):
     data = tmp_path / "p.cu8"
     to_cu8(nfm_tone_iq(250e3, 0.0, 0.1))[:-1].tofile(data)   # odd byte count
-    r = run("demod", data, "-o", tmp_path / "p.wav", "--rate", "250k", "--offset", "0")
+    r = inproc("demod", data, "-o", tmp_path / "p.wav", "--rate", "250k", "--offset", "0")
     assert r.returncode == 0
     assert "warning" in r.stderr.decode() and "partial sample" in r.stderr.decode()
 

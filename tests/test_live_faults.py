@@ -118,7 +118,7 @@ def test_the_rate_asked_for_is_accepted():
     assert not isinstance(e.value, SourceUnusable) and n > 0.9 * FS
 
 
-def test_replay_drops_a_client_asking_for_a_rate_it_cannot_serve(capsys):
+def test_replay_drops_a_client_asking_for_a_rate_it_cannot_serve(capsys, quick_retries):
     srv, t, logs = _serve()
     try:
         code = main(["live", "--rtltcp", f"127.0.0.1:{srv.port}", "--center", "144.47M",

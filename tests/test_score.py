@@ -5,8 +5,6 @@ import csv
 import json
 import math
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from statistics import NormalDist
 
@@ -301,8 +299,9 @@ def test_merge_events_joins_fades_into_one_transmission():
     (["--window", "0"], "outside the supported range (10 ms to 10 s)"),
 ])
 def test_bad_usage_is_one_line_exit_2(argv, needle):
-    p = subprocess.run([sys.executable, "-m", "htdsp.cli", "score", str(CAPTURE), *argv],
-                       capture_output=True, text=True, cwd=ROOT)
+    from tests.cli import run_cli
+
+    p = run_cli("score", CAPTURE, *argv, text=True)
     assert p.returncode == 2
     assert needle in p.stderr and len(p.stderr.strip().splitlines()) == 1
     assert "Traceback" not in p.stderr
@@ -312,9 +311,9 @@ def test_bad_input_names_the_file(tmp_path):
     empty = tmp_path / "empty.cu8"
     empty.write_bytes(b"")
     for path, needle in ((tmp_path / "missing.cu8", "missing.cu8"), (empty, "empty.cu8")):
-        p = subprocess.run([sys.executable, "-m", "htdsp.cli", "score", str(path), "--rate",
-                            "240k", "--offset", "30k"], capture_output=True, text=True,
-                           cwd=ROOT)
+        from tests.cli import run_cli
+
+        p = run_cli("score", path, "--rate", "240k", "--offset", "30k", text=True)
         assert p.returncode == 2 and needle in p.stderr
         assert len(p.stderr.strip().splitlines()) == 1
 

@@ -2,8 +2,6 @@
 gating, events, the command line."""
 
 import json
-import subprocess
-import sys
 import wave
 from pathlib import Path
 
@@ -154,8 +152,9 @@ def test_bad_specs_are_explained(spec, needle):
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "htdsp.cli", *map(str, args)],
-                          capture_output=True, timeout=300)
+    from tests.cli import run_cli
+
+    return run_cli(*args)
 
 
 def test_demod_squelch_events_json_lines_gate_and_sigmf(tmp_path):

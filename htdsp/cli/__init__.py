@@ -63,6 +63,24 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
     print(f"htdsp: warning: {' '.join(str(message).split())}", file=sys.stderr)
 
 
+def entry():
+    """The ``htdsp`` console script and ``python -m htdsp.cli``: :func:`main`, then exit.
+
+    An interrupted run exits with exactly 130 / 143: CPython remembers a KeyboardInterrupt
+    that passed through C code (during an import, say) even when it was handled, and would
+    then end the process by SIGINT at exit instead of with the code main returned.
+    """
+    code = main()
+    if code in (EXIT_SIGINT, EXIT_SIGTERM):
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(code)
+    sys.exit(code)
+
+
 def main(argv=None):
     """Run the command line; returns the exit code."""
     in_main = threading.current_thread() is threading.main_thread()

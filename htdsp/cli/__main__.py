@@ -1,7 +1,5 @@
 """``python -m htdsp.cli``: the same as the ``htdsp`` command."""
 
-import sys
+from htdsp.cli import entry
 
-from htdsp.cli import main
-
-sys.exit(main())
+entry()

@@ -3,8 +3,6 @@ reproducibility, truth layout, the command."""
 
 import json
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -281,8 +279,9 @@ def test_every_scenario_runs_and_reads_back(tmp_path, name):
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "htdsp.cli", *map(str, args)],
-                          capture_output=True, timeout=300)
+    from tests.cli import run_cli
+
+    return run_cli(*args)
 
 
 def test_simulate_command_lists_scenarios_and_writes(tmp_path):
