@@ -8,12 +8,11 @@ tests/test_receiver.py checks that the two produce the same audio (within -90 dB
 import numpy as np
 import pytest
 
+from bench.smoke import size
 from htdsp import NFMReceiver
 from htdsp.io.raw import open_raw
 from tests.reference import nfm_chain_ref_for
 from tests.signals import nfm_tone_iq, to_cu8
-
-from bench.smoke import size
 
 FS = 2.4e6
 SECONDS = size(4.0, 0.4)

@@ -6,9 +6,8 @@ Both read the same 24e6-sample (48 MB) cu8 file from the page cache; MS/s of com
 import numpy as np
 import pytest
 
-from htdsp.io import open_recording
-
 from bench.smoke import size
+from htdsp.io import open_recording
 
 N = size(24_000_000, 1_000_000)
 

@@ -8,6 +8,7 @@ import pytest
 import scipy.signal
 
 import htdsp
+from bench.smoke import size
 from htdsp.convert import format_scale
 from htdsp.design import kaiser_lowpass, resample_taps
 from htdsp.fm import fm_gain
@@ -20,8 +21,6 @@ from htdsp.kernels import (
     fm_demod_state,
 )
 from htdsp.mix import dc_block_alpha, phase_increment
-
-from bench.smoke import size
 
 SMALL, LARGE = 4096, size(1 << 21, 1 << 15)
 CHUNK = 8192

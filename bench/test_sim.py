@@ -3,10 +3,9 @@ time in extra_info). The issue's target: at least 20x real time on one core."""
 
 import pytest
 
+from bench.smoke import size
 from htdsp.sim import simulate
 from htdsp.sim.scenarios import scenario
-
-from bench.smoke import size
 
 SECONDS = size(4.0, 0.3)
 
