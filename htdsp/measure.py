@@ -446,6 +446,9 @@ class Meter:
         self._w_cmsg = weighting_power(C_MESSAGE_DB, f)
         self._w_psoph = weighting_power(PSOPHOMETRIC_DB, f)
         self._work = np.empty(3 * self.win_a)
+        # a window's histogram is kept for its transmission's deviation percentile: counts up
+        # to win_c fit 16 bits for any window under 1.3 s at 48 kHz (2 KiB a window, not 4)
+        self._hist_dtype = np.uint16 if self.win_c <= np.iinfo(np.uint16).max else np.uint32
         self._hann = np.hanning(self.win_a)
         self._freqs = f
         self.reset()
@@ -506,7 +509,7 @@ class Meter:
                                2 * DEV_RANGE / DEV_BINS, DEV_PERCENTILE, self._wh_state,
                                self._wh_hist, sums, hist)
         for i in range(k):
-            self._disc.append((sums[i].copy(), hist[i].astype(np.int32)))
+            self._disc.append((sums[i].copy(), hist[i].astype(self._hist_dtype)))
         if self._oob is not None:
             e = np.empty(nw)
             k = frame_energy_kernel(self._oob.process(disc), self.win_c, self._oob_state, e)

@@ -67,16 +67,15 @@ def document(captures, aggregate, criterion, requirements, window_s, daq_table, 
 
 def write_json(doc, out, warn=None):
     """The document as strict JSON to a text file object (``out``), or ``-`` for stdout."""
-    from htdsp.io.jsonio import dumps
+    from htdsp.io.jsonio import dump
 
-    text = dumps(doc, indent=1, warn=warn) + "\n"
     if out == "-":
         import sys
 
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    else:
-        out.write(text)
+        out = sys.stdout
+    dump(doc, out, indent=1, warn=warn)
+    out.write("\n")
+    out.flush()
 
 
 #: what a spreadsheet takes for the start of a formula (OWASP "CSV injection")

@@ -61,14 +61,42 @@ def clean_paths(obj):
     return walk(obj, ()), bad
 
 
+def _has_nonfinite(v):
+    if isinstance(v, float):
+        return not math.isfinite(v)
+    if isinstance(v, dict):
+        return any(_has_nonfinite(x) for x in v.values())
+    if isinstance(v, (list, tuple)):
+        return any(_has_nonfinite(x) for x in v)
+    if hasattr(v, "item") and hasattr(v, "dtype"):
+        return _has_nonfinite(v.item())
+    return False
+
+
+def _strict(obj, warn):
+    """``obj``, or a cleaned copy when it holds a non-finite number (said to ``warn``): a
+    score document holds every window of a long run, so it is copied only when it must be."""
+    if not _has_nonfinite(obj):
+        return obj
+    cleaned, bad = clean(obj)
+    if warn is not None:
+        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+        warn(f"not a finite number, written as null: {', '.join(bad[:5])}{more}")
+    return cleaned
+
+
 def dumps(obj, *, indent=None, warn=None):
     """Strict JSON text of ``obj``; non-finite numbers become null and ``warn`` (a callable
     taking one line) hears where."""
-    cleaned, bad = clean(obj)
-    if bad and warn is not None:
-        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
-        warn(f"not a finite number, written as null: {', '.join(bad[:5])}{more}")
-    return json.dumps(cleaned, indent=indent, allow_nan=False)
+    return json.dumps(_strict(obj, warn), indent=indent, allow_nan=False)
+
+
+def dump(obj, fp, *, indent=None, warn=None):
+    """:func:`dumps` written to the text file ``fp`` piece by piece (never the whole text in
+    memory at once)."""
+    enc = json.JSONEncoder(indent=indent, allow_nan=False)
+    for piece in enc.iterencode(_strict(obj, warn)):
+        fp.write(piece)
 
 
 def _depth(text):
