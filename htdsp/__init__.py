@@ -9,9 +9,10 @@ in :mod:`htdsp.kernels`.
 
 __version__ = "0.1.0"
 
-import importlib
 import sys
 import types
+
+from htdsp._lazy import lazy
 
 #: public name -> the module that defines it
 _EXPORTS = {
@@ -31,17 +32,7 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 
-def __getattr__(name):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'htdsp' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value                  # later lookups skip this function
-    return value
-
-
-def __dir__():
-    return sorted({*globals(), *_EXPORTS})
+__getattr__, __dir__ = lazy(globals(), _EXPORTS)
 
 
 class _Package(types.ModuleType):

@@ -32,6 +32,15 @@ from htdsp.sources import R820T_GAINS, RTL_TCP_COMMANDS, TUNER_R820T
 MAX_UNKNOWN = 16
 
 
+def _drop(conn, gone):
+    """End a client's stream and its connection (the streaming loop sees ``gone``)."""
+    gone.set()
+    try:
+        conn.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
 class ReplayServer:
     """Serve ``rec`` over the rtl_tcp protocol (see module docstring).
 
@@ -179,11 +188,7 @@ class ReplayServer:
                         self.log(f"unknown command 0x{code:02x} ignored")
                     if unknown > MAX_UNKNOWN:
                         self.log("client sends garbage: dropped")
-                        gone.set()
-                        try:
-                            conn.shutdown(socket.SHUT_RDWR)
-                        except OSError:
-                            pass
+                        _drop(conn, gone)
                         return
                     continue
                 msg, refuse = self._answer(name, value)
@@ -191,11 +196,7 @@ class ReplayServer:
                     said.add((name, msg))
                     self.log(msg)
                 if refuse:
-                    gone.set()
-                    try:
-                        conn.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
+                    _drop(conn, gone)
                     return
         gone.set()
 

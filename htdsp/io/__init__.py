@@ -11,7 +11,7 @@ Names are imported on first use (PEP 562), so the command line can read this pac
 without loading the kernels.
 """
 
-import importlib
+from htdsp._lazy import lazy
 
 _EXPORTS = {
     "AudioWriter": "htdsp.io.audio", "RawWriter": "htdsp.io.files",
@@ -24,14 +24,4 @@ _EXPORTS = {
 __all__ = list(_EXPORTS)
 
 
-def __getattr__(name):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'htdsp.io' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted({*globals(), *_EXPORTS})
+__getattr__, __dir__ = lazy(globals(), _EXPORTS)
