@@ -222,24 +222,34 @@ def test_atomic_file_commits_whole_or_not_at_all(tmp_path):
 
 _KILLED_WRITER = """
 import os, signal, numpy as np
-from htdsp.io import RawWriter
-w = RawWriter({path!r}, "cf32", overwrite=True)
-w.write(np.ones(1 << 16, np.complex64))
+from htdsp.io import AudioWriter, RawWriter, WavWriter
+w = {make}
+w.write(np.ones(1 << 16, np.complex64) if {iq} else np.full(1 << 16, 0.5, np.float32))
 os.kill(os.getpid(), signal.SIGKILL)
 """
 
 
-def test_a_killed_writer_leaves_the_old_file_and_the_next_run_removes_its_temporary(tmp_path):
-    target = tmp_path / "big.cf32"
+@pytest.mark.parametrize("name,make,iq,again", [
+    ("big.cf32", 'RawWriter({path!r}, "cf32", overwrite=True)', True,
+     ["convert", "{src}", "{target}", "--rate", "250k", "--force", "-q"]),
+    ("iq.wav", 'WavWriter({path!r}, "cf32", 250000, overwrite=True)', True,
+     ["convert", "{src}", "{target}", "--rate", "250k", "--force", "-q"]),
+    ("audio.wav", "AudioWriter({path!r}, 48000)", False,
+     ["demod", "{src}", "-o", "{target}", "--rate", "250k", "--offset", "25k", "-q"]),
+])
+def test_a_killed_writer_leaves_the_old_file_and_the_next_run_removes_its_temporary(
+        tmp_path, name, make, iq, again):
+    target = tmp_path / name
     target.write_bytes(b"previous recording")
-    p = subprocess.run([sys.executable, "-c", _KILLED_WRITER.format(path=str(target))],
-                       cwd=ROOT, capture_output=True)
-    assert p.returncode == -signal.SIGKILL
-    assert target.read_bytes() == b"previous recording"
+    code = _KILLED_WRITER.format(make=make.format(path=str(target)), iq=iq)
+    p = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True)
+    assert p.returncode == -signal.SIGKILL, p.stderr
+    assert target.read_bytes() == b"previous recording"       # not a header with sizes 0
     assert len(_temps(tmp_path)) == 1                          # at most one temporary file
     src = _tone_cu8(tmp_path / "s.cu8", 0.05)
-    assert main(["convert", str(src), str(target), "--rate", "250k", "--force", "-q"]) == 0
-    assert _temps(tmp_path) == [] and target.stat().st_size == src.stat().st_size * 4
+    assert main([a.format(src=src, target=target) for a in again]) == 0
+    assert _temps(tmp_path) == []                              # the leftover is gone
+    assert target.stat().st_size > 1000                        # and the new file is there
 
 
 def test_stale_temporaries_of_running_processes_are_kept(tmp_path):
