@@ -11,8 +11,8 @@ recording allows: a sample rate or centre frequency other than the recording's c
 honoured, and serving the recording anyway would hand the client samples at a rate (or a
 frequency) it does not expect, which it cannot see: such a client is told the only way the
 protocol allows, by closing its connection (logged), and a client such as ``htdsp live`` then
-says why. The server waits ``settle_s`` after the header for a client's first commands before
-it streams. Gain, AGC, ppm, bias-tee and the rest change nothing and are logged once; an
+says why. The server streams once a client's first commands are answered (or ``settle_s`` after the
+header from a client that sends none), so a refused client gets no sample. Gain, AGC, ppm, bias-tee and the rest change nothing and are logged once; an
 unknown code is logged, and a client sending nothing but unknown codes (garbage) is dropped. A
 client that stops reading is dropped after ``send_timeout_s``. One client at a time, like
 rtl_tcp; the next waits in the listen queue. IPv4 and IPv6 (``host="::1"``).
@@ -126,9 +126,12 @@ class ReplayServer:
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         conn.sendall(b"RTL0" + struct.pack(">II", TUNER_R820T, len(R820T_GAINS)))
         gone = threading.Event()
-        reader = threading.Thread(target=self._commands, args=(conn, gone), daemon=True)
+        heard = threading.Event()             # the client's first commands were answered
+        reader = threading.Thread(target=self._commands, args=(conn, gone, heard), daemon=True)
         reader.start()
-        gone.wait(self.settle_s)              # a client's first commands (rate, frequency)
+        # a client says its rate and frequency at once: stream when they are answered (a
+        # client refused gets no sample), or after settle_s from a client that says nothing
+        heard.wait(self.settle_s)
         try:
             self._stream(conn, gone)
         except TimeoutError:
@@ -164,7 +167,7 @@ class ReplayServer:
                 self.log("end of the recording: closing the connection (--loop repeats it)")
                 return
 
-    def _commands(self, conn, gone):
+    def _commands(self, conn, gone, heard):
         said = set()
         unknown = 0
         buf = b""
@@ -197,8 +200,11 @@ class ReplayServer:
                     self.log(msg)
                 if refuse:
                     _drop(conn, gone)
+                    heard.set()
                     return
+            heard.set()
         gone.set()
+        heard.set()
 
     def _answer(self, name, value):
         """``(message or None, refuse)``: what to log, and whether the client must go."""
