@@ -14,9 +14,9 @@ cannot change it, and says a capture is **unusable** when any of these holds:
   not called dead: its over's values spread far). For Gaussian noise, 99 % on the two middle
   codes of cu8 is 0.39 LSB rms, 2.6 dB above the format's rounding noise: the ADC sees next
   to nothing. The bundled real recording's quiet first 0.23 s holds 94.5 % on two codes
-  (0.52 LSB rms, a very low gain), its whole length 42 %. A receiver's input always has noise spanning several codes: the
-  bundled real recording's I and Q each spread over 224 codes, the simulated corpus over 50
-  or more (the most on two codes: 42 % on the real one, at most 12 % in the corpus); what
+  (0.52 LSB rms, a very low gain), its whole length 42 %. A receiver's input always has
+  noise spanning several codes: the bundled real recording's I and Q each spread over 224
+  codes, the simulated corpus over 50 or more (at most 12 % on two codes); what
   sits on one or two codes is no signal at all: zeros from a failed USB transfer, a constant
   mid-scale from a dead tuner, a stuck bit.
   (Integer formats, and floats on the 16-bit grid.)

@@ -11,8 +11,9 @@ recording allows: a sample rate or centre frequency other than the recording's c
 honoured, and serving the recording anyway would hand the client samples at a rate (or a
 frequency) it does not expect, which it cannot see: such a client is told the only way the
 protocol allows, by closing its connection (logged), and a client such as ``htdsp live`` then
-says why. The server streams once a client's first commands are answered (or ``settle_s`` after the
-header from a client that sends none), so a refused client gets no sample. Gain, AGC, ppm, bias-tee and the rest change nothing and are logged once; an
+says why. The server streams once a client's first commands are answered (or ``settle_s``
+after the header from a client that sends none), so a refused client gets no sample. Gain,
+AGC, ppm, bias-tee and the rest change nothing and are logged once; an
 unknown code is logged, and a client sending nothing but unknown codes (garbage) is dropped. A
 client that stops reading is dropped after ``send_timeout_s``. One client at a time, like
 rtl_tcp; the next waits in the listen queue. IPv4 and IPv6 (``host="::1"``).
