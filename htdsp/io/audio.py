@@ -13,6 +13,7 @@ import sys
 import numpy as np
 
 from htdsp.errors import InputError
+from htdsp.io.outputs import WholeOrNothing
 
 #: extension -> (libsndfile format, subtype, sample rates the codec takes or None for any)
 AUDIO_FORMATS = {
@@ -52,7 +53,7 @@ def audio_format(path, fs=None):
     return fmt, sub
 
 
-class AudioWriter:
+class AudioWriter(WholeOrNothing):
     """Write float audio (1.0 = full scale) as 16-bit samples, streaming.
 
     Parameters
@@ -133,12 +134,3 @@ class AudioWriter:
                 pass
             self._sf = None
             self._out.abort()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, *exc):
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()

@@ -4,7 +4,7 @@ import os
 
 from htdsp.errors import InputError
 from htdsp.io.datatypes import WRITABLE, as_elements, datatype, short_name
-from htdsp.io.outputs import AtomicFile, check_output
+from htdsp.io.outputs import AtomicFile, WholeOrNothing, check_output
 from htdsp.io.raw import EXTENSIONS, open_raw
 from htdsp.io.recording import check_readable
 from htdsp.io.sigmf import ARCHIVE, DATA, META, SigMFWriter, open_sigmf, sigmf_meta_for
@@ -57,7 +57,7 @@ def open_recording(path, fmt=None, rate_hz=None, center_hz=None, swap_iq=False):
     return open_raw(path, fmt, rate_hz, center_hz, swap_iq)
 
 
-class RawWriter:
+class RawWriter(WholeOrNothing):
     """Write raw interleaved elements (the datatype from the extension), beside the target,
     renamed over it when whole (:class:`~htdsp.io.outputs.AtomicFile`); an existing file is
     refused unless ``overwrite``."""
@@ -82,15 +82,6 @@ class RawWriter:
     def abort(self):
         """The temporary file goes; the target stays as it was."""
         self._out.abort()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, *exc):
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
 
 def output_kind(path):

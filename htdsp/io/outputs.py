@@ -275,6 +275,21 @@ class AtomicFile:
             self.abort()
 
 
+class WholeOrNothing:
+    """Base of the writers: as a context manager, ``close()`` (the output appears, whole) when
+    the block ends normally, ``abort()`` (nothing appears, or an incremental recording stays
+    valid as far as it got) when it ends by any exception, Ctrl-C and SIGTERM included."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, *exc):
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
 class OutputSet:
     """The outputs of one command: checked together before any work, committed together.
 

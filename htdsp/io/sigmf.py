@@ -22,6 +22,7 @@ import warnings
 from htdsp import __version__
 from htdsp.errors import InputError
 from htdsp.io.datatypes import WRITABLE, as_elements, datatype, short_name
+from htdsp.io.outputs import WholeOrNothing
 from htdsp.io.recording import Extent, Recording, check_rate, check_readable
 
 SIGMF_VERSION = "1.2.0"
@@ -339,7 +340,7 @@ def write_meta(path, meta, warn=None):
         f.file.write(text)
 
 
-class SigMFWriter:
+class SigMFWriter(WholeOrNothing):
     """Write a SigMF recording (see module docstring).
 
     Parameters
@@ -545,15 +546,6 @@ class SigMFWriter:
             self._out.abort()
         else:
             self.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, *exc):
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
 
 def sigmf_meta_for(rec, dt_name=None):

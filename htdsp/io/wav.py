@@ -12,6 +12,7 @@ import struct
 from htdsp.errors import InputError
 from htdsp.io.datatypes import as_elements, datatype
 from htdsp.io.names import infer, metadata_from_name
+from htdsp.io.outputs import WholeOrNothing
 from htdsp.io.recording import Extent, Recording, check_rate, check_readable
 
 _PCM, _FLOAT, _EXTENSIBLE = 1, 3, 0xFFFE
@@ -118,7 +119,7 @@ def open_wav(path, rate_hz=None, center_hz=None, swap_iq=False):
                      datetime=named.get("datetime"), warnings=warns, sources=sources)
 
 
-class WavWriter:
+class WavWriter(WholeOrNothing):
     """Write a 2-channel WAV I/Q file (``cu8`` -> 8-bit PCM, ``cs16`` -> 16-bit PCM, ``cf32`` ->
     32-bit float), streaming; becomes RF64 when the data outgrows 4 GiB.
 
@@ -203,12 +204,3 @@ class WavWriter:
         """Stop: the temporary file goes, the target stays as it was."""
         self._f = None
         self._out.abort()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, *exc):
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
