@@ -9,10 +9,11 @@ import scipy.signal
 
 import htdsp
 from bench.smoke import size
-from htdsp.convert import format_scale
-from htdsp.design import kaiser_lowpass, resample_taps
-from htdsp.fm import fm_gain
-from htdsp.iir import audio_highpass_sos, deemph_coeffs
+from htdsp.dsp.convert import format_scale
+from htdsp.dsp.design import kaiser_lowpass, resample_taps
+from htdsp.dsp.fm import fm_gain
+from htdsp.dsp.iir import audio_highpass_sos, deemph_coeffs
+from htdsp.dsp.mix import dc_block_alpha, phase_increment
 from htdsp.kernels import (
     convert_kernel,
     convert_state,
@@ -20,7 +21,6 @@ from htdsp.kernels import (
     fm_demod_kernel,
     fm_demod_state,
 )
-from htdsp.mix import dc_block_alpha, phase_increment
 
 SMALL, LARGE = 4096, size(1 << 21, 1 << 15)
 CHUNK = 8192
@@ -264,8 +264,8 @@ def test_sosfilt_stream(measure):
 @pytest.mark.benchmark(group="iq_stats_kernel")
 @pytest.mark.parametrize("n", [SMALL, LARGE], ids=_size_id)
 def test_iq_stats_kernel(measure, n):
+    from htdsp.dsp.iqstats import IQStats
     from htdsp.io.datatypes import datatype
-    from htdsp.iqstats import IQStats
 
     measure(IQStats(datatype("cu8")).process, n, U8[n])
 
@@ -279,8 +279,8 @@ def test_iq_stats_reference(measure):
 
 @pytest.mark.benchmark(group="iq_stats_kernel")
 def test_iq_stats_stream(measure):
+    from htdsp.dsp.iqstats import IQStats
     from htdsp.io.datatypes import datatype
-    from htdsp.iqstats import IQStats
 
     measure(lambda: _stream(IQStats(datatype("cu8")), U8[LARGE], 2 * CHUNK), LARGE)
 
@@ -289,7 +289,7 @@ def test_iq_stats_stream(measure):
 @pytest.mark.benchmark(group="gauss_kernel")
 @pytest.mark.parametrize("n", [SMALL, LARGE], ids=_size_id)
 def test_gauss_kernel(measure, n):
-    from htdsp.noise import GaussianNoise
+    from htdsp.dsp.noise import GaussianNoise
 
     g = GaussianNoise(1)
     measure(lambda: g.complex(n), n)
@@ -303,7 +303,7 @@ def test_gauss_reference_numpy(measure):
 
 @pytest.mark.benchmark(group="gauss_kernel")
 def test_gauss_stream(measure):
-    from htdsp.noise import GaussianNoise
+    from htdsp.dsp.noise import GaussianNoise
 
     def run():
         g = GaussianNoise(1)
@@ -319,7 +319,7 @@ HI = kaiser_lowpass(FS, 40e3, 200e3, 65) * 10
 @pytest.mark.benchmark(group="xlate_interp_kernel")
 @pytest.mark.parametrize("n", [SMALL, LARGE], ids=_size_id)
 def test_xlate_interp_kernel(measure, n):
-    it = htdsp.fir.XlatingInterpolator(HI, 10, fs=FS, offset_hz=300e3)
+    it = htdsp.dsp.fir.XlatingInterpolator(HI, 10, fs=FS, offset_hz=300e3)
     x = X[n][: n // 10]
     measure(it.process, n, x)
 
@@ -339,7 +339,7 @@ def test_xlate_interp_reference(measure):
 @pytest.mark.benchmark(group="xlate_interp_kernel")
 def test_xlate_interp_stream(measure):
     x = X[LARGE][: LARGE // 10]
-    measure(lambda: _stream(htdsp.fir.XlatingInterpolator(HI, 10, fs=FS, offset_hz=300e3), x,
+    measure(lambda: _stream(htdsp.dsp.fir.XlatingInterpolator(HI, 10, fs=FS, offset_hz=300e3), x,
                             CHUNK // 10), LARGE)
 
 
@@ -508,7 +508,7 @@ def test_gate_stream(measure):
 
 # ------------------------------------------------------------------ sub-audible analyses
 def _ctcss_args():
-    from htdsp.ctcss import TONES
+    from htdsp.rx.ctcss import TONES
 
     rng = np.random.default_rng(1)
     y = np.cos(2 * np.pi * 123.0 * np.arange(200) / 1000.0) + 0.1 * rng.standard_normal(200)
@@ -519,8 +519,8 @@ def _ctcss_args():
 @pytest.mark.benchmark(group="ctcss_analyse_kernel")
 @pytest.mark.parametrize("n", [SMALL, LARGE], ids=_size_id)
 def test_ctcss_analyse_kernel(measure, n):
-    from htdsp.ctcss import tone_tolerances_hz
     from htdsp.kernels import ctcss_analyse_kernel
+    from htdsp.rx.ctcss import tone_tolerances_hz
 
     y, c, s, tones = _ctcss_args()
     tol = tone_tolerances_hz(0.6, 0.3)
@@ -534,7 +534,7 @@ def test_ctcss_analyse_kernel(measure, n):
 @pytest.mark.benchmark(group="ctcss_analyse_kernel")
 def test_ctcss_analyse_reference(measure):
     y, _, _, tones = _ctcss_args()
-    from htdsp.ctcss import tone_tolerances_hz
+    from htdsp.rx.ctcss import tone_tolerances_hz
     from tests.reference import ctcss_analyse_ref
 
     measure(ctcss_analyse_ref, 20, y, tones, tone_tolerances_hz(0.6, 0.3), 1000.0, 0.4, 0.03,
@@ -543,7 +543,7 @@ def test_ctcss_analyse_reference(measure):
 
 @pytest.mark.benchmark(group="ctcss_analyse_kernel")
 def test_ctcss_analyse_stream(measure):
-    from htdsp.ctcss import CTCSSDetector
+    from htdsp.rx.ctcss import CTCSSDetector
 
     x = (np.cos(2 * np.pi * 123.0 * np.arange(48000) / 48000.0) * 0.1).astype(np.float32)
     measure(lambda: CTCSSDetector(48000.0).process(x), x.size)
@@ -582,7 +582,7 @@ def test_dcs_slice_reference(measure):
 
 @pytest.mark.benchmark(group="dcs_slice_kernel")
 def test_dcs_slice_stream(measure):
-    from htdsp.dcs import DCSDetector
+    from htdsp.rx.dcs import DCSDetector
 
     x = (np.sin(2 * np.pi * 100.0 * np.arange(48000) / 48000.0) * 0.1).astype(np.float32)
     measure(lambda: DCSDetector(48000.0).process(x), x.size)

@@ -9,41 +9,25 @@ in :mod:`htdsp.kernels`.
 
 __version__ = "0.1.0"
 
-import sys
-import types
-
 from htdsp._lazy import lazy
 
 #: public name -> the module that defines it
 _EXPORTS = {
-    "Converter": "htdsp.convert", "convert": "htdsp.convert", "convert_zi": "htdsp.convert",
-    "HtdspError": "htdsp.errors", "InputError": "htdsp.errors",
-    "FIRDecimator": "htdsp.fir", "Resampler": "htdsp.fir", "XlatingDecimator": "htdsp.fir",
-    "fir_decimate": "htdsp.fir", "fir_decimate_zi": "htdsp.fir", "resample": "htdsp.fir",
-    "resample_zi": "htdsp.fir", "xlate_decimate": "htdsp.fir", "xlate_decimate_zi": "htdsp.fir",
-    "FMDemodulator": "htdsp.fm", "fm_demod": "htdsp.fm", "fm_demod_zi": "htdsp.fm",
-    "BiquadFilter": "htdsp.iir", "Deemphasis": "htdsp.iir", "deemphasis": "htdsp.iir",
-    "deemphasis_zi": "htdsp.iir", "sosfilt": "htdsp.iir", "sosfilt_zi": "htdsp.iir",
-    "NCO": "htdsp.mix", "DCBlocker": "htdsp.mix", "dc_block": "htdsp.mix",
-    "dc_block_zi": "htdsp.mix", "nco_shift": "htdsp.mix", "nco_shift_zi": "htdsp.mix",
-    "NFMReceiver": "htdsp.receiver",
+    **dict.fromkeys(["Converter", "convert", "convert_zi"], "htdsp.dsp.convert"),
+    **dict.fromkeys(["HtdspError", "InputError"], "htdsp.errors"),
+    **dict.fromkeys(["FIRDecimator", "Resampler", "XlatingDecimator", "fir_decimate",
+                     "fir_decimate_zi", "resample", "resample_zi", "xlate_decimate",
+                     "xlate_decimate_zi"], "htdsp.dsp.fir"),
+    **dict.fromkeys(["FMDemodulator", "fm_demod", "fm_demod_zi"], "htdsp.dsp.fm"),
+    **dict.fromkeys(["BiquadFilter", "Deemphasis", "deemphasis", "deemphasis_zi", "sosfilt",
+                     "sosfilt_zi"], "htdsp.dsp.iir"),
+    **dict.fromkeys(["NCO", "DCBlocker", "dc_block", "dc_block_zi", "nco_shift",
+                     "nco_shift_zi"], "htdsp.dsp.mix"),
+    **dict.fromkeys(["NFMReceiver"], "htdsp.rx.receiver"),
 }
+
 
 __all__ = ["__version__", *_EXPORTS]
 
 
 __getattr__, __dir__ = lazy(globals(), _EXPORTS)
-
-
-class _Package(types.ModuleType):
-    """``htdsp.convert`` is both a submodule and the function it defines; importing the
-    submodule would set the package's attribute to the module, so the function is kept
-    instead, as an eager ``from htdsp.convert import convert`` used to do."""
-
-    def __setattr__(self, name, value):
-        if isinstance(value, types.ModuleType) and _EXPORTS.get(name) == value.__name__:
-            value = getattr(value, name)
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package

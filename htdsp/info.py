@@ -5,8 +5,8 @@
 ``None`` (JSON ``null``), never NaN.
 """
 
+from htdsp.dsp.iqstats import IQStats
 from htdsp.io.datatypes import short_name
-from htdsp.iqstats import IQStats
 
 _UNIT_KEYS = {"core:sample_start": "sample_start", "core:sample_count": "sample_count",
               "core:frequency": "frequency_hz", "core:datetime": "datetime",
@@ -43,7 +43,7 @@ def describe(rec, chunk_samples=1 << 18):
     >>> d["format"], d["duration_s"], d["clipping_fraction"]
     ('cu8', 6.171428571428572, 0.0)
     """
-    from htdsp.health import CaptureHealth
+    from htdsp.measure.health import CaptureHealth
 
     stats = IQStats(rec.dt)
     health = CaptureHealth(rec.format)

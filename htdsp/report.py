@@ -294,7 +294,7 @@ def write_annotations(rec, entries, out=None):
     from sigmf.validate import validate
 
     from htdsp.io.sigmf import SIGMF_VERSION, write_meta
-    from htdsp.squelch import event_annotation
+    from htdsp.rx.squelch import event_annotation
 
     why = annotations_possible(rec)
     if why:

@@ -37,7 +37,7 @@ from importlib import resources
 
 import numpy as np
 
-from htdsp.convert import convert
+from htdsp.dsp.convert import convert
 from htdsp.measure import (
     Meter,
     combine_max,
@@ -224,8 +224,9 @@ def judge(meter, events, criterion, requirements, daq_table, lost_samples=0,
           geolocation=None, merge_gap_s=MERGE_GAP_S, health=None):
     """Per-window verdicts, transmissions with their measurements, and the summary.
 
-    ``health`` is the capture's :meth:`htdsp.health.CaptureHealth.summary`: an unusable capture
-    gets ``verdict: "unusable"`` and the reason in ``unusable``, whatever its numbers say."""
+    ``health`` is the capture's :meth:`htdsp.measure.health.CaptureHealth.summary`: an unusable
+    capture gets ``verdict: "unusable"`` and the reason in ``unusable``, whatever its numbers
+    say."""
     events = merge_events(events, merge_gap_s)
     for w in meter.windows:
         q = w["sinad_db"] if w["sinad_db"] is not None else w["snr_db"]
@@ -488,7 +489,7 @@ class Scorer:
     def __init__(self, fs, fmt, channels, *, center_freq_hz=None, bandwidth_hz=12500.0,
                  deviation_hz=None, tone_hz="auto", squelch=None, window_s=0.1, cal_db=None,
                  waterfall=True):
-        from htdsp.receiver import NFMReceiver
+        from htdsp.rx.receiver import NFMReceiver
 
         self.fs = float(fs)
         self.fmt = fmt
@@ -501,7 +502,7 @@ class Scorer:
             m = Meter(rx, window_s=window_s, tone_hz=tone_hz, cal_db=cal_db, channel_hz=freq)
             self.runs.append(ChannelRun(freq, off, chosen, rx, m, []))
         self.waterfall = Waterfall(fs) if waterfall else None
-        from htdsp.health import CaptureHealth
+        from htdsp.measure.health import CaptureHealth
 
         self.health = CaptureHealth(fmt)
         self.raw_fmt = fmt if fmt in ("cu8", "cs8", "cs16") else None      # integer codes
@@ -591,7 +592,7 @@ def no_transmission_reason(meter, squelch_kinds, duration_s):
     cannot raise it) for carrier bursts, their number and length; then names what most likely
     kept the squelch shut.
     """
-    from htdsp.squelch import WARMUP_S
+    from htdsp.rx.squelch import WARMUP_S
 
     win = meter.window_s
     need = WARMUP_S + win
@@ -634,8 +635,8 @@ def default_squelch(fs, offset_hz, bandwidth_hz):
     squelch (its no-signal level is known, so a recording that starts mid-transmission is
     scored from its first frame; a power squelch has to learn its floor from a noise-only
     stretch first); otherwise the power squelch (plus the decoders)."""
-    from htdsp.design import plan_chain
-    from htdsp.squelch import NOISE_BAND_HZ
+    from htdsp.dsp.design import plan_chain
+    from htdsp.rx.squelch import NOISE_BAND_HZ
 
     ch_fs = plan_chain(fs, bandwidth_hz, 48000.0).channel_fs
     base = "noise" if ch_fs > 2.2 * NOISE_BAND_HZ[1] else "power"

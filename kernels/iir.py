@@ -38,7 +38,7 @@ def deemph_kernel(x, b0, b1, a1, state, out):
     ----------
     x : float32[n]
     b0, b1, a1 : float64
-        Coefficients (``a0 = 1``); the de-emphasis design is in ``htdsp.iir``.
+        Coefficients (``a0 = 1``); the de-emphasis design is in ``htdsp.dsp.iir``.
     state : DEEMPH_STATE[1]
         Mutated in place.
     out : float32[n]

@@ -1,6 +1,6 @@
 """Per-hop analyses of the sub-audible decoders (CTCSS, DCS): stateless, one window each.
 
-The decoders (``htdsp.ctcss``, ``htdsp.dcs``) keep their buffers and decisions in Python and
+The decoders (``htdsp.rx.ctcss``, ``htdsp.rx.dcs``) keep their buffers and decisions in Python and
 call these once per hop on the newest window; compiled, a hop costs a few microseconds instead
 of a hundred of NumPy calls on tiny arrays. Both are stateless (one window in, one decision
 out), so chunking cannot change their input; the CTCSS analysis uses the vectorising fast-math

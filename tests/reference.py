@@ -134,8 +134,8 @@ def nfm_chain_ref(raw, fmt_offset, fmt_scale, fs, offset_hz, plan, deviation_hz,
 
 def nfm_chain_ref_for(rx, raw):
     """``nfm_chain_ref`` configured from an ``htdsp.NFMReceiver`` (reads its public plan)."""
-    from htdsp.convert import format_scale
-    from htdsp.iir import audio_highpass_sos, audio_lowpass_sos, deemph_coeffs
+    from htdsp.dsp.convert import format_scale
+    from htdsp.dsp.iir import audio_highpass_sos, audio_lowpass_sos, deemph_coeffs
 
     off, sc = format_scale(rx.input_format)
     sos = []

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from htdsp import NFMReceiver
-from htdsp.ctcss import TONES
 from htdsp.io import open_recording
+from htdsp.rx.ctcss import TONES
 from htdsp.score import (
     SUMMARY_METRICS,
     WINDOW_METRICS,

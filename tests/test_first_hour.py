@@ -83,7 +83,7 @@ def test_demod_refuses_an_unknown_audio_format(tmp_path, capsys):
 
 # ------------------------------------------------------------------ 8. decode-only squelch
 def test_a_decode_only_squelch_gets_its_carrier_term(capsys):
-    from htdsp.squelch import Squelch
+    from htdsp.rx.squelch import Squelch
 
     sq = Squelch("ctcss", 48000.0)
     assert [t.kind for t in sq.terms] == ["noise", "ctcss"] and sq.added_term.kind == "noise"

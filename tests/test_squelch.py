@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from htdsp import NFMReceiver
 from htdsp.io import open_recording
+from htdsp.rx.squelch import HANG_S, parse_spec
 from htdsp.sim import ChannelModel, Scenario, Transmitter, simulate
-from htdsp.squelch import HANG_S, parse_spec
 from tests.strategies import chunked, splits
 
 FS = 250e3
@@ -202,14 +202,14 @@ def _decoder_hops(decoder, tx, duration_s, seed):
 
 
 def _tone_hops(tone, seed):
-    from htdsp.ctcss import CTCSSDetector
+    from htdsp.rx.ctcss import CTCSSDetector
 
     return _decoder_hops(CTCSSDetector, Transmitter(ctcss_hz=tone, keyed=[(0.3, 1.4)]), 1.6,
                          seed)
 
 
 def test_every_ctcss_tone_is_identified_quickly_and_never_wrongly():
-    from htdsp.ctcss import TONES
+    from htdsp.rx.ctcss import TONES
     from htdsp.sim.sinad import sinad_from_cnr
 
     assert 11 < sinad_from_cnr(7.0) < 13                     # the test's 12 dB SINAD
@@ -257,13 +257,13 @@ def test_a_neighbouring_tone_does_not_open_the_tone_squelch():
 
 
 def _dcs_hops(code, seed):
-    from htdsp.dcs import DCSDetector
+    from htdsp.rx.dcs import DCSDetector
 
     return _decoder_hops(DCSDetector, Transmitter(dcs_code=code, keyed=[(0.3, 1.6)]), 1.8, seed)
 
 
 def test_every_dcs_code_normal_and_inverted_is_decoded_with_its_turn_off():
-    from htdsp.dcs import same_code
+    from htdsp.rx.dcs import same_code
     from htdsp.sim.tables import DCS_CODES
 
     for c in DCS_CODES:

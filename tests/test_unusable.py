@@ -19,7 +19,7 @@ SYNTHETIC = sorted((ROOT / "captures" / "synthetic").glob("*.sigmf-meta"))
 
 
 def _health(x, fmt, chunk=None):
-    from htdsp.health import CaptureHealth
+    from htdsp.measure.health import CaptureHealth
 
     h = CaptureHealth(fmt)
     if chunk is None:
@@ -33,7 +33,7 @@ def _health(x, fmt, chunk=None):
 
 @pytest.mark.parametrize("path", [CAPTURE, *SYNTHETIC], ids=lambda p: p.name)
 def test_every_bundled_capture_is_usable(path):
-    from htdsp.health import CaptureHealth
+    from htdsp.measure.health import CaptureHealth
 
     rec = open_recording(path)
     h = CaptureHealth(rec.format)
@@ -59,7 +59,7 @@ def test_dead_inputs_are_unusable(x, fmt, why):
 
 
 def test_the_stuck_code_threshold():
-    from htdsp.health import AWAY_FRACTION, FAR_CODES, STUCK_FRACTION
+    from htdsp.measure.health import AWAY_FRACTION, FAR_CODES, STUCK_FRACTION
 
     rng = np.random.default_rng(0)
     n = 2 * 2_000_000
@@ -80,7 +80,7 @@ def test_the_stuck_code_threshold():
 
 
 def test_the_clipping_threshold():
-    from htdsp.health import CLIPPED_FRACTION
+    from htdsp.measure.health import CLIPPED_FRACTION
 
     rng = np.random.default_rng(1)
     n = 2 * 64 * 20000
@@ -96,7 +96,7 @@ def test_the_clipping_threshold():
 
 
 def test_below_the_quantisation_floor():
-    from htdsp.health import STUCK_FRACTION, quantisation_floor_dbfs
+    from htdsp.measure.health import STUCK_FRACTION, quantisation_floor_dbfs
 
     # cs16 that is 0 in 95 % of its values and +-1 LSB otherwise: not stuck (the two commonest
     # codes hold 97.5 %), but its power is below the format's own rounding noise (2 q^2 / 12);
@@ -115,7 +115,7 @@ def test_below_the_quantisation_floor():
 
 @given(st.lists(st.integers(1, 5000), min_size=1, max_size=8), st.integers(0, 3))
 def test_the_check_is_the_same_for_any_chunking(sizes, seed):
-    from htdsp.health import CaptureHealth
+    from htdsp.measure.health import CaptureHealth
 
     rng = np.random.default_rng(seed)
     x = rng.integers(0, 256, 2 * sum(sizes) * 8, dtype=np.uint8)

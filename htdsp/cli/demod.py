@@ -63,7 +63,7 @@ class EventSink:
 
     def write(self, events):
         from htdsp.io.jsonio import dumps
-        from htdsp.squelch import event_annotation, with_utc
+        from htdsp.rx.squelch import event_annotation, with_utc
 
         for e in events:
             e = with_utc(e, self.rec.datetime)
@@ -98,7 +98,7 @@ class EventSink:
 def run(args):
     from htdsp.io import AudioWriter
     from htdsp.io.outputs import InputFiles, OutputSet
-    from htdsp.receiver import NFMReceiver
+    from htdsp.rx.receiver import NFMReceiver
 
     warn = common.Warner("demod")
     rec = common.open_input(args, args.input)

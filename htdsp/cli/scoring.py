@@ -68,8 +68,8 @@ class Setup:
 def setup(args):
     """Check and parse the options score and live share."""
     from htdsp.metrics import REQUIREMENT_METRICS, WINDOW_METRICS, parse_expr
+    from htdsp.rx.squelch import parse_spec
     from htdsp.score import load_daq_table
-    from htdsp.squelch import parse_spec
     from htdsp.units import parse_freq
 
     try:
@@ -152,8 +152,8 @@ def entries(args, rec, runs, st, *, health, annotate_path=None, lost_samples=0,
             command="score"):
     """Judge the runs of one recording; returns its ``captures`` entries."""
     from htdsp import report
+    from htdsp.rx.squelch import with_utc
     from htdsp.score import judge, no_transmission_reason
-    from htdsp.squelch import with_utc
 
     out = []
     for run in runs:

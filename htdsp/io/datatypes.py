@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from htdsp.convert import FORMAT_DTYPES
+from htdsp.dsp.convert import FORMAT_DTYPES
 from htdsp.kernels import quantize_kernel
 
 

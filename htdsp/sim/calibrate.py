@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from htdsp.receiver import NFMReceiver
+from htdsp.rx.receiver import NFMReceiver
 from htdsp.sim.engine import Scenario, simulate
 from htdsp.sim.transmitter import Transmitter
 

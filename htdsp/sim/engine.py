@@ -25,14 +25,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from htdsp import __version__
-from htdsp.design import kaiser_lowpass
+from htdsp.dsp.design import kaiser_lowpass
+from htdsp.dsp.fir import XlatingInterpolator
+from htdsp.dsp.fm import default_deviation_hz
+from htdsp.dsp.mix import NCO
+from htdsp.dsp.noise import GaussianNoise
 from htdsp.errors import InputError
-from htdsp.fir import XlatingInterpolator
-from htdsp.fm import default_deviation_hz
 from htdsp.io.datatypes import WRITABLE, datatype, to_elements
 from htdsp.io.sigmf import SigMFWriter
-from htdsp.mix import NCO
-from htdsp.noise import GaussianNoise
 from htdsp.sim.channel import ChannelModel, gain_process
 from htdsp.sim.frontend import FrontEnd
 from htdsp.sim.sinad import CRITERION_SINAD_DB, sinad_from_cnr

@@ -21,8 +21,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import scipy.signal
 
-from htdsp.fir import Resampler
-from htdsp.noise import GaussianNoise
+from htdsp.dsp.fir import Resampler
+from htdsp.dsp.noise import GaussianNoise
 from htdsp.sim.tables import CTCSS_TONES_HZ, DCS_BAUD, dcs_bits, parse_dcs
 
 #: ramp time of the carrier at key-up and unkey (raised cosine), s

@@ -9,10 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import htdsp
-from htdsp.design import kaiser_lowpass
-from htdsp.iir import audio_highpass_sos, audio_lowpass_sos
+from htdsp.dsp.design import kaiser_lowpass
+from htdsp.dsp.iir import audio_highpass_sos, audio_lowpass_sos
+from htdsp.dsp.mix import realised_shift_hz
 from htdsp.kernels import FAST_MAX_PHASE_ERROR_RAD, fm_demod_fast_kernel, fm_demod_state
-from htdsp.mix import realised_shift_hz
 from tests.signals import tone_frequency_amplitude
 
 
@@ -69,8 +69,8 @@ def test_xlate_kernel_applies_complex_taps_in_order(decim):
     # the kernel takes complex taps g (the Python face rotates a real prototype into them): with
     # random complex, asymmetric g it must compute exp(-1j w n_k) sum_j g[j] x[n_k - j], taps in
     # order (not reversed, not conjugated), I and Q in place, the phase in the right direction
+    from htdsp.dsp.mix import phase_increment
     from htdsp.kernels import xlate_decim_kernel, xlate_decim_state
-    from htdsp.mix import phase_increment
 
     rng = np.random.default_rng(decim)
     g = rng.standard_normal(13) + 1j * rng.standard_normal(13)

@@ -6,8 +6,8 @@ import scipy.stats
 from hypothesis import given
 from hypothesis import strategies as st
 
+from htdsp.dsp.noise import GaussianNoise
 from htdsp.kernels import gauss_state
-from htdsp.noise import GaussianNoise
 from tests import reference as ref
 from tests.strategies import splits
 

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from htdsp.dsp.iqstats import IQStats, iq_stats
 from htdsp.io.datatypes import datatype
-from htdsp.iqstats import IQStats, iq_stats
 from htdsp.kernels import iq_stats_state
 from tests import reference as ref
 from tests.strategies import splits

@@ -14,10 +14,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import htdsp
-from htdsp.design import kaiser_lowpass
-from htdsp.fm import fm_gain
-from htdsp.iir import audio_highpass_sos, audio_lowpass_sos, deemph_coeffs
-from htdsp.mix import dc_block_alpha, phase_increment
+from htdsp.dsp.design import kaiser_lowpass
+from htdsp.dsp.fm import fm_gain
+from htdsp.dsp.iir import audio_highpass_sos, audio_lowpass_sos, deemph_coeffs
+from htdsp.dsp.mix import dc_block_alpha, phase_increment
 from tests import reference as ref
 from tests.strategies import (
     assert_bit_identical,
@@ -33,7 +33,7 @@ FS = 48000.0
 # reversed them, or a layout that reversed them twice, would still match its reference
 H_DEC = asymmetric(kaiser_lowpass(FS, 3000, 9000, 60))          # 33 taps
 H_XL = asymmetric(kaiser_lowpass(FS, 2000, 6000, 60))
-H_RS = asymmetric(htdsp.design.resample_taps(3, 2, FS))
+H_RS = asymmetric(htdsp.dsp.design.resample_taps(3, 2, FS))
 SOS = audio_highpass_sos(FS, 300.0)                              # 4 sections: pairs only
 SOS_ODD = np.vstack([SOS, audio_lowpass_sos(FS, 3000.0)])        # 7: pairs and a last single
 
@@ -120,11 +120,11 @@ CASES = [
          lambda x: ref.deemph_ref(x, *DEEMPH),
          lambda x, zi: htdsp.deemphasis(x, fs=FS, tau_s=750e-6, zi=zi), htdsp.deemphasis_zi, 2e-6),
     Case("xlate_interp_kernel",
-         lambda: htdsp.fir.XlatingInterpolator(H_XL * 4, 4, fs=FS, offset_hz=OFFSET_HZ),
+         lambda: htdsp.dsp.fir.XlatingInterpolator(H_XL * 4, 4, fs=FS, offset_hz=OFFSET_HZ),
          complex_signal, lambda x: ref.xlate_interp_ref(x, H_XL * 4, 4, DPHASE),
-         lambda x, zi: htdsp.fir.xlate_interpolate(x, H_XL * 4, 4, fs=FS, offset_hz=OFFSET_HZ,
+         lambda x, zi: htdsp.dsp.fir.xlate_interpolate(x, H_XL * 4, 4, fs=FS, offset_hz=OFFSET_HZ,
                                                    zi=zi),
-         lambda: htdsp.fir.xlate_interpolate_zi(H_XL, 4), 3e-6),
+         lambda: htdsp.dsp.fir.xlate_interpolate_zi(H_XL, 4), 3e-6),
     Case("sosfilt_kernel", lambda: htdsp.BiquadFilter(SOS), real_signal,
          lambda x: ref.sosfilt_ref(x, SOS),
          lambda x, zi: htdsp.sosfilt(x, SOS, zi=zi), lambda: htdsp.sosfilt_zi(SOS), 1e-5,

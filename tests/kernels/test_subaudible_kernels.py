@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from htdsp.ctcss import TONES, tone_tolerances_hz
 from htdsp.kernels import ctcss_analyse_kernel, dcs_slice_kernel
 from htdsp.kernels import subaudible as sub
+from htdsp.rx.ctcss import TONES, tone_tolerances_hz
 from htdsp.sim.tables import DCS_BAUD, dcs_bits
 from tests import reference as ref
 
@@ -97,7 +97,7 @@ def test_dcs_slice_matches_reference(code, seed, turn_off):
     assert tuple(int(v) for v in got) == tuple(int(v) for v in want)
     assert bool(got[2]) == turn_off
     if not turn_off:
-        from htdsp.dcs import WINDOWS, same_code
+        from htdsp.rx.dcs import WINDOWS, same_code
 
         assert same_code(WINDOWS[int(got[1])], code)     # the newest word is a rotation
 

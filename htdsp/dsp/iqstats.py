@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from htdsp._stream import StreamBlock, run_functional
+from htdsp.dsp._stream import StreamBlock, run_functional
 from htdsp.kernels import iq_stats_kernel, iq_stats_state
 
 

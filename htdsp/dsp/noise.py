@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from htdsp._stream import StreamBlock
+from htdsp.dsp._stream import StreamBlock
 from htdsp.kernels import gauss_kernel, gauss_state, ziggurat_tables
 
 _TABLES = ziggurat_tables()

@@ -8,8 +8,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from htdsp._stream import StreamBlock, as_complex64, as_float32, check_fs, run_functional
-from htdsp.convert import FORMAT_DTYPES, check_format, format_of_dtype, format_scale
+from htdsp.dsp._stream import StreamBlock, as_complex64, as_float32, check_fs, run_functional
+from htdsp.dsp.convert import FORMAT_DTYPES, check_format, format_of_dtype, format_scale
+from htdsp.dsp.mix import phase_increment
 from htdsp.kernels import (
     fir_decim_kernel,
     fir_decim_state,
@@ -21,7 +22,6 @@ from htdsp.kernels import (
     xlate_interp_state,
 )
 from htdsp.kernels._config import FIR_BLOCK, PHASE_BITS, PHASE_MASK, phase_tables
-from htdsp.mix import phase_increment
 
 _PHASE_TABLES = phase_tables()
 
@@ -284,7 +284,7 @@ class Resampler(_Buffered):
     _params = ("up", "down", "ntaps")
 
     def __init__(self, up, down, taps=None):
-        from htdsp.design import resample_taps
+        from htdsp.dsp.design import resample_taps
 
         up, down = _check_decim(up), _check_decim(down)
         g = np.gcd(up, down)

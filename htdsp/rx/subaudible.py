@@ -5,9 +5,9 @@ import copy as _copy
 
 import numpy as np
 
-from htdsp.design import kaiser_lowpass
-from htdsp.fir import Resampler
-from htdsp.iir import BiquadFilter, butter_sos
+from htdsp.dsp.design import kaiser_lowpass
+from htdsp.dsp.fir import Resampler
+from htdsp.dsp.iir import BiquadFilter, butter_sos
 
 
 class HopDecoder:

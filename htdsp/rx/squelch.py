@@ -7,9 +7,9 @@ SPEC (``htdsp demod --squelch``): terms joined by ``,`` (all must hold):
 - ``noise`` / ``noise:DB``: the discriminator's noise above the voice band (8-16 kHz) at least
   DB below its no-signal level, i.e. DB of quieting (default 8; closes 3 dB lower);
 - ``ctcss``: decode only: every event reports its tone (``ctcss_hz``), the audio is not gated
-  by it; ``ctcss:123.0``: tone squelch, open only with that tone (:mod:`htdsp.ctcss`). A
+  by it; ``ctcss:123.0``: tone squelch, open only with that tone (:mod:`htdsp.rx.ctcss`). A
   reverse burst closes the audio at once (no tail); the event runs on to the carrier's end;
-- ``dcs``: decode only (``dcs_code``); ``dcs:D023N``: code squelch (:mod:`htdsp.dcs`; a code
+- ``dcs``: decode only (``dcs_code``); ``dcs:D023N``: code squelch (:mod:`htdsp.rx.dcs`; a code
   and the one that is the same bitstream, D023N = D047I, are the same). The turn-off code
   closes the audio at once.
 
@@ -33,9 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from htdsp._stream import StreamBlock, as_complex64, as_float32
-from htdsp.dcs import WINDOWS
-from htdsp.iir import BiquadFilter, butter_sos
+from htdsp.dsp._stream import StreamBlock, as_complex64, as_float32
+from htdsp.dsp.iir import BiquadFilter, butter_sos
 from htdsp.kernels import (
     frame_energy_kernel,
     frame_energy_state,
@@ -44,6 +43,7 @@ from htdsp.kernels import (
     squelch_kernel,
     squelch_state,
 )
+from htdsp.rx.dcs import WINDOWS
 
 #: the names the DCS decoder reports (an index into this list travels through the frames)
 DCS_NAMES = sorted(set(WINDOWS.values()))
@@ -105,7 +105,7 @@ def parse_spec(spec):
         if kind == "dcs":
             code = None
             if arg:
-                from htdsp.dcs import canonical
+                from htdsp.rx.dcs import canonical
 
                 try:
                     code = canonical(arg)
@@ -216,8 +216,8 @@ def noise_reference_db(channel_taps, channel_fs, deviation_hz):
     property of the receiver (within 0.3 dB of the level learned from real and simulated
     noise at 240 k, 1.024 M, 2.048 M and 2.4 MS/s). Knowing it, the squelch needs no noise-only
     stretch to learn it from: a recording that starts mid-transmission opens at once."""
-    from htdsp.fir import FIRDecimator
-    from htdsp.fm import FMDemodulator
+    from htdsp.dsp.fir import FIRDecimator
+    from htdsp.dsp.fm import FMDemodulator
 
     rng = np.random.default_rng(0)
     n = int(0.5 * channel_fs)
@@ -323,8 +323,8 @@ class Squelch:
         if any(t.kind == "noise" for t in self.terms) and self.channel_fs < need:
             raise ValueError(f"noise squelch needs a channel rate above {need:.0f} Hz, this "
                              f"chain runs at {self.channel_fs:.0f} Hz")
-        from htdsp.ctcss import CTCSSDetector
-        from htdsp.dcs import DCSDetector
+        from htdsp.rx.ctcss import CTCSSDetector
+        from htdsp.rx.dcs import DCSDetector
 
         kinds = {t.kind for t in self.terms}
         self._tracks = {}

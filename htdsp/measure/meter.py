@@ -86,8 +86,8 @@ from importlib import resources
 import numpy as np
 from scipy.special import gammainc, gammaincinv
 
-from htdsp.convert import format_of_dtype
-from htdsp.iir import BiquadFilter, butter_sos
+from htdsp.dsp.convert import format_of_dtype
+from htdsp.dsp.iir import BiquadFilter, butter_sos
 from htdsp.kernels import (
     FORMAT_SCALES,
     block_moments_kernel,

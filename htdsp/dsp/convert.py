@@ -6,7 +6,7 @@ cf32 as is.
 
 import numpy as np
 
-from htdsp._stream import StreamBlock, run_functional
+from htdsp.dsp._stream import StreamBlock, run_functional
 from htdsp.kernels import FORMAT_SCALES, convert_kernel, convert_state
 
 #: element dtype of each raw format (little-endian)

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import scipy.signal
 
-from htdsp._stream import StreamBlock, as_float32, check_fs, run_functional
+from htdsp.dsp._stream import StreamBlock, as_float32, check_fs, run_functional
 from htdsp.kernels import deemph_kernel, deemph_state, sosfilt_kernel, sosfilt_state
 
 #: frequency at which de-emphasis is normalised to 0 dB (measurement.md 2b)

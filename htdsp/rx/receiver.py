@@ -4,12 +4,12 @@ import copy as _copy
 
 import numpy as np
 
-from htdsp._stream import check_fs
-from htdsp.convert import FORMAT_DTYPES, check_format, format_of_dtype
-from htdsp.design import plan_chain
-from htdsp.fir import FIRDecimator, Resampler, XlatingDecimator
-from htdsp.fm import FMDemodulator, default_deviation_hz
-from htdsp.iir import BiquadFilter, Deemphasis, audio_highpass_sos, audio_lowpass_sos
+from htdsp.dsp._stream import check_fs
+from htdsp.dsp.convert import FORMAT_DTYPES, check_format, format_of_dtype
+from htdsp.dsp.design import plan_chain
+from htdsp.dsp.fir import FIRDecimator, Resampler, XlatingDecimator
+from htdsp.dsp.fm import FMDemodulator, default_deviation_hz
+from htdsp.dsp.iir import BiquadFilter, Deemphasis, audio_highpass_sos, audio_lowpass_sos
 from htdsp.kernels import gate_kernel
 
 
@@ -47,7 +47,7 @@ class NFMReceiver:
         always accepted.
 
     squelch : str, optional
-        A squelch SPEC (:mod:`htdsp.squelch`: ``power``, ``noise:12``, ``noise,power`` ...).
+        A squelch SPEC (:mod:`htdsp.rx.squelch`: ``power``, ``noise:12``, ``noise,power`` ...).
         The audio then stays the same length, zero while closed, and finished transmissions
         are collected as events (:meth:`pop_events`, :meth:`finish`).
 
@@ -115,7 +115,7 @@ class NFMReceiver:
         self._input_n = 0                           # input samples seen
         self.squelch = None
         if squelch is not None:
-            from htdsp.squelch import Squelch
+            from htdsp.rx.squelch import Squelch
 
             self.squelch = Squelch(squelch, p.channel_fs, channel_taps=p.channel_taps,
                                    deviation_hz=self.deviation_hz)
@@ -186,7 +186,7 @@ class NFMReceiver:
                           final=True)
 
     def pop_events(self):
-        """Transmissions that ended since the last call (dicts, see :mod:`htdsp.squelch`)."""
+        """Transmissions that ended since the last call (dicts, see :mod:`htdsp.rx.squelch`)."""
         ev, self._events = self._events, []
         return ev
 

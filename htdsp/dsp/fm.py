@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from htdsp._stream import StreamBlock, as_complex64, check_fs, run_functional
+from htdsp.dsp._stream import StreamBlock, as_complex64, check_fs, run_functional
 from htdsp.kernels import fm_demod_fast_kernel, fm_demod_kernel, fm_demod_state
 
 #: rated peak deviation for each common channel bandwidth (measurement.md 2b)

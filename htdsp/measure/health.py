@@ -35,7 +35,7 @@ import math
 
 import numpy as np
 
-from htdsp.convert import format_of_dtype
+from htdsp.dsp.convert import format_of_dtype
 
 #: every one of the first HEAD samples is looked at, then one in STRIDE
 HEAD = 1 << 16
@@ -61,7 +61,7 @@ def quantisation_floor_dbfs(fmt):
     >>> round(quantisation_floor_dbfs("cu8"), 1), round(quantisation_floor_dbfs("cs16"), 1)
     (-49.9, -98.1)
     """
-    from htdsp.convert import format_scale
+    from htdsp.dsp.convert import format_scale
 
     if fmt == "cf32":
         return FLOAT_FLOOR_DBFS

@@ -17,8 +17,8 @@ D047N) are reported by the normal name; :func:`same_code` compares codes up to t
 import numpy as np
 
 from htdsp.kernels import dcs_slice_kernel
+from htdsp.rx.subaudible import HopDecoder
 from htdsp.sim.tables import DCS_BAUD, DCS_CODES, dcs_codeword
-from htdsp.subaudible import HopDecoder
 
 _MASK = (1 << 23) - 1
 

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from htdsp._stream import StreamBlock, as_complex64, check_fs, run_functional
+from htdsp.dsp._stream import StreamBlock, as_complex64, check_fs, run_functional
 from htdsp.kernels import dc_block_kernel, dc_block_state, nco_kernel, nco_state
 from htdsp.kernels._config import PHASE_BITS, phase_tables
 
