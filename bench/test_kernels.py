@@ -550,7 +550,7 @@ def test_ctcss_analyse_stream(measure):
 
 
 def _dcs_args():
-    from htdsp.sim.tables import DCS_BAUD, dcs_bits
+    from htdsp.standards import DCS_BAUD, dcs_bits
 
     spb = 4000.0 / DCS_BAUD
     n = int(np.ceil(46 * spb)) + 2

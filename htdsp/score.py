@@ -32,8 +32,6 @@ Expressions (both ``--criterion`` and ``--require``): ``METRIC OP NUMBER``, OP o
 import json
 import math
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 
 import numpy as np
 
@@ -59,18 +57,13 @@ from htdsp.metrics import (  # noqa: F401 - the judgement grammar, re-exported
 SCHEMA_ID = "htdsp.score/2"
 
 # ------------------------------------------------------------------ DAQ
-@lru_cache(maxsize=1)
-def _default_daq_table():
-    with resources.files("htdsp").joinpath("data/daq.json").open() as f:
-        d = json.load(f)
-    return tuple(d["sinad_db"]), tuple(d["daq"])
-
-
 def load_daq_table(path=None):
     """``(sinad_db, daq)`` arrays: the shipped table (measurement.md 3) or a user's JSON file
     with the same two lists (SINAD rising, DAQ rising)."""
     if path is None:
-        s, q = _default_daq_table()
+        from htdsp.standards import daq_table
+
+        s, q = daq_table()
     else:
         with open(path, encoding="utf-8") as f:
             d = json.load(f)

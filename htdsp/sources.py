@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from htdsp.errors import EXIT_SOURCE_LOST, HtdspError
+from htdsp.standards import R820T_GAINS  # noqa: F401 - the tuner the protocol names
 
 #: rtl_tcp commands (rtl_tcp.c): code -> name
 RTL_TCP_COMMANDS = {
@@ -36,9 +37,6 @@ RTL_TCP_COMMANDS = {
     0x0B: "set_rtl_xtal", 0x0C: "set_tuner_xtal", 0x0D: "set_gain_by_index",
     0x0E: "set_bias_tee",
 }
-#: the R820T's gain table, tenths of a dB (rtl-sdr's tuner_r82xx.c)
-R820T_GAINS = (0, 9, 14, 27, 37, 77, 87, 125, 144, 157, 166, 197, 207, 229, 254, 280, 297, 328,
-               338, 364, 372, 386, 402, 421, 434, 439, 445, 480, 496)
 TUNER_R820T = 5
 
 

@@ -32,8 +32,8 @@ from htdsp.measure import (
 from htdsp.sim.calibrate import TONE_FREE_FIT_SEEDS, tone_free_points
 from htdsp.sim.channel import ChannelModel, rayleigh_afd, rayleigh_lcr
 from htdsp.sim.engine import Scenario, simulate
-from htdsp.sim.sinad import sinad_from_cnr
 from htdsp.sim.transmitter import Transmitter
+from htdsp.standards import sinad_from_cnr
 from tests import reference as ref
 from tests.strategies import splits
 

@@ -210,7 +210,7 @@ def _tone_hops(tone, seed):
 
 def test_every_ctcss_tone_is_identified_quickly_and_never_wrongly():
     from htdsp.rx.ctcss import TONES
-    from htdsp.sim.sinad import sinad_from_cnr
+    from htdsp.standards import sinad_from_cnr
 
     assert 11 < sinad_from_cnr(7.0) < 13                     # the test's 12 dB SINAD
     for tone in TONES:
@@ -264,7 +264,7 @@ def _dcs_hops(code, seed):
 
 def test_every_dcs_code_normal_and_inverted_is_decoded_with_its_turn_off():
     from htdsp.rx.dcs import same_code
-    from htdsp.sim.tables import DCS_CODES
+    from htdsp.standards import DCS_CODES
 
     for c in DCS_CODES:
         for suffix in "NI":

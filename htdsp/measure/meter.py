@@ -78,10 +78,7 @@ rho = r / r_rms, a Doppler estimate from the LCR at rho = 1 assuming Rayleigh).
 Every number that cannot be measured is None, never NaN or infinite.
 """
 
-import json
 import math
-from functools import lru_cache
-from importlib import resources
 
 import numpy as np
 from scipy.special import gammainc, gammaincinv
@@ -100,7 +97,13 @@ from htdsp.kernels import (
     window_hist_kernel,
     window_hist_state,
 )
-from htdsp.sim.sinad import table as cnr_sinad_table
+from htdsp.standards import (  # noqa: F401 - weighting and calibrations re-exported
+    C_MESSAGE_DB,
+    PSOPHOMETRIC_DB,
+    cnr_sinad_table,
+    tone_free_table,
+    weighting_power,
+)
 
 WINDOW_S = 0.1
 BLOCK_S = 0.001
@@ -136,42 +139,6 @@ N_HARMONICS = 4
 RHO_LEVELS = (0.1, 0.3, 0.5, 1.0)
 #: the Doppler estimate needs real fading: above this K the envelope's wiggles are noise
 DOPPLER_MAX_K_DB = 10.0
-
-# measurement.md 2: C-message (re 1 kHz) and ITU-T O.41 psophometric (re 800 Hz) responses, dB
-C_MESSAGE_DB = (
-    (60, -55.7), (100, -42.5), (200, -25.1), (300, -16.3), (400, -11.2), (500, -7.7),
-    (600, -5.0), (700, -2.8), (800, -1.3), (900, -0.3), (1000, 0.0), (1200, -0.4),
-    (1300, -0.7), (1500, -1.2), (1800, -1.3), (2000, -1.1), (2500, -1.1), (2800, -2.0),
-    (3000, -3.0), (3300, -5.1), (3500, -7.1), (4000, -14.6), (4500, -22.3), (5000, -28.7))
-PSOPHOMETRIC_DB = (
-    (50, -63.0), (100, -41.0), (200, -21.0), (300, -10.6), (400, -6.3), (500, -3.6),
-    (600, -2.0), (700, -0.9), (800, 0.0), (900, 0.6), (1000, 1.0), (1200, 0.0), (1400, -0.9),
-    (1600, -1.7), (1800, -2.4), (2000, -3.0), (2500, -4.2), (3000, -5.6), (3500, -8.5),
-    (4000, -15.0), (4500, -25.0), (5000, -36.0), (6000, -43.0))
-
-
-def weighting_power(table, f_hz):
-    """Power weighting |W(f)|^2 of a response table (dB), interpolated in log frequency; below
-    and above the table the end slopes continue (then at least 100 dB down).
-
-    Examples
-    --------
-    >>> round(10 * math.log10(weighting_power(C_MESSAGE_DB, 1000.0)), 2)
-    0.0
-    >>> round(10 * math.log10(weighting_power(PSOPHOMETRIC_DB, 3000.0)), 2)
-    -5.6
-    """
-    f = np.maximum(np.asarray(f_hz, dtype=np.float64), 1.0)
-    lf = np.log10([p[0] for p in table])
-    db = np.array([p[1] for p in table])
-    x = np.log10(f)
-    out = np.interp(x, lf, db)
-    lo_slope = (db[1] - db[0]) / (lf[1] - lf[0])
-    hi_slope = (db[-1] - db[-2]) / (lf[-1] - lf[-2])
-    out = np.where(x < lf[0], db[0] + lo_slope * (x - lf[0]), out)
-    out = np.where(x > lf[-1], db[-1] + hi_slope * (x - lf[-1]), out)
-    return 10 ** (np.maximum(out, -100.0) / 10)
-
 
 def db(p):
     """10 log10(p), or None when p is not a positive finite number."""
@@ -271,18 +238,6 @@ def percentile_bound(vals, bounds, q):
     return finite(p, 3), "lower" if can_rise else "upper" if can_fall else None
 
 
-@lru_cache(maxsize=1)
-def tone_free_table():
-    """``(oob_db, sinad_db)`` arrays of the shipped tone-free calibration (None while it is
-    being made: ``python -m htdsp.sim.calibrate tone-free``)."""
-    try:
-        with resources.files("htdsp.sim").joinpath("data/tone_free.json").open() as f:
-            d = json.load(f)
-    except FileNotFoundError:
-        return None
-    return np.asarray(d["oob_db"], float), np.asarray(d["sinad_db"], float)
-
-
 def tone_free_sinad_db(oob_db):
     """The SINAD scale reading of a discriminator noise level above the voice band (dB re the
     rated deviation squared), through the calibrated table; None if unknown."""
@@ -298,7 +253,7 @@ def tone_free_sinad(oob_db):
 
 
 def cnr_sinad(cnr_db):
-    """The reference receiver's SINAD at ``cnr_db`` (:func:`htdsp.sim.sinad.sinad_from_cnr`)
+    """The reference receiver's SINAD at ``cnr_db`` (:func:`htdsp.standards.sinad_from_cnr`)
     and its bound at the table's ends: ``(sinad_db, bound)``."""
     if cnr_db is None:
         return None, None

@@ -31,7 +31,7 @@ import numpy as np
 
 from htdsp.kernels import ctcss_analyse_kernel
 from htdsp.rx.subaudible import HopDecoder
-from htdsp.sim.tables import CTCSS_TONES_HZ
+from htdsp.standards import CTCSS_TONES_HZ
 
 TONES = np.array(CTCSS_TONES_HZ)
 #: each table tone's distance to its nearest neighbour, Hz

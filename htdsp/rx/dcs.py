@@ -18,7 +18,7 @@ import numpy as np
 
 from htdsp.kernels import dcs_slice_kernel
 from htdsp.rx.subaudible import HopDecoder
-from htdsp.sim.tables import DCS_BAUD, DCS_CODES, dcs_codeword
+from htdsp.standards import DCS_BAUD, DCS_CODES, dcs_codeword
 
 _MASK = (1 << 23) - 1
 
@@ -49,7 +49,7 @@ def canonical(code):
     >>> canonical("D023I"), canonical("d023"), canonical("D754I")   # D754I is D116N on air
     ('D047N', 'D023N', 'D116N')
     """
-    from htdsp.sim.tables import parse_dcs
+    from htdsp.standards import parse_dcs
 
     octal, inv = parse_dcs(code)
     return WINDOWS[dcs_codeword(f"D{octal}{'I' if inv else 'N'}")]

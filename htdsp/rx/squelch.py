@@ -116,7 +116,7 @@ def parse_spec(spec):
         if kind == "ctcss":
             tone = None
             if arg:
-                from htdsp.sim.tables import CTCSS_TONES_HZ
+                from htdsp.standards import CTCSS_TONES_HZ
 
                 try:
                     tone = float(arg)

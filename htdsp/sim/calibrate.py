@@ -2,7 +2,7 @@
 (``python -m htdsp.sim.calibrate``) and the tone-free SNR table (``python -m
 htdsp.sim.calibrate tone-free``).
 
-``htdsp/sim/data/cnr_sinad.json``: Each point: a 1 kHz tone at 60 % of 2.5 kHz on a static
+``htdsp/data/cnr_sinad.json``: Each point: a 1 kHz tone at 60 % of 2.5 kHz on a static
 channel at 240 kS/s, cf32, simulated with and without noise (same seed), both demodulated by
 ``NFMReceiver`` defaults; SINAD = P(y_noisy) / P(y_noisy - y_clean) over 0.5 s to the end,
 averaged (in power) over seeds.
@@ -80,7 +80,7 @@ def fit_tone_free(pts, step_db=1.0):
 def main_tone_free():
     pts = tone_free_points(range(-2, 43), TONE_FREE_FIT_SEEDS)
     xs, ys = fit_tone_free(pts)
-    out = Path(__file__).with_name("data") / "tone_free.json"
+    out = Path(__file__).parents[1] / "data" / "tone_free.json"
     out.write_text(json.dumps({
         "receiver": "NFMReceiver defaults at 240 kS/s cf32 (channel at 48 kHz); discriminator "
                     "band-passed 8-16 kHz (2nd-order Butterworth), mean square per 100 ms",
@@ -102,7 +102,7 @@ def main(argv=None):
         vals = [10 ** (oracle_sinad_db(c, seed) / 10) for seed in (1, 2, 3)]
         sinads.append(round(10 * math.log10(np.mean(vals)), 3))
         print(c, sinads[-1], file=sys.stderr)
-    out = Path(__file__).with_name("data") / "cnr_sinad.json"
+    out = Path(__file__).parents[1] / "data" / "cnr_sinad.json"
     out.write_text(json.dumps({
         "receiver": "NFMReceiver defaults: 12.5 kHz, 2.5 kHz rated deviation, 750 us, "
                     "300-3000 Hz; 1 kHz tone at 1.5 kHz deviation; static channel",

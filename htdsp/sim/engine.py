@@ -35,8 +35,8 @@ from htdsp.io.datatypes import WRITABLE, datatype, to_elements
 from htdsp.io.sigmf import SigMFWriter
 from htdsp.sim.channel import ChannelModel, gain_process
 from htdsp.sim.frontend import FrontEnd
-from htdsp.sim.sinad import CRITERION_SINAD_DB, sinad_from_cnr
 from htdsp.sim.transmitter import Transmitter, TransmitterStream, keying_envelope
+from htdsp.standards import CRITERION_SINAD_DB, sinad_from_cnr
 
 WINDOW_S = 0.01
 #: the simulator's low rate aims at this, Hz
@@ -417,7 +417,7 @@ def _truth(sc, plan, gains, amps, tx_info, carrier_acc, noise_acc, clipped, n_fi
 def _dcs_name(code):
     if not code:
         return None
-    from htdsp.sim.tables import parse_dcs
+    from htdsp.standards import parse_dcs
 
     octal, inv = parse_dcs(code)
     return f"D{octal}{'I' if inv else 'N'}"

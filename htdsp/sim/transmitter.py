@@ -23,7 +23,7 @@ import scipy.signal
 
 from htdsp.dsp.fir import Resampler
 from htdsp.dsp.noise import GaussianNoise
-from htdsp.sim.tables import CTCSS_TONES_HZ, DCS_BAUD, dcs_bits, parse_dcs
+from htdsp.standards import CTCSS_TONES_HZ, DCS_BAUD, dcs_bits, parse_dcs
 
 #: ramp time of the carrier at key-up and unkey (raised cosine), s
 RAMP_S = 1e-3

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from htdsp.kernels import ctcss_analyse_kernel, dcs_slice_kernel
 from htdsp.kernels import subaudible as sub
 from htdsp.rx.ctcss import TONES, tone_tolerances_hz
-from htdsp.sim.tables import DCS_BAUD, dcs_bits
+from htdsp.standards import DCS_BAUD, dcs_bits
 from tests import reference as ref
 
 FS_C = 1000.0

@@ -13,8 +13,8 @@ from htdsp import NFMReceiver
 from htdsp.io import open_recording
 from htdsp.sim import ChannelModel, FrontEnd, Scenario, Transmitter, simulate
 from htdsp.sim.scenarios import SCENARIOS, scenario
-from htdsp.sim.sinad import sinad_from_cnr, table
-from htdsp.sim.tables import DCS_BAUD, dcs_bits, dcs_codeword
+from htdsp.standards import DCS_BAUD, dcs_bits, dcs_codeword, sinad_from_cnr
+from htdsp.standards import cnr_sinad_table as table
 from tests.signals import tone_frequency_amplitude
 
 FS = 2.4e6
