@@ -183,17 +183,8 @@ class Recorder:
 
     def _truncate(self):
         """After a failed write: cut the data file back to whole samples written."""
-        w = self._w
-        if w is None:
-            return
-        try:
-            w._data.flush()
-        except OSError:
-            pass
-        try:
-            os.truncate(w.data_path, w.samples * w.dt.sample_bytes)
-        except OSError:
-            pass
+        if self._w is not None:
+            self._w.cut_to_whole_samples()
 
     def close(self):
         if self._w is not None:
@@ -231,9 +222,8 @@ class LiveDisplay:
         def f(v, nd=1):
             return "-" if v is None else f"{v:.{nd}f}"
         sq = run.rx.squelch
-        tracks = getattr(sq, "_tracks", {})
-        ctcss = tracks["ctcss"].det.held if "ctcss" in tracks else None
-        dcs = tracks["dcs"].det.held if "dcs" in tracks else None
+        ctcss = sq.held("ctcss") if sq is not None else None
+        dcs = sq.held("dcs") if sq is not None else None
         q = w.get("sinad_db") if w.get("sinad_db") is not None else w.get("snr_db")
         chan = f"{run.freq_hz / 1e6:.4f} MHz" if run.freq_hz else f"{run.offset_hz:+.0f} Hz"
         lines = [

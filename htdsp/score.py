@@ -629,8 +629,7 @@ def default_squelch(fs, offset_hz, bandwidth_hz):
     scored from its first frame; a power squelch has to learn its floor from a noise-only
     stretch first); otherwise the power squelch (plus the decoders)."""
     from htdsp.dsp.design import plan_chain
-    from htdsp.rx.squelch import NOISE_BAND_HZ
+    from htdsp.rx.squelch import carrier_term
 
     ch_fs = plan_chain(fs, bandwidth_hz, 48000.0).channel_fs
-    base = "noise" if ch_fs > 2.2 * NOISE_BAND_HZ[1] else "power"
-    return base + ",ctcss,dcs"
+    return carrier_term(ch_fs).kind + ",ctcss,dcs"

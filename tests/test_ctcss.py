@@ -29,7 +29,7 @@ CORPUS = Path(__file__).resolve().parent.parent / "captures" / "synthetic"
 def _decode(x, offset_hz, spec="noise,ctcss"):
     """Events, per-hop ``(end_s, held tone, burst)`` and the readings of a squelched receiver."""
     rx = NFMReceiver(FS, offset_hz, squelch=spec)
-    det = rx.squelch._tracks["ctcss"].det
+    det = rx.squelch.decoder("ctcss")
     hop_s = det.hop_samples / rx.channel_fs
     hops = []
     process = det.process

@@ -18,7 +18,7 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def _type(fn, name):
+def arg_type(fn, name):
     """An argparse type from a parser that raises ValueError / InputError."""
     def conv(text):
         try:
@@ -68,20 +68,20 @@ def number(text, rng=None):
     return v
 
 
-FREQ = _type(freq, "frequency")
-FREQ_LIST = _type(freq_list, "frequency list")
-RATE = _type(_in(limits.SAMPLE_RATE), "sample rate")
-CENTER = _type(_in(limits.CENTER_FREQ), "centre frequency")
-BANDWIDTH = _type(_in(limits.BANDWIDTH), "bandwidth")
-AUDIO_RATE = _type(_in(limits.AUDIO_RATE), "audio rate")
-WINDOW = _type(lambda t: _in(limits.WINDOW)(t, parse_time), "window")
-SIM_DURATION = _type(lambda t: _in(limits.SIM_DURATION)(t, parse_time), "duration")
-LIVE_DURATION = _type(lambda t: _in(limits.LIVE_DURATION)(t, parse_time), "duration")
-TIME = _type(time_s, "time")
-NUMBER = _type(number, "number")
-CAL_DB = _type(lambda t: number(t, limits.CAL_DB), "calibration")
-PROBABILITY = _type(lambda t: number(t, limits.PROBABILITY), "probability")
-DEEMPH_US = _type(lambda t: number(t, limits.DEEMPHASIS_US), "time constant")
+FREQ = arg_type(freq, "frequency")
+FREQ_LIST = arg_type(freq_list, "frequency list")
+RATE = arg_type(_in(limits.SAMPLE_RATE), "sample rate")
+CENTER = arg_type(_in(limits.CENTER_FREQ), "centre frequency")
+BANDWIDTH = arg_type(_in(limits.BANDWIDTH), "bandwidth")
+AUDIO_RATE = arg_type(_in(limits.AUDIO_RATE), "audio rate")
+WINDOW = arg_type(lambda t: _in(limits.WINDOW)(t, parse_time), "window")
+SIM_DURATION = arg_type(lambda t: _in(limits.SIM_DURATION)(t, parse_time), "duration")
+LIVE_DURATION = arg_type(lambda t: _in(limits.LIVE_DURATION)(t, parse_time), "duration")
+TIME = arg_type(time_s, "time")
+NUMBER = arg_type(number, "number")
+CAL_DB = arg_type(lambda t: number(t, limits.CAL_DB), "calibration")
+PROBABILITY = arg_type(lambda t: number(t, limits.PROBABILITY), "probability")
+DEEMPH_US = arg_type(lambda t: number(t, limits.DEEMPHASIS_US), "time constant")
 
 
 def positive(text):
@@ -91,7 +91,7 @@ def positive(text):
     return v
 
 
-POSITIVE_FREQ = _type(positive, "frequency")
+POSITIVE_FREQ = arg_type(positive, "frequency")
 
 
 def port(text, lo=0):
@@ -104,7 +104,7 @@ def port(text, lo=0):
     return v
 
 
-PORT = _type(port, "port")
+PORT = arg_type(port, "port")
 
 
 def add_input_options(p):

@@ -42,7 +42,7 @@ def add_parser(sub):
                           "squelched: only the transmissions (default full)")
     rec.add_argument("--rotate", type=common.LIVE_DURATION, metavar="S",
                      help="a new file every S seconds")
-    rec.add_argument("--min-free", type=common._type(lambda t: common.number(
+    rec.add_argument("--min-free", type=common.arg_type(lambda t: common.number(
         t, limits.Range("free space", 0.0, 1e9, "MiB")), "size"), default=100.0, metavar="MIB",
         help="stop recording when the disk has less free space (default 100)")
     common.add_force_option(rec, "an existing recording of the same name")

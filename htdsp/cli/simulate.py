@@ -23,7 +23,7 @@ SEED = limits.Range("seed", 0, 2**63 - 1)
 
 
 def _ranged(rng):
-    return common._type(lambda t: common.number(t, rng), rng.name)
+    return common.arg_type(lambda t: common.number(t, rng), rng.name)
 
 
 def _seed(text):

@@ -495,6 +495,20 @@ class SigMFWriter(WholeOrNothing):
         if not self.atomic and time.monotonic() - self._last >= self._interval:
             self.flush()
 
+    def cut_to_whole_samples(self):
+        """After a failed write (a full disk): the data file cut back to the whole samples
+        written, so the recording stays valid (best effort: the disk may refuse even that)."""
+        if self._data is None or self.atomic:
+            return
+        try:
+            self._data.flush()
+        except OSError:
+            pass
+        try:
+            os.truncate(self.data_path, self.samples * self.dt.sample_bytes)
+        except OSError:
+            pass
+
     def flush(self):
         """Flush the data and rewrite the metadata atomically: a valid recording on disk now
         (incremental pairs; an atomic writer has nothing on disk until :meth:`close`)."""

@@ -892,10 +892,10 @@ def ctcss_summary(meter, start_s, end_s):
     """The CTCSS tone of a transmission, its level (Hz of deviation) and frequency error (Hz),
     from the decoder's hop readings (None without a ``ctcss`` squelch term or a tone)."""
     out = {"ctcss_hz": None, "ctcss_level_hz": None, "ctcss_freq_error_hz": None}
-    tracks = getattr(getattr(meter.rx, "squelch", None), "_tracks", {})
-    if "ctcss" not in tracks:
+    sq = getattr(meter.rx, "squelch", None)
+    det = sq.decoder("ctcss") if sq is not None else None
+    if det is None:
         return out
-    det = tracks["ctcss"].det
     t0 = meter.rx.input_delay_samples / meter.rx.fs
     rd = [(tone, f, a) for k, tone, f, a in det.readings
           if start_s <= (k + 1) * det.hop_samples / meter.fs_c - t0 <= end_s]

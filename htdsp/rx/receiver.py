@@ -198,11 +198,11 @@ class NFMReceiver:
             # after a reverse burst or a turn-off the transmitter has said it ends
             by = self.squelch.pending_forced_by()
             reason = ("end_of_input" if by is None else
-                      "dcs_turn_off" if by == "dcs" else "reverse_burst")
+                      self.squelch.close_reason(by, self.squelch.terms))
             e = self._event(pend[0], pend[1], pend[2], reason, pend[3])
             # still held at the last frame: the transmission runs to the end of the input;
             # in its hang (the carrier gone): it ended where the condition last held
-            if pend[1] >= int(self.squelch._state[0]["frame"]) - 1:
+            if pend[1] >= self.squelch.frames_decided - 1:
                 e["end_sample"] = self._input_n
                 e["end_s"] = self._input_n / self.fs
             ev.append(e)
@@ -283,9 +283,9 @@ class NFMReceiver:
         if self.squelch is None:
             return y, channel, disc, y, None
         _, open_mask, events, values = self.squelch.process(channel, disc)
-        names = [t.kind for t in self.squelch.terms]
-        for (s0, s1, o, c), vals, by in zip(events, values, self.squelch.forced_by, strict=True):
-            reason = names[c] if c >= 0 else ("dcs_turn_off" if by == "dcs" else "reverse_burst")
+        sq = self.squelch
+        for (s0, s1, o, c), vals, by in zip(events, values, sq.forced_by, strict=True):
+            reason = sq.close_reason(int(c) if c >= 0 else by, sq.terms)
             self._events.append(self._event(s0, s1, o, reason, vals))
         return self._gate(y, open_mask), channel, disc, y, open_mask
 

@@ -47,6 +47,8 @@ from htdsp.rx.dcs import WINDOWS
 
 #: the names the DCS decoder reports (an index into this list travels through the frames)
 DCS_NAMES = sorted(set(WINDOWS.values()))
+#: the event field each decoder's value goes to
+EVENT_FIELDS = {"ctcss": "ctcss_hz", "dcs": "dcs_code"}
 FRAME_S = 0.002
 ATTACK_S = 0.004
 HANG_S = 0.2
@@ -65,27 +67,236 @@ WARMUP_S = 0.05
 REF_GATE_DB = 2.0
 
 
-@dataclass(frozen=True)
 class Term:
-    """One squelch term: ``kind`` (``power``, ``noise``, ``ctcss``), ``open_db`` (for ctcss: the
-    tone in Hz, or None for any), ``absolute``."""
+    """One term of a squelch SPEC. Each kind is a class registered by its ``kind`` (adding a
+    term touches one class): it parses its argument (:meth:`parse`), writes itself back
+    (:meth:`text`) and builds what decides its frames (:meth:`decider`).
 
-    kind: str
-    open_db: float | None
-    absolute: bool = False
+    ``timing``: a carrier term, which dates the events; ``gates``: whether it can keep the
+    squelch shut (a decoder without a value only decodes).
+    """
 
-    @property
-    def timing(self):
-        return self.kind in ("power", "noise")
+    kind = None
+    timing = False
+    _registry = {}
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        if cls.kind is not None:
+            Term._registry[cls.kind] = cls
+
+    @classmethod
+    def registered(cls):
+        """The term kinds, by name."""
+        return dict(Term._registry)
 
     @property
     def gates(self):
-        """Whether the term can keep the squelch shut (ctcss/dcs without a value only decode)."""
-        return not (self.kind in ("ctcss", "dcs") and self.open_db is None)
+        return True
+
+
+@dataclass(frozen=True)
+class _CarrierTerm(Term):
+    """A level against a reference with hysteresis (``open_db``; closes ``HYSTERESIS_DB``
+    lower); ``absolute``: a level in dBFS instead of dB above the reference."""
+
+    open_db: float
+    absolute: bool = False
+    timing = True
+    default_db = None
 
     @property
     def close_db(self):
         return self.open_db - HYSTERESIS_DB
+
+    @classmethod
+    def parse(cls, arg, raw):
+        if not arg:
+            return cls(cls.default_db)
+        absolute = False
+        if arg.endswith("dbfs"):
+            if cls is not PowerTerm:
+                raise ValueError("only the power squelch takes an absolute level (dBFS)")
+            absolute, arg = True, arg[:-4]
+        elif arg.endswith("db"):
+            arg = arg[:-2]
+        try:
+            value = float(arg)
+        except ValueError:
+            raise ValueError(f"bad number in squelch term {raw!r}") from None
+        if not np.isfinite(value):
+            raise ValueError(f"bad number in squelch term {raw!r}")
+        if not absolute and value <= HYSTERESIS_DB:
+            raise ValueError(f"{cls.kind} threshold must be above {HYSTERESIS_DB:g} dB")
+        return cls(value, absolute)
+
+    def text(self):
+        if not self.absolute and self.open_db == self.default_db:
+            return self.kind
+        return f"{self.kind}:{self.open_db:g}" + ("dbfs" if self.absolute else "")
+
+
+@dataclass(frozen=True)
+class PowerTerm(_CarrierTerm):
+    """``power`` / ``power:DB`` / ``power:-40dbfs``: the channel power above the tracked floor."""
+
+    kind = "power"
+    default_db = POWER_OPEN_DB
+
+    def decider(self, sq, **_):
+        return _LevelDecider(_Detector(self, 2 * sq.frame), power=True)
+
+
+@dataclass(frozen=True)
+class NoiseTerm(_CarrierTerm):
+    """``noise`` / ``noise:DB``: DB of quieting of the discriminator's noise above the voice
+    band against its no-signal level."""
+
+    kind = "noise"
+    default_db = NOISE_OPEN_DB
+
+    def decider(self, sq, channel_taps=None, deviation_hz=None):
+        need = 2.2 * NOISE_BAND_HZ[1]
+        if sq.channel_fs < need:
+            raise ValueError(f"noise squelch needs a channel rate above {need:.0f} Hz, this "
+                             f"chain runs at {sq.channel_fs:.0f} Hz")
+        sos = butter_sos(2, NOISE_BAND_HZ, "bandpass", sq.channel_fs)
+        ref = (None if channel_taps is None or deviation_hz is None else
+               noise_reference_db(tuple(np.asarray(channel_taps, float)), sq.channel_fs,
+                                  float(deviation_hz)))
+        return _LevelDecider(_Detector(self, sq.frame, BiquadFilter(sos), ref), power=False)
+
+
+@dataclass(frozen=True)
+class _DecoderTerm(Term):
+    """A sub-audible decoder: ``value`` None decodes only (every event reports what it
+    heard); a value is a tone or code squelch (open only with it)."""
+
+    value: object = None
+
+    @property
+    def open_db(self):                 # the value, where the carrier terms keep their level
+        return self.value
+
+    @property
+    def gates(self):
+        return self.value is not None
+
+    def text(self):
+        return self.kind if self.value is None else f"{self.kind}:{self.value}"
+
+    def decider(self, sq, **_):
+        tr = sq.track(self)
+        return _DecodeDecider(self.kind, None if self.value is None else tr.encode(self.value))
+
+
+@dataclass(frozen=True)
+class CtcssTerm(_DecoderTerm):
+    """``ctcss`` / ``ctcss:123.0``: the CTCSS decoder (:mod:`htdsp.rx.ctcss`)."""
+
+    kind = "ctcss"
+    #: the close reason of a transmission this decoder's end signal closed
+    end_signal = "reverse_burst"
+
+    @classmethod
+    def parse(cls, arg, raw):
+        if not arg:
+            return cls()
+        from htdsp.standards import CTCSS_TONES_HZ
+
+        try:
+            tone = float(arg)
+        except ValueError:
+            raise ValueError(f"bad tone in squelch term {raw!r}") from None
+        if not any(abs(tone - t) < 0.05 for t in CTCSS_TONES_HZ):
+            raise ValueError(f"{tone} Hz is not a CTCSS tone of the table")
+        return cls(tone)
+
+    def text(self):
+        return self.kind if self.value is None else f"{self.kind}:{self.value:g}"
+
+    @staticmethod
+    def detector(channel_fs):
+        from htdsp.rx.ctcss import CTCSSDetector
+
+        return CTCSSDetector(channel_fs)
+
+    @staticmethod
+    def encode(v):
+        return np.nan if v is None else v
+
+    @staticmethod
+    def name(v):
+        return v
+
+
+@dataclass(frozen=True)
+class DcsTerm(_DecoderTerm):
+    """``dcs`` / ``dcs:D023N``: the DCS decoder (:mod:`htdsp.rx.dcs`)."""
+
+    kind = "dcs"
+    end_signal = "dcs_turn_off"
+
+    @classmethod
+    def parse(cls, arg, raw):
+        if not arg:
+            return cls()
+        from htdsp.rx.dcs import canonical
+
+        try:
+            return cls(canonical(arg))
+        except ValueError as e:
+            raise ValueError(str(e)) from None
+
+    @staticmethod
+    def detector(channel_fs):
+        from htdsp.rx.dcs import DCSDetector
+
+        return DCSDetector(channel_fs)
+
+    @staticmethod
+    def encode(v):
+        return np.nan if v is None else DCS_NAMES.index(v)
+
+    @staticmethod
+    def name(v):
+        return DCS_NAMES[int(v)]
+
+
+class _LevelDecider:
+    """Decides a carrier term's frames: the channel's power, or the discriminator's noise band
+    (through the detector's band-pass)."""
+
+    def __init__(self, det, power):
+        self.det, self.power = det, power
+
+    def decide(self, channel, disc, vals):
+        if self.power:
+            return self.det.process(as_complex64(channel).view(np.float32))[1]
+        return self.det.process_band(disc)[1]
+
+    def copy(self):
+        return _LevelDecider(self.det.copy(), self.power)
+
+    def reset(self):
+        self.det.reset()
+
+
+class _DecodeDecider:
+    """Decides a decoder term's frames from its track's values: always (decode only), or where
+    the track holds the term's tone or code."""
+
+    def __init__(self, kind, code):
+        self.kind, self.code = kind, code
+
+    def decide(self, channel, disc, vals):
+        return 1 if self.code is None else vals[self.kind] == self.code
+
+    def copy(self):
+        return self
+
+    def reset(self):
+        pass
 
 
 def parse_spec(spec):
@@ -95,58 +306,20 @@ def parse_spec(spec):
     --------
     >>> [(t.kind, t.open_db, t.absolute) for t in parse_spec("noise,power:-40dbfs")]
     [('noise', 8.0, False), ('power', -40.0, True)]
+    >>> [t.text() for t in parse_spec("power, ctcss:123, dcs:d047i")]
+    ['power', 'ctcss:123', 'dcs:D023N']
     """
     terms = []
+    kinds = Term.registered()
     for raw in str(spec).split(","):
         part = raw.strip().lower()
         if not part:
             raise ValueError(f"empty term in squelch spec {spec!r}")
         kind, _, arg = part.partition(":")
-        if kind == "dcs":
-            code = None
-            if arg:
-                from htdsp.rx.dcs import canonical
-
-                try:
-                    code = canonical(arg)
-                except ValueError as e:
-                    raise ValueError(str(e)) from None
-            terms.append(Term("dcs", code))
-            continue
-        if kind == "ctcss":
-            tone = None
-            if arg:
-                from htdsp.standards import CTCSS_TONES_HZ
-
-                try:
-                    tone = float(arg)
-                except ValueError:
-                    raise ValueError(f"bad tone in squelch term {raw!r}") from None
-                if not any(abs(tone - t) < 0.05 for t in CTCSS_TONES_HZ):
-                    raise ValueError(f"{tone} Hz is not a CTCSS tone of the table")
-            terms.append(Term("ctcss", tone))
-            continue
-        if kind not in ("power", "noise"):
+        if kind not in kinds:
             raise ValueError(f"unknown squelch term {kind!r} (use power, power:DB, "
-                             "power:-40dbfs, noise, noise:DB, ctcss, ctcss:HZ)")
-        absolute = False
-        if not arg:
-            value = POWER_OPEN_DB if kind == "power" else NOISE_OPEN_DB
-        else:
-            if arg.endswith("dbfs"):
-                if kind != "power":
-                    raise ValueError("only the power squelch takes an absolute level (dBFS)")
-                absolute = True
-                arg = arg[:-4]
-            elif arg.endswith("db"):
-                arg = arg[:-2]
-            try:
-                value = float(arg)
-            except ValueError:
-                raise ValueError(f"bad number in squelch term {raw!r}") from None
-            if not absolute and value <= HYSTERESIS_DB:
-                raise ValueError(f"{kind} threshold must be above {HYSTERESIS_DB:g} dB")
-        terms.append(Term(kind, value, absolute))
+                             "power:-40dbfs, noise, noise:DB, ctcss, ctcss:HZ, dcs, dcs:CODE)")
+        terms.append(kinds[kind].parse(arg, raw))
     if len({t.kind for t in terms}) != len(terms):
         raise ValueError(f"a term appears twice in {spec!r}")
     return terms
@@ -162,14 +335,15 @@ class _Detector(StreamBlock):
         self.term = term
         self.ref_db = ref_db
         self.frame_elems = int(frame_elems)
-        self._sign = 1.0 if term.kind == "power" else -1.0
+        self._power = isinstance(term, PowerTerm)
+        self._sign = 1.0 if self._power else -1.0
         frames_per_s = 1.0 / FRAME_S
         self._alpha = 1.0 - np.exp(-1.0 / (REF_TAU_S * frames_per_s))
         # the power squelch's floor rises slowly (a faded carrier must not become the floor);
         # the noise squelch's no-signal level is a property of the receiver, and smoothing
         # it unevenly would bias it into the noise's own fluctuations: both ways alike
         self._alpha_up = (1.0 - np.exp(-1.0 / (REF_UP_TAU_S * frames_per_s))
-                          if term.kind == "power" else self._alpha)
+                          if self._power else self._alpha)
         self._warmup = int(round(WARMUP_S * frames_per_s))
         self._pre = pre
         self._fresh()
@@ -192,12 +366,16 @@ class _Detector(StreamBlock):
         new._pre = None if self._pre is None else self._pre.copy()
         return new
 
+    def process_band(self, disc):
+        """The discriminator through the band-pass, then :meth:`process`."""
+        return self.process(self._pre.process(disc))
+
     def process(self, x):
         """Elements in, per-frame (dB, present) out."""
         out = np.empty(x.size // self.frame_elems + 2, dtype=np.float64)
         k = frame_energy_kernel(x, self.frame_elems, self._energy, out)
         # complex frames hold 2 elements per sample: the mean square is half the power
-        scale = 2.0 if self.term.kind == "power" else 1.0
+        scale = 2.0 if self._power else 1.0
         db = 10.0 * np.log10(np.maximum(out[:k] * scale, 1e-30))
         present = np.zeros(k, dtype=np.uint8)
         s = int(min(k, self._skip[0]))
@@ -238,9 +416,10 @@ class _Track:
     turn-off.
     """
 
-    def __init__(self, detector, encode):
+    def __init__(self, detector, encode, name):
         self.det = detector
         self.encode = encode
+        self.name = name
         self.hop = detector.hop_samples
         self.reset(detector_too=False)
 
@@ -292,8 +471,8 @@ def carrier_term(channel_fs):
     """The carrier term a SPEC without one gets: the noise squelch where the channel rate
     allows it (its band needs 2.2 x 16 kHz), else the power squelch."""
     if float(channel_fs) >= 2.2 * NOISE_BAND_HZ[1]:
-        return Term("noise", NOISE_OPEN_DB)
-    return Term("power", POWER_OPEN_DB)
+        return NoiseTerm(NOISE_OPEN_DB)
+    return PowerTerm(POWER_OPEN_DB)
 
 
 class Squelch:
@@ -319,45 +498,37 @@ class Squelch:
         self.frame = max(1, int(round(frame_s * channel_fs)))
         self.attack = max(1, int(round(attack_s / frame_s)))
         self.hang = max(0, int(round(hang_s / frame_s)))
-        need = 2.2 * NOISE_BAND_HZ[1]
-        if any(t.kind == "noise" for t in self.terms) and self.channel_fs < need:
-            raise ValueError(f"noise squelch needs a channel rate above {need:.0f} Hz, this "
-                             f"chain runs at {self.channel_fs:.0f} Hz")
-        from htdsp.rx.ctcss import CTCSSDetector
-        from htdsp.rx.dcs import DCSDetector
-
-        kinds = {t.kind for t in self.terms}
-        self._tracks = {}
-        if "ctcss" in kinds:
-            self._tracks["ctcss"] = _Track(CTCSSDetector(self.channel_fs),
-                                           lambda v: np.nan if v is None else v)
-        if "dcs" in kinds:
-            self._tracks["dcs"] = _Track(DCSDetector(self.channel_fs),
-                                         lambda v: np.nan if v is None else DCS_NAMES.index(v))
+        self._tracks = {}                # decoder kind -> its track (built by its term)
         self._nsamp = 0                  # channel samples seen
         self._event_vals = {}            # per track: the first value seen in the open event
         self._forces = []                # (frame, decoder) of recent forced closes
         self.forced_by = []              # per event of the last call: the decoder that forced it
-        self._detectors = []
-        for t in self.terms:
-            if t.kind == "power":
-                self._detectors.append(_Detector(t, 2 * self.frame))
-            elif t.kind in ("ctcss", "dcs"):         # decoders: their tracks decide
-                self._detectors.append(None)
-            else:
-                sos = butter_sos(2, NOISE_BAND_HZ, "bandpass", self.channel_fs)
-                ref = (None if channel_taps is None or deviation_hz is None else
-                       noise_reference_db(tuple(np.asarray(channel_taps, float)),
-                                          self.channel_fs, float(deviation_hz)))
-                self._detectors.append(_Detector(t, self.frame, BiquadFilter(sos), ref))
+        self._deciders = [t.decider(self, channel_taps=channel_taps, deviation_hz=deviation_hz)
+                          for t in self.terms]
         self._state = squelch_state()
         self._since = np.full(len(self.terms), -1, dtype=np.int64)
         self._timing = np.array([t.timing for t in self.terms], dtype=np.uint8)
 
+    def track(self, term):
+        """The frame track of a decoder term's detector (made once per kind)."""
+        if term.kind not in self._tracks:
+            self._tracks[term.kind] = _Track(term.detector(self.channel_fs), term.encode,
+                                             term.name)
+        return self._tracks[term.kind]
+
+    def decoder(self, kind):
+        """The running detector of a decoder term (``"ctcss"``, ``"dcs"``), or None."""
+        tr = self._tracks.get(kind)
+        return None if tr is None else tr.det
+
+    def held(self, kind):
+        """The tone or code a decoder holds now, or None."""
+        det = self.decoder(kind)
+        return None if det is None else det.held
+
     def reset(self):
-        for d in self._detectors:
-            if d is not None:
-                d.reset()
+        for d in self._deciders:
+            d.reset()
         for tr in self._tracks.values():
             tr.reset()
         self._nsamp = 0
@@ -371,7 +542,7 @@ class Squelch:
         import copy as _copy
 
         new = _copy.copy(self)
-        new._detectors = [None if d is None else d.copy() for d in self._detectors]
+        new._deciders = [d.copy() for d in self._deciders]
         new._tracks = {k: tr.copy() for k, tr in self._tracks.items()}
         new._event_vals = dict(self._event_vals)
         new._forces = list(self._forces)
@@ -384,16 +555,22 @@ class Squelch:
         return bool(self._state[0]["open"])
 
     @property
+    def frames_decided(self):
+        """Frames decided so far (the next frame's index)."""
+        return int(self._state[0]["frame"])
+
+    @staticmethod
+    def close_reason(term_index_or_kind, terms):
+        """The close reason of an event: the term that closed it, or (a forced close) the end
+        signal of the decoder that forced it."""
+        if isinstance(term_index_or_kind, str):
+            return Term.registered()[term_index_or_kind].end_signal
+        return terms[term_index_or_kind].kind
+
+    @property
     def spec(self):
         """The SPEC in force, as text (the added carrier term included)."""
-        default = {"power": POWER_OPEN_DB, "noise": NOISE_OPEN_DB}
-
-        def one(t):
-            if t.open_db is None or (not t.absolute and t.open_db == default.get(t.kind)):
-                return t.kind
-            v = t.open_db if isinstance(t.open_db, str) else f"{t.open_db:g}"
-            return f"{t.kind}:{v}" + ("dbfs" if t.absolute else "")
-        return ",".join(one(t) for t in self.terms)
+        return ",".join(t.text() for t in self.terms)
 
     def process(self, channel, disc):
         """Decide the frames completed by a chunk.
@@ -428,17 +605,8 @@ class Squelch:
                 force |= f_k
         n = n_frames
         okm = np.empty((len(self.terms), n), dtype=np.uint8)
-        for i, (t, d) in enumerate(zip(self.terms, self._detectors, strict=True)):
-            if t.kind == "power":
-                row = d.process(as_complex64(channel).view(np.float32))[1]
-            elif t.kind in ("ctcss", "dcs"):
-                if t.open_db is None:                   # decode only (no value given)
-                    row = 1
-                else:
-                    row = vals[t.kind] == (t.open_db if t.kind == "ctcss"
-                                           else DCS_NAMES.index(t.open_db))
-            else:
-                row = d.process(d._pre.process(disc))[1]
+        for i, d in enumerate(self._deciders):
+            row = d.decide(channel, disc, vals)
             assert np.ndim(row) == 0 or len(row) == n, "squelch terms decided different frames"
             okm[i] = row
         open_mask = np.empty(n, dtype=np.uint8)
@@ -472,11 +640,13 @@ class Squelch:
                 if hit.size:
                     self._event_vals[kind] = float(v[a + hit[0]])
 
-    @staticmethod
-    def _named(ev):
-        tone = ev.get("ctcss")
-        code = ev.get("dcs")
-        return {"ctcss_hz": tone, "dcs_code": None if code is None else DCS_NAMES[int(code)]}
+    def _named(self, ev):
+        """The values an event carries, by field: ``ctcss_hz``, ``dcs_code`` (None when that
+        decoder did not run or heard nothing)."""
+        out = {"ctcss_hz": None, "dcs_code": None}
+        for kind, v in ev.items():
+            out[EVENT_FIELDS[kind]] = self._tracks[kind].name(v)
+        return out
 
     def pending(self):
         """The event still open (``(start_frame, end_frame, open_term, values)``), or None."""
