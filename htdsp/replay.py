@@ -27,7 +27,8 @@ import time
 import numpy as np
 
 from htdsp.io.datatypes import as_elements, datatype
-from htdsp.sources import R820T_GAINS, RTL_TCP_COMMANDS, TUNER_R820T
+from htdsp.sources import RTL_TCP_COMMANDS, TUNER_R820T
+from htdsp.standards import R820T_GAINS
 
 #: unknown commands a client may send before it is taken for garbage and dropped
 MAX_UNKNOWN = 16
