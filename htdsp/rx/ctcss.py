@@ -24,7 +24,6 @@ over both newest hops and the tone keeps its level and dominates its hops on bot
 fade, a click or the carrier's end (noise in the discriminator) is not a burst.
 """
 
-import collections
 import functools
 
 import numpy as np
@@ -36,8 +35,57 @@ from htdsp.standards import CTCSS_TONES_HZ
 TONES = np.array(CTCSS_TONES_HZ)
 #: each table tone's distance to its nearest neighbour, Hz
 _GAPS_HZ = np.array([min(abs(t - u) for u in TONES if u != t) for t in TONES])
-#: hop readings kept for measurement (an hour of 20 ms hops)
+#: hop readings kept for measurement (an hour of 20 ms hops; 6 MB at most)
 READINGS_KEPT = 180_000
+_TONE_LIST = [float(t) for t in TONES]
+_INDEX = {t: i for i, t in enumerate(_TONE_LIST)}
+
+
+class HopReadings:
+    """The decoder's hop readings ``(hop, tone_hz, freq_hz, amplitude)``: a growing numpy
+    record array (17 bytes a reading, not a 170-byte tuple: the tone as its index in the
+    table, the refined frequency and the amplitude in float32, 7 digits, beyond what is
+    reported) holding the newest ``maxlen``; a streaming score drops the ones no transmission
+    still needs (:meth:`forget_before`). Iterates as tuples, oldest first."""
+
+    DTYPE = np.dtype([("hop", np.int64), ("tone", np.uint8), ("freq", np.float32),
+                      ("amp", np.float32)])
+
+    def __init__(self, maxlen=READINGS_KEPT):
+        self.maxlen = int(maxlen)
+        self._a = np.empty(256, dtype=self.DTYPE)
+        self._i0 = 0                      # the oldest kept
+        self._n = 0                       # one past the newest
+
+    def append(self, reading):
+        if self._n == self._a.size:
+            live = self._a[self._i0:self._n]
+            grown = np.empty(max(256, 2 * live.size), dtype=self.DTYPE)
+            grown[:live.size] = live
+            self._a, self._i0, self._n = grown, 0, live.size
+        hop, tone, freq, amp = reading
+        self._a[self._n] = (hop, _INDEX[tone], freq, amp)
+        self._n += 1
+        if self._n - self._i0 > self.maxlen:
+            self._i0 += 1
+
+    def forget_before(self, hop):
+        """Drop the readings of hops before ``hop``."""
+        live = self._a["hop"][self._i0:self._n]
+        self._i0 += int(np.searchsorted(live, hop, "left"))
+
+    def __len__(self):
+        return self._n - self._i0
+
+    def __iter__(self):
+        for hop, k, freq, amp in self._a[self._i0:self._n].tolist():
+            yield hop, _TONE_LIST[k], freq, amp
+
+    def __copy__(self):
+        new = HopReadings(self.maxlen)
+        new._a = self._a.copy()
+        new._i0, new._n = self._i0, self._n
+        return new
 
 
 def tone_tolerances_hz(tolerance_hz, close_fraction):
@@ -102,7 +150,7 @@ class CTCSSDetector(HopDecoder):
         #: identified the tone held (the newest READINGS_KEPT): tone level and frequency error.
         #: A hop's identification that is not (or not yet) the held tone is not a reading: a
         #: single hop is no evidence of a tone
-        self.readings = collections.deque(maxlen=READINGS_KEPT)
+        self.readings = HopReadings()
 
     @property
     def tone(self):

@@ -5,12 +5,13 @@ import copy as _copy
 import numpy as np
 
 from htdsp.dsp._stream import check_fs
-from htdsp.dsp.convert import FORMAT_DTYPES, check_format, format_of_dtype
-from htdsp.dsp.design import plan_chain
-from htdsp.dsp.fir import FIRDecimator, Resampler, XlatingDecimator
+from htdsp.dsp.convert import check_format
+from htdsp.dsp.design import plan_chain, rate_ratio, resample_taps
+from htdsp.dsp.fir import Resampler
 from htdsp.dsp.fm import FMDemodulator, default_deviation_hz
 from htdsp.dsp.iir import BiquadFilter, Deemphasis, audio_highpass_sos, audio_lowpass_sos
 from htdsp.kernels import gate_kernel
+from htdsp.rx.frontend import XlatingFrontEnd
 
 
 class NFMReceiver:
@@ -50,6 +51,11 @@ class NFMReceiver:
         A squelch SPEC (:mod:`htdsp.rx.squelch`: ``power``, ``noise:12``, ``noise,power`` ...).
         The audio then stays the same length, zero while closed, and finished transmissions
         are collected as events (:meth:`pop_events`, :meth:`finish`).
+    channel_path : htdsp.rx.frontend.ChannelPath, optional
+        The channel comes from a front end shared with other channels
+        (:class:`htdsp.rx.frontend.ChannelFrontEnd`): the receiver then takes the channel
+        stream (:meth:`process_channel`) and builds no front end of its own. Without it, the
+        receiver has its own (:class:`htdsp.rx.frontend.XlatingFrontEnd`) and takes I/Q.
 
     Raises
     ------
@@ -70,7 +76,8 @@ class NFMReceiver:
 
     def __init__(self, fs, offset_hz, bandwidth_hz=12500, deviation_hz=None, audio_fs=48000,
                  deemph_tau_s=750e-6, *, highpass_hz=300.0, lowpass_hz=3000.0,
-                 fast_discriminator=True, input_format="cf32", squelch=None):
+                 fast_discriminator=True, input_format="cf32", squelch=None,
+                 channel_path=None):
         self.fs = check_fs(fs)
         self.offset_hz = float(offset_hz)
         self.bandwidth_hz = float(bandwidth_hz)
@@ -92,32 +99,38 @@ class NFMReceiver:
                 f"outside the captured band of +-{self.fs / 2:.0f} Hz")
         self.plan = plan_chain(self.fs, self.bandwidth_hz, self.audio_fs)
         p = self.plan
-        first = p.stages[0]
-        blocks = [XlatingDecimator(first.taps, first.decim, fs=self.fs, offset_hz=self.offset_hz,
-                                   fmt=self.input_format)]
-        blocks += [FIRDecimator(s.taps, s.decim) for s in p.stages[1:]]
-        blocks.append(FIRDecimator(p.channel_taps, 1))
-        blocks.append(FMDemodulator(fs=p.channel_fs, deviation_hz=self.deviation_hz,
-                                    fast=fast_discriminator))
+        self._front = None
+        if channel_path is None:
+            self._front = XlatingFrontEnd(self.fs, [self.offset_hz], self.bandwidth_hz,
+                                          audio_fs=self.audio_fs, input_format=self.input_format)
+            channel_path = self._front.paths[0]
+        self.path = channel_path
+        ch_fs = float(channel_path.channel_fs)
+        if ch_fs == p.channel_fs:
+            self._up, self._down, self._rs_taps = p.up, p.down, p.resample_taps
+        else:                                       # a channelizer's own rate
+            self._up, self._down = rate_ratio(self.audio_fs, ch_fs)
+            self._rs_taps = (resample_taps(self._up, self._down, ch_fs)
+                             if (self._up, self._down) != (1, 1) else np.ones(1))
+        blocks = [FMDemodulator(fs=ch_fs, deviation_hz=self.deviation_hz,
+                                fast=fast_discriminator)]
         if self.deemph_tau_s > 0:
-            blocks.append(Deemphasis(fs=p.channel_fs, tau_s=self.deemph_tau_s))
-        if (p.up, p.down) != (1, 1):
-            blocks.append(Resampler(p.up, p.down, taps=p.resample_taps))
+            blocks.append(Deemphasis(fs=ch_fs, tau_s=self.deemph_tau_s))
+        if (self._up, self._down) != (1, 1):
+            blocks.append(Resampler(self._up, self._down, taps=self._rs_taps))
         if highpass_hz is not None:
             blocks.append(BiquadFilter(audio_highpass_sos(self.audio_fs, float(highpass_hz))))
         if lowpass_hz is not None:
             if not float(lowpass_hz) < self.audio_fs / 2:
                 raise ValueError(f"low-pass {lowpass_hz} Hz must be below audio_fs / 2")
             blocks.append(BiquadFilter(audio_lowpass_sos(self.audio_fs, float(lowpass_hz))))
-        self._blocks = blocks
-        self._pending = np.empty(0, dtype=FORMAT_DTYPES[self.input_format])
-        self._channel_block = len(p.stages)          # index of the channel filter
+        self._blocks = blocks                       # discriminator to audio
         self._input_n = 0                           # input samples seen
         self.squelch = None
         if squelch is not None:
             from htdsp.rx.squelch import Squelch
 
-            self.squelch = Squelch(squelch, p.channel_fs, channel_taps=p.channel_taps,
+            self.squelch = Squelch(squelch, ch_fs, channel_taps=self.channel_taps,
                                    deviation_hz=self.deviation_hz)
             self._reset_gate()
 
@@ -133,13 +146,10 @@ class NFMReceiver:
     @property
     def input_delay_samples(self):
         """Group delay from the input to the channel filter's output, in input samples."""
-        p = self.plan
-        d = sum((len(s.taps) - 1) / 2 / s.fs_in for s in p.stages)
-        d += (len(p.channel_taps) - 1) / 2 / p.channel_fs
-        return d * self.fs
+        return self.path.delay_samples
 
     def _frame_to_input(self, frame):
-        f = self.squelch.frame * (self.fs / self.plan.channel_fs)
+        f = self.squelch.frame * (self.fs / self.channel_fs)
         return max(0, int(round(frame * f - self.input_delay_samples)))
 
     def _event(self, start_f, end_f, open_term, close_reason, values=None):
@@ -162,13 +172,13 @@ class NFMReceiver:
         """
         self._mask = np.concatenate([self._mask, open_mask])
         held = np.concatenate([self._held, audio])
-        p = self.plan
+        up, down = self._up, self._down
         # audio sample m sits at channel sample m * down / up, less the resampler's delay
-        post = (len(p.resample_taps) - 1) / 2 / p.up if (p.up, p.down) != (1, 1) else 0.0
+        post = (len(self._rs_taps) - 1) / 2 / up if (up, down) != (1, 1) else 0.0
         out = np.empty(held.size, dtype=np.float32)
         gate = np.empty(held.size, dtype=np.uint8)
         n, drop = gate_kernel(held, self._mask, self._mask_base, self._audio_n,
-                              p.down / p.up, post, self.squelch.frame, final,
+                              down / up, post, self.squelch.frame, final,
                               self.squelch.is_open, out, gate)
         self.last_gate = gate[:n].view(bool)
         self._held = held[n:]
@@ -208,19 +218,37 @@ class NFMReceiver:
             ev.append(e)
         return ev
 
+    def horizon_s(self):
+        """No event not reported yet (:meth:`pop_events`) starts before this input time, s,
+        except the open one (:meth:`open_event`)."""
+        if self.squelch is None:
+            return self._input_n / self.fs
+        return self._frame_to_input(self.squelch.earliest_start_frame()) / self.fs
+
+    def open_event(self):
+        """The event still open, as far as it has run (an event dict; its ``close_reason``
+        None), or None."""
+        pend = self.squelch.pending() if self.squelch is not None else None
+        if pend is None:
+            return None
+        return self._event(pend[0], pend[1], pend[2], None, pend[3])
+
     @property
     def channel_fs(self):
         """Sample rate of the channel (discriminator input), Hz."""
-        return self.plan.channel_fs
+        return float(self.path.channel_fs)
+
+    @property
+    def channel_taps(self):
+        """The channel-selecting response at the channel rate (its noise bandwidth)."""
+        return self.path.channel_taps
 
     @property
     def delay_s(self):
         """Group delay of the FIR stages (linear phase), seconds: audio lags the input by this."""
-        p = self.plan
-        d = sum((len(s.taps) - 1) / 2 / s.fs_in for s in p.stages)
-        d += (len(p.channel_taps) - 1) / 2 / p.channel_fs
-        if (p.up, p.down) != (1, 1):
-            d += (len(p.resample_taps) - 1) / 2 / (p.channel_fs * p.up)
+        d = self.path.delay_samples / self.fs
+        if (self._up, self._down) != (1, 1):
+            d += (len(self._rs_taps) - 1) / 2 / (self.channel_fs * self._up)
         return d
 
     def describe(self):
@@ -262,23 +290,25 @@ class NFMReceiver:
         open_mask : uint8 or None
             The squelch frames decided by this chunk.
         """
-        a = np.asarray(x)
-        if not np.iscomplexobj(a):
-            fmt = format_of_dtype(a.dtype)
-            if fmt is None or a.ndim != 1:
-                raise ValueError(f"expected complex samples or 1-D raw elements, got {a.dtype}")
-            if self._pending.size or a.size % 2:
-                a = np.concatenate([self._pending.astype(a.dtype), a.ravel()])
-                cut = a.size - a.size % 2
-                a, self._pending = a[:cut], a[cut:].copy()
-        self._input_n += a.size // 2 if not np.iscomplexobj(a) else a.size
-        y = self._blocks[0].process(a)
-        for b in self._blocks[1:self._channel_block + 1]:
-            y = b.process(y)
-        channel = y
-        disc = self._blocks[self._channel_block + 1].process(channel)
+        if self._front is None:
+            raise ValueError("this receiver takes its channel from a shared front end: "
+                             "use process_channel")
+        channel = self._front.process(x)[0]
+        return self.process_channel(channel, self._front.samples_in)
+
+    def process_channel(self, channel, samples_in=None):
+        """:meth:`process_streams` from the channel stream on (a receiver built with a
+        ``channel_path``): ``channel`` is the front end's output for this channel,
+        ``samples_in`` the input samples the front end has taken so far (event times are
+        clamped to it; default: the channel samples seen, at the input rate)."""
+        channel = np.asarray(channel, dtype=np.complex64)
+        if samples_in is None:
+            self._channel_n = getattr(self, "_channel_n", 0) + channel.size
+            samples_in = int(round(self._channel_n * self.fs / self.channel_fs))
+        self._input_n = int(samples_in)
+        disc = self._blocks[0].process(channel)
         y = disc
-        for b in self._blocks[self._channel_block + 2:]:
+        for b in self._blocks[1:]:
             y = b.process(y)
         if self.squelch is None:
             return y, channel, disc, y, None
@@ -291,10 +321,12 @@ class NFMReceiver:
 
     def reset(self):
         """Back to the freshly constructed state."""
+        if self._front is not None:
+            self._front.reset()
         for b in self._blocks:
             b.reset()
-        self._pending = self._pending[:0]
         self._input_n = 0
+        self._channel_n = 0
         if self.squelch is not None:
             self.squelch.reset()
             self._reset_gate()
@@ -303,7 +335,8 @@ class NFMReceiver:
         """An independent receiver continuing exactly from this one's state."""
         new = _copy.copy(self)
         new._blocks = [b.copy() for b in self._blocks]
-        new._pending = self._pending.copy()
+        if self._front is not None:
+            new._front = self._front.copy()
         if self.squelch is not None:
             new.squelch = self.squelch.copy()
             new._mask = self._mask.copy()

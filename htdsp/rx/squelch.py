@@ -656,6 +656,18 @@ class Squelch:
         return (int(s["start"]), int(s["last"]) + 1, int(s["reason_open"]),
                 self._named(self._event_vals))
 
+    def earliest_start_frame(self):
+        """The earliest frame an event not reported yet can start at: the open event's start,
+        else where the carrier terms' current runs began (an event starts where the latest
+        of them did), else the next frame."""
+        pend = self.pending()
+        if pend is not None:
+            return pend[0]
+        now = self.frames_decided
+        timing = [int(self._since[i]) if self._since[i] >= 0 else now
+                  for i, t in enumerate(self.terms) if t.timing]
+        return max(timing) if timing else now
+
     def pending_forced_by(self):
         """The decoder (``ctcss``, ``dcs``) whose end signal closed the event still pending
         (its carrier still up, or within the hang of the forced close), or None."""
@@ -664,6 +676,17 @@ class Squelch:
             return None
         kinds = sorted((f, kd) for f, kd in self._forces if f >= s["start"])
         return kinds[0][1] if kinds else None
+
+
+def default_spec(fs, bandwidth_hz):
+    """The squelch a score uses unless told: the noise squelch and both sub-audible decoders
+    where the channel rate allows the noise squelch (its no-signal level is known, so a
+    recording that starts mid-transmission is scored from its first frame; a power squelch has
+    to learn its floor from a noise-only stretch first); otherwise the power squelch (plus the
+    decoders)."""
+    from htdsp.dsp.design import plan_chain
+
+    return carrier_term(plan_chain(fs, bandwidth_hz, 48000.0).channel_fs).kind + ",ctcss,dcs"
 
 
 def with_utc(event, datetime_rfc3339):

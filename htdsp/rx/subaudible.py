@@ -37,10 +37,18 @@ class HopDecoder:
         self.w = int(window)
         self.hop = max(1, int(hop))
         self.hop_samples = self.hop * self.m
+        self._gains = {}                   # f_hz -> gain_at(f_hz): the design never changes
 
     def gain_at(self, f_hz):
         """Amplitude response of the front end (decimator and low-pass) at ``f_hz``: what a
-        tone there is scaled by before the analysis."""
+        tone there is scaled by before the analysis (computed once per frequency: a
+        streaming score asks at every transmission's end)."""
+        f_hz = float(f_hz)
+        if f_hz not in self._gains:
+            self._gains[f_hz] = self._gain_at(f_hz)
+        return self._gains[f_hz]
+
+    def _gain_at(self, f_hz):
         import scipy.signal
 
         _, h1 = scipy.signal.freqz(self._dec_taps, worN=[float(f_hz)], fs=self.fs)
