@@ -79,6 +79,7 @@ Every number that cannot be measured is None, never NaN or infinite.
 """
 
 import math
+from collections import deque
 
 import numpy as np
 from scipy.special import gammainc, gammaincinv
@@ -97,6 +98,7 @@ from htdsp.kernels import (
     window_hist_kernel,
     window_hist_state,
 )
+from htdsp.records import WindowRecord
 from htdsp.standards import (  # noqa: F401 - weighting and calibrations re-exported
     C_MESSAGE_DB,
     PSOPHOMETRIC_DB,
@@ -137,6 +139,9 @@ TONE_PRESENT_FRACTION = 0.1
 TONE_GIVEN_HZ = 5.0
 N_HARMONICS = 4
 RHO_LEVELS = (0.1, 0.3, 0.5, 1.0)
+#: the channel envelope kept (1 ms blocks, float32: 4 kB a second), s: the fading statistics of
+#: a longer transmission are those of its last ENVELOPE_KEEP_S
+ENVELOPE_KEEP_S = 300.0
 #: the Doppler estimate needs real fading: above this K the envelope's wiggles are noise
 DOPPLER_MAX_K_DB = 10.0
 
@@ -223,19 +228,159 @@ def percentile_bound(vals, bounds, q):
     >>> percentile_bound([None], [None], 50)
     (None, None)
     """
-    pairs = [(v, b) for v, b in zip(vals, bounds, strict=True) if v is not None]
-    if not pairs:
-        return None, None
-    v = np.array([p[0] for p in pairs], dtype=float)
-    p = float(np.percentile(v, q))
-    far = 1e3 * (1.0 + float(np.max(np.abs(v))))
-    lo = np.array([b == "lower" for _, b in pairs])
-    up = np.array([b == "upper" for _, b in pairs])
-    can_rise = lo.any() and float(np.percentile(np.where(lo, far, v), q)) != p
-    can_fall = up.any() and float(np.percentile(np.where(up, -far, v), q)) != p
-    if can_rise and can_fall:
-        return None, None
-    return finite(p, 3), "lower" if can_rise else "upper" if can_fall else None
+    s = BoundedSeries()
+    for v, b in zip(vals, bounds, strict=True):
+        s.append(v, b)
+    return s.percentile(q)
+
+
+class BoundedSeries:
+    """Values with their bounds (None, ``"lower"``, ``"upper"``), held compactly (9 bytes a
+    value) for :func:`percentile_bound`: a streaming score keeps one per summary percentile
+    instead of every window."""
+
+    _CODES = {None: 0, "lower": 1, "upper": 2}
+
+    def __init__(self):
+        self._v = np.empty(64)
+        self._b = np.empty(64, dtype=np.int8)
+        self.n = 0
+
+    def append(self, value, bound=None):
+        """Add one value (None is left out, as :func:`percentile_bound` does)."""
+        if value is None:
+            return
+        if self.n == self._v.size:
+            self._v = np.concatenate([self._v, np.empty(self.n)])
+            self._b = np.concatenate([self._b, np.empty(self.n, dtype=np.int8)])
+        self._v[self.n] = value
+        self._b[self.n] = self._CODES[bound]
+        self.n += 1
+
+    def percentile(self, q):
+        """``(value, bound)`` as :func:`percentile_bound`."""
+        if not self.n:
+            return None, None
+        return self.percentile_of(self._v[:self.n], self._b[:self.n], q)
+
+    @staticmethod
+    def percentile_of(v, codes, q):
+        """:meth:`percentile` of values ``v`` with bound codes ``codes`` (arrays, not empty)."""
+        p = float(np.percentile(v, q))
+        far = 1e3 * (1.0 + float(np.max(np.abs(v))))
+        lo = codes == 1
+        up = codes == 2
+        can_rise = lo.any() and float(np.percentile(np.where(lo, far, v), q)) != p
+        can_fall = up.any() and float(np.percentile(np.where(up, -far, v), q)) != p
+        if can_rise and can_fall:
+            return None, None
+        return finite(p, 3), "lower" if can_rise else "upper" if can_fall else None
+
+
+class BoundedHistogram:
+    """:class:`BoundedSeries` for values on a decimal grid (``decimals``: a window's figures are
+    rounded to 3), held as counts per grid step in blocks of 1000 steps, allocated where values
+    fall: memory bounded by the range the values cover (a SINAD series over 0-60 dB holds 60
+    blocks of 4 kB whatever the run's length), percentiles exact (the value at each rank is
+    known; interpolated as :func:`numpy.percentile` does).
+
+    The first ``spill`` values are kept as a plain list of grid steps (a transmission of
+    seconds never allocates a block; measured: the streaming judge twice as fast) and go into
+    the blocks when there are more: either way the percentiles are those of the rounded
+    values."""
+
+    _CODES = BoundedSeries._CODES
+    BLOCK = 1000
+    SPILL = 4096
+
+    def __init__(self, decimals=3, *, spill=SPILL):
+        self.scale = 10 ** int(decimals)
+        self._blocks = ({}, {}, {})           # per bound code: block index -> counts
+        self.n = 0
+        self._max_abs = 0.0
+        self._spill = int(spill)
+        self._few = []                        # (grid step, bound code) before the spill
+
+    def append(self, value, bound=None):
+        if value is None:
+            return
+        k = int(round(value * self.scale))
+        code = self._CODES[bound]
+        if self._few is not None:
+            self._few.append((k, code))
+            self.n += 1
+            if self.n > self._spill:
+                few, self._few = self._few, None
+                for k, code in few:
+                    self._add(k, code)
+            return
+        self._add(k, code)
+        self.n += 1
+
+    def _add(self, k, code):
+        blocks = self._blocks[code]
+        b, i = divmod(k, self.BLOCK)
+        c = blocks.get(b)
+        if c is None:
+            c = blocks[b] = np.zeros(self.BLOCK, dtype=np.int64)
+        c[i] += 1
+        self._max_abs = max(self._max_abs, abs(k) / self.scale)
+
+    def _sorted(self, codes):
+        """``(grid values, counts)`` of the values with these bound codes, ascending."""
+        ks, cs = [], []
+        merged = {}
+        for code in codes:
+            for b, c in self._blocks[code].items():
+                merged[b] = merged[b] + c if b in merged else c
+        for b in sorted(merged):
+            c = merged[b]
+            nz = np.nonzero(c)[0]
+            ks.append(b * self.BLOCK + nz)
+            cs.append(c[nz])
+        if not ks:
+            return np.zeros(0), np.zeros(0, dtype=np.int64)
+        return np.concatenate(ks) / self.scale, np.concatenate(cs)
+
+    @staticmethod
+    def _at(values, cum, below, above, far, r):
+        """The value of rank ``r`` (0-based) in ``below`` copies of -far, the values, then
+        ``above`` copies of +far."""
+        if r < below:
+            return -far
+        r -= below
+        if r >= (cum[-1] if cum.size else 0):
+            return far
+        return float(values[int(np.searchsorted(cum, r, "right"))])
+
+    def _pct(self, q, lo_far, up_far, far):
+        codes = [0] + ([] if lo_far else [1]) + ([] if up_far else [2])
+        v, c = self._sorted(codes)
+        cum = np.cumsum(c)
+        above = sum(int(x.sum()) for x in self._blocks[1].values()) if lo_far else 0
+        below = sum(int(x.sum()) for x in self._blocks[2].values()) if up_far else 0
+        h = (q / 100) * (self.n - 1)                   # numpy's virtual index ("linear")
+        i = int(math.floor(h))
+        t = h - i
+        a = self._at(v, cum, below, above, far, i)
+        b = self._at(v, cum, below, above, far, min(i + 1, self.n - 1))
+        d = b - a
+        return b - d * (1 - t) if t >= 0.5 else a + d * t      # numpy's lerp
+
+    def percentile(self, q):
+        """``(value, bound)`` as :func:`percentile_bound`."""
+        if not self.n:
+            return None, None
+        if self._few is not None:
+            a = np.array(self._few, dtype=np.int64)
+            return BoundedSeries.percentile_of(a[:, 0] / self.scale, a[:, 1], q)
+        far = 1e3 * (1.0 + self._max_abs)
+        p = self._pct(q, False, False, far)
+        can_rise = bool(self._blocks[1]) and self._pct(q, True, False, far) != p
+        can_fall = bool(self._blocks[2]) and self._pct(q, False, True, far) != p
+        if can_rise and can_fall:
+            return None, None
+        return finite(p, 3), "lower" if can_rise else "upper" if can_fall else None
 
 
 def tone_free_sinad_db(oob_db):
@@ -339,6 +484,17 @@ class Meter:
         dBm = dBFS + cal_db.
     channel_hz : float, optional
         Absolute channel frequency (for the error in ppm).
+    keep_windows : bool
+        Keep every record in :attr:`windows` (default). A streaming score passes False and
+        takes each window from :meth:`process` as it completes, so memory does not grow with
+        the run's length.
+    envelope_keep_s : float or None
+        How much of the channel envelope :meth:`envelope` keeps (default
+        :data:`ENVELOPE_KEEP_S`; None keeps all).
+
+    Each record is a :class:`htdsp.records.WindowRecord`; its ``aux`` holds what a
+    transmission's summary needs from the window (discriminator sums and histogram, lag
+    product), until the score has used it.
 
     Examples
     --------
@@ -354,12 +510,14 @@ class Meter:
     (270, 1500.0)
     """
 
-    def __init__(self, rx, *, window_s=WINDOW_S, tone_hz="auto", cal_db=None, channel_hz=None):
+    def __init__(self, rx, *, window_s=WINDOW_S, tone_hz="auto", cal_db=None, channel_hz=None,
+                 keep_windows=True, envelope_keep_s=ENVELOPE_KEEP_S):
         if not (window_s is not None and window_s > 0 and math.isfinite(window_s)):
             raise ValueError(f"window must be a positive time, got {window_s!r}")
         self.rx = rx
-        p = rx.plan
-        self.fs_c = float(p.channel_fs)
+        self.keep_windows = bool(keep_windows)
+        self.envelope_keep_s = envelope_keep_s
+        self.fs_c = float(rx.channel_fs)
         self.fs_a = float(rx.audio_fs)
         self.block = max(1, int(round(BLOCK_S * self.fs_c)))
         self.blocks_per_window = max(1, int(round(window_s * self.fs_c / self.block)))
@@ -376,9 +534,9 @@ class Meter:
         self.channel_hz = channel_hz
         self.dev_hz = float(rx.deviation_hz)
         self.bandwidth_hz = float(rx.bandwidth_hz)
-        self.enbw_hz = enbw_hz(p.channel_taps, self.fs_c)
+        self.enbw_hz = enbw_hz(rx.channel_taps, self.fs_c)
         self.bw_factor = self.bandwidth_hz / self.enbw_hz
-        h = np.asarray(p.channel_taps, dtype=np.float64)
+        h = np.asarray(rx.channel_taps, dtype=np.float64)
         # the channel filter's noise is correlated at lag one (real, it is centred on 0 Hz):
         # its share of the lag product pulls the frequency toward zero unless removed
         self.noise_lag1 = float(np.dot(h[1:], h[:-1]) / np.dot(h, h))
@@ -421,41 +579,46 @@ class Meter:
         self._blk = np.zeros((0, 4))
         self._blk_base = 0
         self._blocks_n = 0
-        self._env = []
-        self._disc = []                  # per window: (sums, hist)
-        self._oob_w = []                 # per window: mean square of the band-passed disc
+        self._env = deque()              # the envelope's chunks, from block _env_base on
+        self._env_base = 0
+        self._env_n = 0
+        # per window not yet emitted (the first is window _emitted):
+        self._disc = deque()             # (sums, hist)
+        self._oob_w = deque()            # mean square of the band-passed disc
         self._audio = np.zeros(0, dtype=np.float32)
-        self._audio_w = []               # per window: dict of audio numbers
+        self._audio_w = deque()          # dict of audio numbers
         self._frames = np.zeros(0, dtype=np.uint8)   # squelch frames from _frames_base on
         self._frames_base = 0
         self._frame = getattr(getattr(self.rx, "squelch", None), "frame", None)
         self._gaps = []                  # (start, end) channel samples touched by lost input
         self._emitted = 0
-        self._lag = []                   # per window: the summed lag product
         self._raw_state = None           # raw-code levels (integer input only)
         self._raw_odd = np.zeros(0)
-        self._raw_w = []                 # per input window: (clipping fraction, DC dBFS)
+        self._raw_w = deque()            # per input window: (clipping fraction, DC dBFS)
         self._floor = []                 # recent noise-only window powers (filter bandwidth)
         self._noise_lag = []             # and their normalised lag products
         self._prev_tone = None
         self._streak = 0                 # consecutive windows agreeing on the tone
-        self.windows = []                # every window record emitted
+        self.windows = []                # every window record emitted (keep_windows)
+        self.windows_emitted = 0
 
     def note_gap(self, start_channel_sample, n_channel_samples):
         """Mark lost samples (at the channel rate): windows touching them are flagged."""
+        c0 = self._emitted * self.win_c            # gaps no later window can touch go
+        self._gaps = [g for g in self._gaps if g[1] > c0]
         self._gaps.append((int(start_channel_sample),
                            int(start_channel_sample + max(n_channel_samples, 1))))
 
     def process(self, channel, disc, audio, open_mask=None):
         """Feed one chunk's streams; returns the window records completed (and keeps them in
-        :attr:`windows`)."""
+        :attr:`windows` with ``keep_windows``)."""
         channel = np.ascontiguousarray(channel, dtype=np.complex64)
         disc = np.ascontiguousarray(disc, dtype=np.float32)
         out = np.empty(((channel.size + self.block) // self.block + 1, 4))
         k = block_moments_kernel(channel, self.block, self._bm_state, out)
         if k:
             self._blk = np.concatenate([self._blk, out[:k]])
-            self._env.append((out[:k, 0] / self.block).astype(np.float32))
+            self._env_add((out[:k, 0] / self.block).astype(np.float32))
             self._blocks_n += k
         nw = (disc.size + self.win_c) // self.win_c + 1
         sums = np.empty((nw, 3))
@@ -589,13 +752,15 @@ class Meter:
         return f, amp, p_tot, p_res, p_harm
 
     def _emit(self):
-        n = min(len(self._disc), self._blocks_n // self.blocks_per_window, len(self._audio_w))
+        e0 = self._emitted
+        n = min(e0 + len(self._disc), self._blocks_n // self.blocks_per_window,
+                e0 + len(self._audio_w))
         if self._oob is not None:
-            n = min(n, len(self._oob_w))
+            n = min(n, e0 + len(self._oob_w))
         if self._frame is not None:
             n = min(n, ((self._frames_base + self._frames.size) * self._frame) // self.win_c)
         if self._raw_state is not None:
-            n = min(n, len(self._raw_w))
+            n = min(n, e0 + len(self._raw_w))
         if n <= self._emitted:
             return []
         bpw = self.blocks_per_window
@@ -611,7 +776,9 @@ class Meter:
             self._frames = self._frames[drop:]
             self._frames_base += drop
         self._emitted = n
-        self.windows.extend(out)
+        self.windows_emitted = n
+        if self.keep_windows:
+            self.windows.extend(out)
         return out
 
     def _keyed(self, w):
@@ -628,15 +795,17 @@ class Meter:
         gap = any(a < c1 and b > c0 for a, b in self._gaps)
         # the input starts at 0: the first window's channel samples before that are the
         # filter filling, not earlier input
-        rec = {"index": w, "start_s": finite(max(0.0, self._t_input(c0)), 6),
-               "end_s": finite(max(0.0, self._t_input(c1)), 6), "keyed": self._keyed(w),
-               "gap": gap, "clipping_fraction": None, "dc_offset_dbfs": None, "bounds": {}}
+        rec = WindowRecord(index=w, start_s=finite(max(0.0, self._t_input(c0)), 6),
+                           end_s=finite(max(0.0, self._t_input(c1)), 6), keyed=self._keyed(w),
+                           gap=gap, bounds={})
+        # this window's numbers from every stream (each queue's first entry is window w)
         if self._raw_state is not None:
-            rec["clipping_fraction"] = finite(self._raw_w[w][0], 7)
-            rec["dc_offset_dbfs"] = finite(self._raw_w[w][1], 3)
-        sums, hist = self._disc[w]
-        au = self._audio_w[w]
-        self._audio_w[w] = None                  # kept in the record from here on
+            clip, dc = self._raw_w.popleft()
+            rec["clipping_fraction"] = finite(clip, 7)
+            rec["dc_offset_dbfs"] = finite(dc, 3)
+        sums, hist = self._disc.popleft()
+        au = self._audio_w.popleft()
+        oob_w = self._oob_w.popleft() if self._oob is not None else None
         if gap:
             nulls = dict.fromkeys(("rssi_dbfs", "rssi_dbm", "noise_floor_dbfs",
                                    "noise_floor_dbfs_hz", "cnr_db", "freq_error_hz",
@@ -644,7 +813,7 @@ class Meter:
                                    "snr_db", "snr_oob_db", "snr_m2m4_db", "oob_noise_db"))
             rec.update(nulls, cnr_method=None, noise_method=None,
                        **dict.fromkeys(au, None))
-            self._lag.append(0j)
+            rec.aux = (sums, hist, 0j)
             return rec
         m2 = blk[:, 0].sum() / self.win_c
         m4 = blk[:, 1].sum() / self.win_c
@@ -678,7 +847,6 @@ class Meter:
                         np.median([z.imag for z in self._noise_lag]))
                 if self._noise_lag else self.noise_lag1)
         lag = complex(blk[:, 2].sum(), blk[:, 3].sum()) - self.win_c * noise * rho1
-        self._lag.append(lag)
         ferr = peak = rms = oob = snr = snr_o = snr_m = cnr_db = None
         bounds = {}
         if not noise_only:          # carrier numbers only where there is a carrier
@@ -688,7 +856,7 @@ class Meter:
             if hist is not None and (hist[0] or hist[-1]):
                 bounds["deviation_peak_hz"] = deviation_bound(hist, mean)
             rms = math.sqrt(var) * self.dev_hz
-            oob = db(self._oob_w[w]) if self._oob is not None else None
+            oob = db(oob_w) if oob_w is not None else None
             snr_o, bounds["snr_oob_db"] = tone_free_sinad(oob)
             if n_m > 0 and c_m > 0:
                 snr_m, bounds["snr_m2m4_db"] = cnr_sinad(db(c_m / (n_m * self.bw_factor)))
@@ -717,10 +885,8 @@ class Meter:
         rec["bounds"] = {k: b for k, b in bounds.items() if b is not None
                          and rec[k] is not None}
         rec.update(au)
-        if rec["keyed"] == 0.0:
-            # a closed squelch: no transmission can use this window's histogram (it is the
-            # memory of a long live run: 4 KiB a window)
-            self._disc[w] = (sums, None)
+        # a closed squelch: no transmission can use this window's histogram (2 KiB a window)
+        rec.aux = (sums, None if rec["keyed"] == 0.0 else hist, lag)
         return rec
 
     def _block_noise(self, blk):
@@ -750,18 +916,28 @@ class Meter:
         return channel_sample / self.fs_c - self.rx.input_delay_samples / self.rx.fs
 
     # -------------------------------------------------------------------- envelope
+    def _env_add(self, p):
+        self._env.append(p)
+        self._env_n += p.size
+        if self.envelope_keep_s is None:
+            return
+        keep = int(self.envelope_keep_s * self.fs_c / self.block)
+        while len(self._env) > 1 and self._env_n - self._env[0].size >= keep:
+            self._env_n -= self._env[0].size
+            self._env_base += self._env.popleft().size
+
     def envelope(self, start_s=None, end_s=None):
         """The channel envelope r (sqrt of the 1 ms block power) between two input times, and
-        its rate (Hz)."""
+        its rate (Hz): of what is kept (the last ``envelope_keep_s``)."""
         rate = self.fs_c / self.block
         if not self._env:
             return np.zeros(0), rate
-        if len(self._env) > 1:
-            self._env = [np.concatenate(self._env)]
-        p = self._env[0]
+        p = self._env[0] if len(self._env) == 1 else np.concatenate(self._env)
         t0 = self.rx.input_delay_samples / self.rx.fs
         a = 0 if start_s is None else max(0, int(math.ceil((start_s + t0) * rate)))
-        z = p.size if end_s is None else min(p.size, int((end_s + t0) * rate))
+        z = self._env_base + p.size if end_s is None else int((end_s + t0) * rate)
+        a = max(a - self._env_base, 0)
+        z = min(max(z - self._env_base, 0), p.size)
         return np.sqrt(np.maximum(p[a:z].astype(np.float64), 0.0)), rate
 
 
@@ -834,58 +1010,99 @@ def windows_within(meter, start_s, end_s):
 def transmission_summary(meter, start_s, end_s):
     """Measurements of one transmission (input times), from the windows inside it and its
     envelope: means of level, CNR and frequency error; the deviation percentile over all its
-    samples; SINAD / SNR percentiles (10, 50, 90); fading."""
-    ws = [w for w in windows_within(meter, start_s, end_s) if not w["gap"]]
-    out = {"windows": len(ws)}
-    bounds = {}
-    hist = None
-    s1 = s2 = n = 0.0
-    lag = 0j
-    for w in ws:
-        sums, h = meter._disc[w["index"]]
+    samples; SINAD / SNR percentiles (10, 50, 90); fading. (The windows must still hold their
+    ``aux``: a meter's :attr:`Meter.windows` do.)"""
+    acc = TransmissionStats(meter)
+    for w in windows_within(meter, start_s, end_s):
+        if not w["gap"]:
+            acc.add(w)
+    return acc.result(start_s, end_s)
+
+
+class TransmissionStats:
+    """:func:`transmission_summary` built window by window (:meth:`add`, in time order), so a
+    streaming score need not keep a transmission's windows: its memory is the deviation
+    histogram, a few sums and the histograms of the windows' SINAD, SNR and tone
+    (:class:`BoundedHistogram`, for the percentiles), whatever the transmission's length."""
+
+    def __init__(self, meter):
+        self.meter = meter
+        self.n_windows = 0
+        self.hist = None
+        self.s1 = self.s2 = self.n = 0.0
+        self.lag = 0j
+        self.rssi_lin = [0.0, 0]          # sum of linear powers, count
+        self.cnr_lin = [0.0, 0]
+        self.floor = None
+        self.series = {"sinad_db": BoundedHistogram(), "snr_db": BoundedHistogram()}
+        self.tones = BoundedHistogram()
+
+    def add(self, w):
+        """One window wholly inside the transmission and free of lost samples."""
+        meter = self.meter
+        self.n_windows += 1
+        sums, h, lag = w.aux
         if h is not None:
-            hist = h.astype(np.int64) if hist is None else hist + h
-        s1 += sums[0]
-        s2 += sums[1]
-        n += meter.win_c
-        lag += meter._lag[w["index"]]
-    lin = [10 ** (w["rssi_dbfs"] / 10) for w in ws if w["rssi_dbfs"] is not None]
-    out["rssi_dbfs"] = finite(db(float(np.mean(lin))) if lin else None, 3)
-    out["rssi_dbm"] = (finite(out["rssi_dbfs"] + meter.cal_db, 3)
-                       if out["rssi_dbfs"] is not None and meter.cal_db is not None else None)
-    cn = [10 ** (w["cnr_db"] / 10) for w in ws if w["cnr_db"] is not None]
-    out["cnr_db"] = finite(db(float(np.mean(cn))) if cn else None, 3)
-    floors = [w["noise_floor_dbfs"] for w in ws if w["noise_floor_dbfs"] is not None]
-    out["noise_floor_dbfs"] = finite(floors[-1] if floors else None, 3)
-    if n:
-        mean = s1 / n
-        ferr = math.atan2(lag.imag, lag.real) * meter.fs_c / (2 * math.pi) if abs(lag) else None
-        out["freq_error_hz"] = finite(ferr, 2)
-        out["freq_error_ppm"] = (finite(ferr / meter.channel_hz * 1e6, 4)
-                                 if meter.channel_hz and ferr is not None else None)
-        pk = deviation_percentile(hist, mean) if hist is not None else None
-        out["deviation_peak_hz"] = finite(None if pk is None else pk * meter.dev_hz, 1)
-        if out["deviation_peak_hz"] is not None and deviation_bound(hist, mean):
-            bounds["deviation_peak_hz"] = "lower"
-        out["deviation_rms_hz"] = finite(math.sqrt(max(s2 / n - mean * mean, 0)) * meter.dev_hz,
-                                         1)
-    else:
-        out.update(freq_error_hz=None, freq_error_ppm=None, deviation_peak_hz=None,
-                   deviation_rms_hz=None)
-    for key in ("sinad_db", "snr_db"):
-        vals = [w[key] for w in ws]
-        bs = [w["bounds"].get(key) for w in ws]
-        for q in (10, 50, 90):
-            out[f"{key}_p{q}"], b = percentile_bound(vals, bs, q)
-            if b is not None:
-                bounds[f"{key}_p{q}"] = b
-    out["bounds"] = bounds
-    tones = [w["tone_hz"] for w in ws if w["tone_hz"] is not None]
-    out["tone_hz"] = finite(float(np.median(tones)), 3) if tones else None
-    out.update(ctcss_summary(meter, start_s, end_s))
-    r, rate = meter.envelope(start_s, end_s)
-    out["fading"] = fading_stats(r, rate)
-    return out
+            if self.hist is None:
+                self.hist = h.astype(np.int64)
+            else:
+                self.hist += h
+        self.s1 += sums[0]
+        self.s2 += sums[1]
+        self.n += meter.win_c
+        self.lag += lag
+        for acc, v in ((self.rssi_lin, w["rssi_dbfs"]), (self.cnr_lin, w["cnr_db"])):
+            if v is not None:
+                acc[0] += 10 ** (v / 10)
+                acc[1] += 1
+        if w["noise_floor_dbfs"] is not None:
+            self.floor = w["noise_floor_dbfs"]
+        for key in ("sinad_db", "snr_db"):
+            self.series[key].append(w[key], w["bounds"].get(key))
+        if w["tone_hz"] is not None:
+            self.tones.append(w["tone_hz"])
+
+    def result(self, start_s, end_s):
+        """The summary (a dict of :class:`htdsp.records.TransmissionRecord` fields)."""
+        meter = self.meter
+        out = {"windows": self.n_windows}
+        bounds = {}
+        s, k = self.rssi_lin
+        out["rssi_dbfs"] = finite(db(s / k) if k else None, 3)
+        out["rssi_dbm"] = (finite(out["rssi_dbfs"] + meter.cal_db, 3)
+                           if out["rssi_dbfs"] is not None and meter.cal_db is not None
+                           else None)
+        s, k = self.cnr_lin
+        out["cnr_db"] = finite(db(s / k) if k else None, 3)
+        out["noise_floor_dbfs"] = finite(self.floor, 3)
+        n, hist, lag = self.n, self.hist, self.lag
+        if n:
+            mean = self.s1 / n
+            ferr = (math.atan2(lag.imag, lag.real) * meter.fs_c / (2 * math.pi) if abs(lag)
+                    else None)
+            out["freq_error_hz"] = finite(ferr, 2)
+            out["freq_error_ppm"] = (finite(ferr / meter.channel_hz * 1e6, 4)
+                                     if meter.channel_hz and ferr is not None else None)
+            pk = deviation_percentile(hist, mean) if hist is not None else None
+            out["deviation_peak_hz"] = finite(None if pk is None else pk * meter.dev_hz, 1)
+            if out["deviation_peak_hz"] is not None and deviation_bound(hist, mean):
+                bounds["deviation_peak_hz"] = "lower"
+            out["deviation_rms_hz"] = finite(
+                math.sqrt(max(self.s2 / n - mean * mean, 0)) * meter.dev_hz, 1)
+        else:
+            out.update(freq_error_hz=None, freq_error_ppm=None, deviation_peak_hz=None,
+                       deviation_rms_hz=None)
+        for key in ("sinad_db", "snr_db"):
+            for q in (10, 50, 90):
+                out[f"{key}_p{q}"], b = self.series[key].percentile(q)
+                if b is not None:
+                    bounds[f"{key}_p{q}"] = b
+        out["bounds"] = bounds
+        out["tone_hz"] = self.tones.percentile(50)[0]
+        out.update(ctcss_summary(meter, start_s, end_s))
+        r, rate = meter.envelope(start_s, end_s)
+        out["fading"] = fading_stats(r, rate)
+        return out
 
 
 def ctcss_summary(meter, start_s, end_s):
