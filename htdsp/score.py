@@ -29,20 +29,19 @@ Expressions (both ``--criterion`` and ``--require``): ``METRIC OP NUMBER``, OP o
 <= < ==``; the metrics are listed in :data:`WINDOW_METRICS` and :data:`SUMMARY_METRICS`.
 """
 
+import bisect
 import json
 import math
-from dataclasses import dataclass
+from collections import deque
 
 import numpy as np
 
-from htdsp.dsp.convert import convert
 from htdsp.measure import (
-    Meter,
+    BoundedHistogram,
+    BoundedSeries,
+    TransmissionStats,
     combine_max,
     finite,
-    percentile_bound,
-    transmission_summary,
-    windows_within,
 )
 from htdsp.metrics import (  # noqa: F401 - the judgement grammar, re-exported
     ALIASES,
@@ -53,6 +52,7 @@ from htdsp.metrics import (  # noqa: F401 - the judgement grammar, re-exported
     Expr,
     parse_expr,
 )
+from htdsp.records import TransmissionRecord
 
 SCHEMA_ID = "htdsp.score/2"
 
@@ -80,11 +80,29 @@ def load_daq_table(path=None):
 
 
 def daq_from_sinad(sinad_db, table):
-    """DAQ at a SINAD (linear between table points, clamped at the ends); None for None."""
+    """DAQ at a SINAD (linear between table points, clamped at the ends); None for None.
+
+    :func:`numpy.interp`'s arithmetic, for one value in plain Python (every window asks, and
+    numpy's call costs ten times the sum).
+
+    Examples
+    --------
+    >>> t = ([8.0, 12.0, 20.0], [1.0, 2.0, 3.4])
+    >>> daq_from_sinad(16.0, t), daq_from_sinad(99.0, t), daq_from_sinad(None, t)
+    (2.7, 3.4, None)
+    """
     if sinad_db is None:
         return None
     s, q = table
-    return round(float(np.interp(sinad_db, s, q)), 2)
+    x = float(sinad_db)
+    if x < s[0]:
+        y = q[0]
+    elif x >= s[-1]:
+        y = q[-1]
+    else:
+        j = bisect.bisect_right(s, x) - 1
+        y = q[j] if s[j] == x else (q[j + 1] - q[j]) / (s[j + 1] - s[j]) * (x - s[j]) + q[j]
+    return round(float(y), 2)
 
 
 def daq_bound(sinad_db, bound, table):
@@ -173,17 +191,34 @@ def window_bound(w, metric):
     return (w.get("bounds") or {}).get(key)
 
 
-def _pct(vals, q):
-    v = [x for x in vals if x is not None]
-    return finite(float(np.percentile(v, q)), 3) if v else None
-
-
 #: squelch events closer than this are one transmission broken by fades (a dropout), s
 MERGE_GAP_S = 2.0
+#: a deliberate end: no fade is bridged across it
+_DELIBERATE_END = ("reverse_burst", "dcs_turn_off")
+#: window edges within this of a transmission's are inside it (times are rounded to 1 us)
+_EDGE_S = 1e-9
 
 
 def _differ(a, b):
     return a is not None and b is not None and a != b
+
+
+def _joins(prev, e, gap_s):
+    """Whether event ``e`` continues the transmission ``prev`` (see :func:`merge_events`)."""
+    return (e["start_s"] - prev["end_s"] < gap_s
+            and prev.get("close_reason") not in _DELIBERATE_END
+            and not _differ(prev.get("ctcss_hz"), e.get("ctcss_hz"))
+            and not _differ(prev.get("dcs_code"), e.get("dcs_code")))
+
+
+def _join(m, e):
+    for k in ("end_sample", "end_s", "end_utc", "close_reason"):
+        if k in e:
+            m[k] = e[k]
+    for k in ("ctcss_hz", "dcs_code"):
+        if m.get(k) is None:
+            m[k] = e.get(k)
+    m["squelch_events"] += 1
 
 
 def merge_events(events, gap_s=MERGE_GAP_S):
@@ -194,157 +229,388 @@ def merge_events(events, gap_s=MERGE_GAP_S):
     ``squelch_events`` counts the parts."""
     out = []
     for e in sorted(events, key=lambda e: e["start_sample"]):
-        prev = out[-1] if out else None
-        # not across a deliberate end (reverse burst, DCS turn-off) or another user's code
-        if prev is not None and e["start_s"] - prev["end_s"] < gap_s \
-                and prev.get("close_reason") not in ("reverse_burst", "dcs_turn_off") \
-                and not _differ(prev.get("ctcss_hz"), e.get("ctcss_hz")) \
-                and not _differ(prev.get("dcs_code"), e.get("dcs_code")):
-            m = out[-1]
-            for k in ("end_sample", "end_s", "end_utc", "close_reason"):
-                if k in e:
-                    m[k] = e[k]
-            for k in ("ctcss_hz", "dcs_code"):
-                if m.get(k) is None:
-                    m[k] = e.get(k)
-            m["squelch_events"] += 1
+        if out and _joins(out[-1], e, gap_s):
+            _join(out[-1], e)
         else:
             out.append({**e, "squelch_events": 1})
     return out
 
 
+class _Open:
+    """A transmission the judge is still building: the joined event, its window statistics
+    and its run of failing windows."""
+
+    def __init__(self, event, meter):
+        self.event = {**event, "squelch_events": 1}
+        self.stats = TransmissionStats(meter)
+        #: a later event may still join it
+        self.joinable = event.get("close_reason") not in _DELIBERATE_END
+        #: the end of the squelch's open event it takes (while that runs), s
+        self.open_end_s = -math.inf
+        self.run = 0.0
+        self.runs = []
+        self.ok = 0
+        self.judged = 0
+
+    def holds(self, w):
+        e = self.event
+        end = max(e["end_s"], self.open_end_s)
+        return e["start_s"] - _EDGE_S <= w["start_s"] and w["end_s"] <= end + _EDGE_S
+
+
+class Judge:
+    """The judgement of one channel, made as its windows and events arrive, in bounded memory.
+
+    Feed it the meter's windows (:meth:`add_windows`) and the squelch's events
+    (:meth:`add_events`) in time order, and tell it how far the squelch has decided
+    (:meth:`advance`: no event not yet given, other than the one still open, can start before
+    ``horizon_s``). It returns the windows and transmissions that nothing later can change,
+    judged, so they can go to the outputs at once; :meth:`finish` judges the rest and returns
+    the summary. Nothing is kept
+    per window beyond that point: the summary's percentiles keep histograms of the values
+    (exact: the values are rounded to 3 decimals; :class:`htdsp.measure.BoundedHistogram`),
+    every other figure is a running sum.
+
+    The rules are those of the module docstring: events less than ``merge_gap_s`` apart are
+    one transmission (:func:`merge_events`); a window counts when it lies wholly inside a
+    transmission and is free of lost samples. A window is therefore final once it lies inside a
+    known transmission, or before the horizon and outside every transmission that can still
+    grow; a transmission once no later event can join it (the horizon is ``merge_gap_s`` past
+    its end, or a deliberate end closed it) and its windows are final.
+
+    The squelch's event still open (``open_event`` of :meth:`advance`) is judged as it runs:
+    its windows so far count at once, in the transmission it will be part of, so a transmission
+    of hours holds no more than one of minutes. Which transmission that is can be unknown for a
+    while: an event that starts within ``merge_gap_s`` of one that carried a CTCSS tone (DCS
+    code) joins it only with the same tone, and its own may not be decoded yet; the windows
+    from the earlier one's end wait for that (for as long as the tone stays unknown).
+
+    :func:`judge` is this fed everything at once.
+    """
+
+    def __init__(self, meter, criterion, requirements, daq_table, *, merge_gap_s=MERGE_GAP_S,
+                 keep_transmissions=True):
+        self.meter = meter
+        self.criterion = criterion
+        self.requirements = list(requirements)
+        self.daq_table = daq_table
+        self._daq = tuple([float(v) for v in col] for col in daq_table)     # (fast lookups)
+        self.merge_gap_s = float(merge_gap_s)
+        #: every transmission finished (with ``keep_transmissions``)
+        self.transmissions = [] if keep_transmissions else None
+        self._metric = criterion.field or criterion.metric
+        self._pending = deque()          # windows not final yet, in time order
+        self._open = []                  # transmissions not final yet, in time order
+        self._last = None                # the newest transmission, final or not (joins)
+        self._prov = None                # the transmission the open event went into
+        self._prov_start = None          # and that event's start sample
+        self._last_end_s = -math.inf     # end of the newest window given
+        self._horizon_s = -math.inf
+        # the summary's running state
+        self._n_tx = 0
+        self._counted = 0
+        self._ok = 0
+        self._judged = 0
+        self._series = {k: BoundedHistogram() for k in ("sinad_db", "snr_db", "quality_db")}
+        self._cnr = [0.0, 0]
+        self._rssi = [0.0, 0]
+        self._floor = None
+        self._clip = [0.0, 0]
+        self._dc = BoundedHistogram()
+        self._missing = 0
+        self._drops = [0, 0.0, 0.0]      # count, total, longest
+        self._per_tx = {k: BoundedSeries() for k in ("freq_error_hz", "freq_error_ppm",
+                                                     "deviation_rms_hz")}
+        self._dev_peak = (None, None)
+        self._codes = {"ctcss_hz": {}, "dcs_code": {}}
+        self._longest = None             # (duration, fading) of the longest transmission
+
+    # ---------------------------------------------------------------- input
+    def add_windows(self, windows):
+        """The meter's new window records (in order); each gets its ``daq`` here."""
+        for w in windows:
+            q = w["sinad_db"] if w["sinad_db"] is not None else w["snr_db"]
+            w["daq"] = daq_from_sinad(q, self._daq)
+            b = daq_bound(q, window_bound(w, "sinad"), self._daq)
+            bounds = w.get("bounds")
+            if bounds is None:
+                bounds = w["bounds"] = {}
+            bounds.pop("daq", None)
+            if b is not None:
+                bounds["daq"] = b
+            w["counted"] = False
+            w["meets_criterion"] = None
+            self._pending.append(w)
+            self._last_end_s = w["end_s"]
+
+    def add_events(self, events):
+        """The squelch's finished events (in order)."""
+        for e in events:
+            if self._prov is not None and e["start_sample"] == self._prov_start:
+                tx, self._prov = self._prov, None        # the open event, ended
+                tx.open_end_s = -math.inf
+                if tx.event["start_sample"] == e["start_sample"]:
+                    tx.event = {**e, "squelch_events": tx.event["squelch_events"]}
+                else:
+                    _join(tx.event, e)
+                tx.joinable = e.get("close_reason") not in _DELIBERATE_END
+                continue
+            last = self._last
+            if last is not None and last.joinable and _joins(last.event, e, self.merge_gap_s):
+                _join(last.event, e)
+                last.joinable = e.get("close_reason") not in _DELIBERATE_END
+            else:
+                if last is not None:
+                    last.joinable = False
+                self._last = _Open(e, self.meter)
+                self._open.append(self._last)
+
+    def advance(self, horizon_s, open_event=None):
+        """No event still to come starts before ``horizon_s`` (but ``open_event``, the
+        squelch's event still open, as far as it has run): returns ``(windows,
+        transmissions)`` that are final now (windows judged; transmission records)."""
+        self._horizon_s = max(self._horizon_s, horizon_s)
+        if open_event is not None:
+            self._take_open(open_event)
+        last = self._last
+        if last is not None and last.joinable \
+                and self._horizon_s - last.event["end_s"] >= self.merge_gap_s:
+            last.joinable = False
+        done_w = []
+        while self._pending:
+            w = self._pending[0]
+            tx = self._inside(w)
+            if tx is None:
+                growing = last is not None and last.joinable \
+                    and w["start_s"] >= last.event["start_s"] - _EDGE_S
+                if growing or w["start_s"] >= self._horizon_s - _EDGE_S:
+                    break                         # a transmission may still take it
+            self._pending.popleft()
+            if tx is not None and not w["gap"]:
+                self._count(w, tx)
+            self._window_done(w)
+            done_w.append(w)
+        done_t = []
+        while self._open and not self._open[0].joinable and self._open[0] is not self._prov:
+            tx = self._open[0]
+            end = tx.event["end_s"] + _EDGE_S
+            if not (self._last_end_s > end or math.isinf(self._horizon_s)):
+                break                             # its windows are still to come
+            if self._pending and self._pending[0]["end_s"] <= end:
+                break
+            self._open.pop(0)
+            done_t.append(self._tx_done(tx))
+        return done_w, done_t
+
+    def needed_from_s(self):
+        """The earliest input time a later output can still need (the oldest transmission not
+        final, else the horizon): what is older may be forgotten."""
+        if self._open:
+            return self._open[0].event["start_s"]
+        if self._pending:
+            return min(self._pending[0]["start_s"], self._horizon_s)
+        return self._horizon_s
+
+    def _take_open(self, oe):
+        """Place the open event in its transmission, once that is known (class docstring)."""
+        if self._prov is not None:
+            self._prov.open_end_s = max(self._prov.open_end_s, oe["end_s"])
+            return
+        last = self._last
+        if last is not None and last.joinable \
+                and oe["start_s"] - last.event["end_s"] < self.merge_gap_s:
+            if any(last.event.get(k) is not None and oe.get(k) is None
+                   for k in ("ctcss_hz", "dcs_code")):
+                return                            # its tone decides, and is not known yet
+            if _joins(last.event, oe, self.merge_gap_s):
+                self._prov, self._prov_start = last, oe["start_sample"]
+                last.open_end_s = oe["end_s"]
+                return
+        if last is not None:
+            last.joinable = False
+        tx = _Open({**oe, "close_reason": None}, self.meter)
+        tx.open_end_s = oe["end_s"]
+        self._open.append(tx)
+        self._last = self._prov = tx
+        self._prov_start = oe["start_sample"]
+
+    # ---------------------------------------------------------------- judging
+    def _inside(self, w):
+        for tx in self._open:
+            if tx.holds(w):
+                return tx
+        return None
+
+    def _count(self, w, tx):
+        w["counted"] = True
+        met = self.criterion.holds(window_metric(w, self._metric),
+                                   window_bound(w, self._metric))
+        w["meets_criterion"] = met
+        tx.stats.add(w)
+        if met is False:
+            tx.run += w["end_s"] - w["start_s"]
+        elif tx.run:
+            tx.runs.append(tx.run)
+            tx.run = 0.0
+        if met is not None:
+            tx.ok += bool(met)
+            tx.judged += 1
+            self._ok += bool(met)
+            self._judged += 1
+        self._counted += 1
+        self._series["sinad_db"].append(w["sinad_db"], w["bounds"].get("sinad_db"))
+        self._series["snr_db"].append(w["snr_db"], window_bound(w, "snr"))
+        self._series["quality_db"].append(
+            w["sinad_db"] if w["sinad_db"] is not None else w["snr_db"],
+            window_bound(w, "sinad"))
+        if w["cnr_db"] is not None:
+            self._cnr[0] += 10 ** (w["cnr_db"] / 10)
+            self._cnr[1] += 1
+        if w["rssi_dbfs"] is not None:
+            self._rssi[0] += 10 ** (w["rssi_dbfs"] / 10)
+            self._rssi[1] += 1
+        if w.get("tone_missing") is True:
+            self._missing += 1
+
+    def _window_done(self, w):
+        if w["noise_floor_dbfs"] is not None:
+            self._floor = (w["noise_floor_dbfs"], w["noise_floor_dbfs_hz"])
+        if w["clipping_fraction"] is not None:
+            self._clip[0] += w["clipping_fraction"]
+            self._clip[1] += 1
+        self._dc.append(w["dc_offset_dbfs"])
+        if not self.meter.keep_windows:
+            w.aux = None                          # its histogram is in the transmission's
+
+    def _tx_done(self, tx):
+        if tx.run:
+            tx.runs.append(tx.run)
+        e = tx.event
+        t = TransmissionRecord(e)
+        t.update(tx.stats.result(e["start_s"], e["end_s"]))
+        t["availability"] = finite(tx.ok / tx.judged, 4) if tx.judged else None
+        t["dropouts"] = len(tx.runs)
+        self._n_tx += 1
+        self._drops[0] += len(tx.runs)
+        self._drops[1] += sum(tx.runs)
+        self._drops[2] = max([self._drops[2], *tx.runs])
+        for k, ser in self._per_tx.items():
+            ser.append(t[k])
+        self._dev_peak = combine_max([self._dev_peak, (t["deviation_peak_hz"],
+                                                       t["bounds"].get("deviation_peak_hz"))])
+        dur = t["end_s"] - t["start_s"]
+        for k, counts in self._codes.items():
+            if t[k] is not None:
+                n, air = counts.get(t[k], (0, 0.0))
+                counts[t[k]] = (n + 1, air + dur)
+        if self._longest is None or dur > self._longest[0]:
+            self._longest = (dur, t["fading"])
+        if self.transmissions is not None:
+            self.transmissions.append(t)
+        return t
+
+    # ---------------------------------------------------------------- the end
+    def finish(self, *, lost_samples=0, geolocation=None, health=None):
+        """Judge what is left (the input has ended) and return ``(windows, transmissions,
+        summary)``: the last final windows and transmissions, and the summary.
+
+        ``health`` is the capture's :meth:`htdsp.measure.health.CaptureHealth.summary`: an
+        unusable capture gets ``verdict: "unusable"`` and the reason in ``unusable``, whatever
+        its numbers say."""
+        if self._last is not None:
+            self._last.joinable = False
+        ws, ts = self.advance(math.inf)
+        return ws, ts, self.summary(lost_samples=lost_samples, geolocation=geolocation,
+                                    health=health)
+
+    def summary(self, *, lost_samples=0, geolocation=None, health=None):
+        """The summary of what has been judged (see :meth:`finish`)."""
+        dt = self._daq
+        s = {"transmissions": self._n_tx, "keyed_windows": self._counted,
+             "availability": finite(self._ok / self._judged, 4) if self._judged else None,
+             "dropouts": self._drops[0], "dropout_total_s": round(self._drops[1], 3),
+             "dropout_longest_s": round(self._drops[2], 3)}
+        bounds = {}
+        for key in ("sinad_db", "snr_db", "quality_db"):
+            for p in (10, 50, 90):
+                s[f"{key}_p{p}"], b = self._series[key].percentile(p)
+                if b is not None:
+                    bounds[f"{key}_p{p}"] = b
+        for key, src in (("daq", "quality_db_p50"), ("daq_p10", "quality_db_p10")):
+            s[key] = daq_from_sinad(s[src], dt)
+            b = daq_bound(s[src], bounds.get(src), dt)
+            if b is not None:
+                bounds[key] = b
+        # a given test tone that is not there: those windows were judged on the tone-free SNR
+        s["tone_missing_windows"] = None
+        s["warnings"] = []
+        tone = self.meter.tone_hz
+        if tone not in (None, "auto"):
+            s["tone_missing_windows"] = self._missing
+            if self._missing:
+                s["warnings"].append(f"tone {tone:g} Hz not found in {self._missing} of "
+                                     f"{self._counted} keyed windows; judged on the tone-free "
+                                     "SNR")
+        lin, n = self._cnr
+        s["cnr_db"] = finite(10 * math.log10(lin / n), 3) if n and lin > 0 else None
+        lin, n = self._rssi
+        s["rssi_dbfs"] = finite(10 * math.log10(lin / n), 3) if n and lin > 0 else None
+        cal = self.meter.cal_db
+        s["rssi_dbm"] = (finite(s["rssi_dbfs"] + cal, 3)
+                         if s["rssi_dbfs"] is not None and cal is not None else None)
+        s["noise_floor_dbfs"], s["noise_floor_dbfs_hz"] = self._floor or (None, None)
+        for key, ser in self._per_tx.items():
+            s[key] = ser.percentile(50)[0]
+        s["deviation_peak_hz"], b = self._dev_peak
+        if b is not None:
+            bounds["deviation_peak_hz"] = b
+        for key, counts in self._codes.items():
+            # the commonest; between as common, the longest on the air, then the first heard
+            s[key] = max(counts, key=counts.get) if counts else None
+        fad = self._longest[1] if self._longest else {}
+        s["k_factor_db"] = fad.get("k_factor_db")
+        s["fade_depth_db"] = fad.get("fade_depth_db")
+        s["doppler_hz"] = fad.get("doppler_hz")
+        total, n = self._clip
+        s["clipping_fraction"] = finite(total / n, 7) if n else None
+        s["dc_offset_dbfs"] = self._dc.percentile(50)[0]
+        s["lost_samples"] = int(lost_samples)
+        s["location"] = geolocation
+        s["bounds"] = bounds
+        results = []
+        for r in self.requirements:
+            key = r.field or r.metric
+            v = s.get(key)
+            res = {"requirement": str(r), "value": v, "met": r.holds(v, bounds.get(key))}
+            if bounds.get(key) is not None:
+                res["bound"] = bounds[key]
+            results.append(res)
+        s["requirements"] = results
+        s["verdict"] = "pass" if all(x["met"] is True for x in results) else "fail"
+        s["unusable"] = None
+        if health is not None:
+            s["input_health"] = {k: v for k, v in health.items() if k != "unusable"}
+            if health.get("unusable"):
+                # a dead input is never a pass, and what was "measured" on it means nothing (a
+                # constant reads as a perfect carrier): nulls, as for anything unmeasurable
+                s["unusable"] = health["unusable"]
+                s["verdict"] = "unusable"
+                for k in UNUSABLE_NULLS:
+                    s[k] = None
+                for r in results:
+                    r["value"], r["met"] = None, False
+        return s
+
+
 def judge(meter, events, criterion, requirements, daq_table, lost_samples=0,
           geolocation=None, merge_gap_s=MERGE_GAP_S, health=None):
-    """Per-window verdicts, transmissions with their measurements, and the summary.
-
-    ``health`` is the capture's :meth:`htdsp.measure.health.CaptureHealth.summary`: an unusable
-    capture gets ``verdict: "unusable"`` and the reason in ``unusable``, whatever its numbers
-    say."""
-    events = merge_events(events, merge_gap_s)
-    for w in meter.windows:
-        q = w["sinad_db"] if w["sinad_db"] is not None else w["snr_db"]
-        w["daq"] = daq_from_sinad(q, daq_table)
-        b = daq_bound(q, window_bound(w, "sinad"), daq_table)
-        w.setdefault("bounds", {}).pop("daq", None)
-        if b is not None:
-            w["bounds"]["daq"] = b
-        w["counted"] = False
-        w["meets_criterion"] = None
-    for e in events:
-        # wholly inside a transmission (not in the squelch's hang after it) and complete
-        for w in windows_within(meter, e["start_s"], e["end_s"]):
-            if not w["gap"]:
-                w["counted"] = True
-                metric = criterion.field or criterion.metric
-                w["meets_criterion"] = criterion.holds(window_metric(w, metric),
-                                                       window_bound(w, metric))
-    transmissions = []
-    drop_runs = []
-    for e in events:
-        t = dict(e)
-        t.update(transmission_summary(meter, e["start_s"], e["end_s"]))
-        inside = [w for w in windows_within(meter, e["start_s"], e["end_s"]) if w["counted"]]
-        run = 0.0
-        runs = []
-        for w in inside:
-            if w["meets_criterion"] is False:
-                run += w["end_s"] - w["start_s"]
-            elif run:
-                runs.append(run)
-                run = 0.0
-        if run:
-            runs.append(run)
-        ok = [w["meets_criterion"] for w in inside if w["meets_criterion"] is not None]
-        t["availability"] = finite(sum(ok) / len(ok), 4) if ok else None
-        t["dropouts"] = len(runs)
-        drop_runs += runs
-        transmissions.append(t)
-    counted = [w for w in meter.windows if w["counted"]]
-    ok = [w["meets_criterion"] for w in counted if w["meets_criterion"] is not None]
-    quality = [w["sinad_db"] if w["sinad_db"] is not None else w["snr_db"] for w in counted]
-    s = {"transmissions": len(events), "keyed_windows": len(counted),
-         "availability": finite(sum(ok) / len(ok), 4) if ok else None,
-         "dropouts": len(drop_runs), "dropout_total_s": round(sum(drop_runs), 3),
-         "dropout_longest_s": round(max(drop_runs), 3) if drop_runs else 0.0}
-    bounds = {}
-    for key, vals, bs in (
-            ("sinad_db", [w["sinad_db"] for w in counted],
-             [w["bounds"].get("sinad_db") for w in counted]),
-            ("snr_db", [w["snr_db"] for w in counted], [window_bound(w, "snr") for w in counted]),
-            ("quality_db", quality, [window_bound(w, "sinad") for w in counted])):
-        for p in (10, 50, 90):
-            s[f"{key}_p{p}"], b = percentile_bound(vals, bs, p)
-            if b is not None:
-                bounds[f"{key}_p{p}"] = b
-    for key, src in (("daq", "quality_db_p50"), ("daq_p10", "quality_db_p10")):
-        s[key] = daq_from_sinad(s[src], daq_table)
-        b = daq_bound(s[src], bounds.get(src), daq_table)
-        if b is not None:
-            bounds[key] = b
-    # a given test tone that is not there: those windows were judged on the tone-free SNR
-    s["tone_missing_windows"] = None
-    s["warnings"] = []
-    if meter.tone_hz not in (None, "auto"):
-        miss = sum(w.get("tone_missing") is True for w in counted)
-        s["tone_missing_windows"] = miss
-        if miss:
-            s["warnings"].append(f"tone {meter.tone_hz:g} Hz not found in {miss} of "
-                                 f"{len(counted)} keyed windows; judged on the tone-free SNR")
-    lin = [10 ** (w["cnr_db"] / 10) for w in counted if w["cnr_db"] is not None]
-    s["cnr_db"] = finite(10 * math.log10(np.mean(lin)), 3) if lin else None
-    lin = [10 ** (w["rssi_dbfs"] / 10) for w in counted if w["rssi_dbfs"] is not None]
-    s["rssi_dbfs"] = finite(10 * math.log10(np.mean(lin)), 3) if lin else None
-    s["rssi_dbm"] = (finite(s["rssi_dbfs"] + meter.cal_db, 3)
-                     if s["rssi_dbfs"] is not None and meter.cal_db is not None else None)
-    floors = [w for w in meter.windows if w["noise_floor_dbfs"] is not None]
-    s["noise_floor_dbfs"] = floors[-1]["noise_floor_dbfs"] if floors else None
-    s["noise_floor_dbfs_hz"] = floors[-1]["noise_floor_dbfs_hz"] if floors else None
-    for key in ("freq_error_hz", "freq_error_ppm", "deviation_rms_hz"):
-        s[key] = _pct([t[key] for t in transmissions], 50)
-    s["deviation_peak_hz"], b = combine_max([(t["deviation_peak_hz"],
-                                               t["bounds"].get("deviation_peak_hz"))
-                                              for t in transmissions])
-    if b is not None:
-        bounds["deviation_peak_hz"] = b
-    tones = [t["ctcss_hz"] for t in transmissions if t.get("ctcss_hz") is not None]
-    s["ctcss_hz"] = max(set(tones), key=tones.count) if tones else None
-    codes = [t["dcs_code"] for t in transmissions if t.get("dcs_code") is not None]
-    s["dcs_code"] = max(set(codes), key=codes.count) if codes else None
-    longest = max(transmissions, key=lambda t: t["end_s"] - t["start_s"], default=None)
-    fad = longest["fading"] if longest else {}
-    s["k_factor_db"] = fad.get("k_factor_db")
-    s["fade_depth_db"] = fad.get("fade_depth_db")
-    s["doppler_hz"] = fad.get("doppler_hz")
-    clips = [w["clipping_fraction"] for w in meter.windows if w["clipping_fraction"] is not None]
-    s["clipping_fraction"] = finite(float(np.mean(clips)), 7) if clips else None
-    dcs = [w["dc_offset_dbfs"] for w in meter.windows if w["dc_offset_dbfs"] is not None]
-    s["dc_offset_dbfs"] = _pct(dcs, 50)
-    s["lost_samples"] = int(lost_samples)
-    s["location"] = geolocation
-    s["bounds"] = bounds
-    results = []
-    for r in requirements:
-        key = r.field or r.metric
-        v = s.get(key)
-        res = {"requirement": str(r), "value": v, "met": r.holds(v, bounds.get(key))}
-        if bounds.get(key) is not None:
-            res["bound"] = bounds[key]
-        results.append(res)
-    s["requirements"] = results
-    s["verdict"] = "pass" if all(x["met"] is True for x in results) else "fail"
-    s["unusable"] = None
-    if health is not None:
-        s["input_health"] = {k: v for k, v in health.items() if k != "unusable"}
-        if health.get("unusable"):
-            # a dead input is never a pass, and what was "measured" on it means nothing (a
-            # constant reads as a perfect carrier): nulls, as for anything unmeasurable
-            s["unusable"] = health["unusable"]
-            s["verdict"] = "unusable"
-            for k in UNUSABLE_NULLS:
-                s[k] = None
-            for r in results:
-                r["value"], r["met"] = None, False
-    return transmissions, s
+    """Per-window verdicts (on ``meter.windows``), transmissions with their measurements, and
+    the summary: ``(transmissions, summary)``; a :class:`Judge` given everything at once."""
+    j = Judge(meter, criterion, requirements, daq_table, merge_gap_s=merge_gap_s)
+    j.add_windows(meter.windows)
+    j.add_events(sorted(events, key=lambda e: e["start_sample"]))
+    _, _, s = j.finish(lost_samples=lost_samples, geolocation=geolocation, health=health)
+    return j.transmissions, s
 
 
 #: summary fields a dead input cannot have measured
@@ -356,280 +622,11 @@ UNUSABLE_NULLS = (
 )
 
 
-# ------------------------------------------------------------------ channels
-def strongest_channel(rec, bandwidth_hz, slices=48, nfft=4096):
-    """Offset (Hz) of the strongest NFM carrier: the ``bandwidth_hz`` stretch of the averaged
-    spectrum (``slices`` spread over the recording) holding the most power, away from the
-    centre spike; rounded to the 6.25 kHz channel grid when the centre frequency is known.
-    Returns ``(offset_hz, spectrum_freqs, spectrum_db)``."""
-    fs = rec.sample_rate_hz
-    n = rec.samples
-    nfft = int(min(nfft, max(256, 2 ** int(math.log2(max(n, 256))))))
-    if n < nfft:
-        raise ValueError("too short to find a channel (give --channel or --offset)")
-    acc = np.zeros(nfft)
-    win = np.hanning(nfft)
-    starts = np.linspace(0, n - nfft, min(slices, max(1, n // nfft))).astype(int)
-    for s0 in starts:
-        for _, x in rec.chunks(chunk_samples=nfft, start=int(s0), count=nfft, raw=False):
-            acc += np.abs(np.fft.fft(x * win)) ** 2
-    p = np.fft.fftshift(acc / len(starts))
-    f = np.fft.fftshift(np.fft.fftfreq(nfft, 1 / fs))
-    # the channel's width in bins, at most the whole spectrum (the cost stays one FFT's)
-    k = min(nfft, max(1, int(round(bandwidth_hz / (fs / nfft)))))
-    band = np.convolve(p, np.ones(k), "same")
-    usable = (np.abs(f) > bandwidth_hz / 2) & (np.abs(f) < fs / 2 - bandwidth_hz / 2)
-    if not usable.any():
-        raise ValueError("no room for a channel away from the centre (give --offset)")
-    j = int(np.argmax(np.where(usable, band, -np.inf)))
-    lo, hi = max(0, j - k // 2), min(nfft, j + k // 2 + 1)
-    total = float(np.sum(p[lo:hi]))
-    if not (total > 0 and math.isfinite(total)):
-        raise ValueError("no signal to find a channel in (the samples carry no power): give "
-                         "--channel or --offset")
-    off = float(np.sum(f[lo:hi] * p[lo:hi]) / total)
-    if rec.center_freq_hz:
-        grid = 6250.0
-        off = round((rec.center_freq_hz + off) / grid) * grid - rec.center_freq_hz
-    return off, f, 10 * np.log10(np.maximum(p, 1e-30))
-
-
-class Waterfall:
-    """A coarse waterfall of the whole band for the report: one averaged FFT row every
-    ``row_s`` (a few FFTs of the chunk, so it costs a fraction of a percent).
-
-    Memory is bounded whatever the run's length: rows are float32, and once
-    ``2 * max_rows`` are held, neighbours are averaged in pairs (each row then covers twice
-    the time), so a day of live scoring holds the same few MB as a minute.
-    """
-
-    def __init__(self, fs, nfft=1024, row_s=0.1, max_rows=800):
-        self.fs = float(fs)
-        self.nfft = nfft
-        self.row = max(nfft, int(row_s * fs))
-        self.max_rows = int(max_rows)
-        self.rows = []
-        #: FFT rows averaged into each kept row
-        self.merge = 1
-        self._acc = None
-        self._acc_n = 0
-        self._n = 0
-        self._next = 0
-        self._win = np.hanning(nfft).astype(np.float32)
-
-    def _add(self, p):
-        self._acc = p if self._acc is None else self._acc + p
-        self._acc_n += 1
-        if self._acc_n < self.merge:
-            return
-        self.rows.append((self._acc / self._acc_n).astype(np.float32))
-        self._acc, self._acc_n = None, 0
-        if len(self.rows) >= 2 * self.max_rows:
-            self.rows = [(a + b) / 2 for a, b in zip(self.rows[0::2], self.rows[1::2],
-                                                      strict=False)]
-            self.merge *= 2
-
-    def process(self, x, fmt=None):
-        """Add a chunk: complex samples, or raw interleaved elements of format ``fmt`` (only
-        the few samples a row needs are converted). A row that would straddle two chunks is
-        skipped (the next one starts in the next chunk)."""
-        raw = not np.iscomplexobj(x)
-        n = len(x) // 2 if raw else len(x)
-        while self._next < self._n + n:
-            i = self._next - self._n
-            if i + self.nfft > n:
-                self._next = self._n + n
-                break
-            seg = convert(x[2 * i:2 * (i + self.nfft)], fmt) if raw else x[i:i + self.nfft]
-            self._add(np.abs(np.fft.fft(seg * self._win)).astype(np.float32) ** 2)
-            self._next += self.row
-        self._n += n
-
-    def image(self, max_rows=400):
-        """``(freqs, times, dB rows)`` (rows merged to at most ``max_rows``)."""
-        if not self.rows:
-            return None
-        r = np.array(self.rows, dtype=np.float64)
-        step = max(1, int(math.ceil(len(r) / max_rows)))
-        m = len(r) // step * step or len(r)
-        r = r[:m].reshape(-1, step, r.shape[1]).mean(axis=1) if m >= step else r
-        f = np.fft.fftshift(np.fft.fftfreq(self.nfft, 1 / self.fs))
-        t = np.arange(len(r)) * step * self.merge * self.row / self.fs
-        return f, t, 10 * np.log10(np.maximum(np.fft.fftshift(r, axes=1), 1e-30))
-
-
-@dataclass
-class ChannelRun:
-    """One channel of one capture while scoring: the receiver, its meter, its events."""
-
-    freq_hz: float | None
-    offset_hz: float
-    chosen: str
-    rx: object
-    meter: Meter
-    events: list
-
-
-class Scorer:
-    """The streaming part of a score: every channel's receiver and meter fed from one stream of
-    chunks (a recording's, or a live source's), plus the waterfall.
-
-    ``feed(chunk, lost=0)`` takes raw elements (``fmt``) or complex samples; ``lost`` samples
-    before the chunk (an overrun, a reconnection) are filled with one-LSB dither so time keeps
-    its count, and the meters flag the windows they touch (excluded from the verdict).
-    """
-
-    def __init__(self, fs, fmt, channels, *, center_freq_hz=None, bandwidth_hz=12500.0,
-                 deviation_hz=None, tone_hz="auto", squelch=None, window_s=0.1, cal_db=None,
-                 waterfall=True):
-        from htdsp.rx.receiver import NFMReceiver
-
-        self.fs = float(fs)
-        self.fmt = fmt
-        self.runs = []
-        for off, chosen in channels:
-            rx = NFMReceiver(fs, off, bandwidth_hz=bandwidth_hz, deviation_hz=deviation_hz,
-                             input_format=fmt or "cf32",
-                             squelch=squelch or default_squelch(fs, off, bandwidth_hz))
-            freq = center_freq_hz + off if center_freq_hz else None
-            m = Meter(rx, window_s=window_s, tone_hz=tone_hz, cal_db=cal_db, channel_hz=freq)
-            self.runs.append(ChannelRun(freq, off, chosen, rx, m, []))
-        self.waterfall = Waterfall(fs) if waterfall else None
-        from htdsp.measure.health import CaptureHealth
-
-        self.health = CaptureHealth(fmt)
-        self.raw_fmt = fmt if fmt in ("cu8", "cs8", "cs16") else None      # integer codes
-        self.samples = 0
-        self.lost = 0
-        self._rng = np.random.default_rng(0)
-
-    def feed(self, chunk, lost=0):
-        """Process one chunk; returns the gated audio of the first channel."""
-        if lost:
-            self._fill(int(lost))
-        audio = None
-        for r in self.runs:
-            a = r.meter.rx_process(chunk)
-            audio = a if audio is None else audio
-            r.events += r.rx.pop_events()
-        if self.waterfall is not None:
-            self.waterfall.process(chunk, self.fmt or "cf32")
-        self.health.process(chunk)
-        self.samples += len(chunk) // 2 if not np.iscomplexobj(chunk) else len(chunk)
-        return audio
-
-    def _fill(self, n):
-        for r in self.runs:
-            ratio = r.meter.fs_c / self.fs
-            r.meter.note_gap(int(self.samples * ratio), int(np.ceil(n * ratio)) + 1)
-        self.lost += n
-        done = 0
-        while done < n:
-            k = min(n - done, 1 << 16)
-            if self.raw_fmt == "cu8":
-                x = self._rng.integers(127, 129, 2 * k, dtype=np.uint8)
-            elif self.raw_fmt is not None:
-                x = self._rng.integers(-1, 1, 2 * k, endpoint=True).astype(
-                    np.int8 if self.raw_fmt == "cs8" else np.int16)
-            else:
-                x = ((self._rng.standard_normal(k) + 1j * self._rng.standard_normal(k))
-                     * 3e-3).astype(np.complex64)
-            for r in self.runs:
-                r.meter.rx_process(x)
-                r.events += r.rx.pop_events()
-            self.samples += k
-            done += k
-
-    def finish(self):
-        for r in self.runs:
-            r.rx.flush()
-            r.events += r.rx.finish()
-        return self.runs
-
-
-def scan_recording(rec, channels, *, bandwidth_hz=12500.0, deviation_hz=None, tone_hz="auto",
-                   squelch=None, window_s=0.1, cal_db=None, progress=None, waterfall=True):
-    """Feed one recording through a :class:`Scorer` for every channel in one pass; returns the
-    Scorer (call :meth:`Scorer.finish` for the runs; ``health`` and ``waterfall`` hold the
-    rest). ``channels`` lists ``(offset_hz, chosen)``."""
-    sc = Scorer(rec.sample_rate_hz, rec.format, channels, center_freq_hz=rec.center_freq_hz,
-                bandwidth_hz=bandwidth_hz, deviation_hz=deviation_hz, tone_hz=tone_hz,
-                squelch=squelch, window_s=window_s, cal_db=cal_db, waterfall=waterfall)
-    for first, chunk in rec.chunks():
-        sc.feed(chunk)
-        if progress is not None:
-            progress(first + len(chunk) // (2 if not np.iscomplexobj(chunk) else 1))
-    return sc
-
-
-def score_recording(rec, channels, **kw):
-    """:func:`scan_recording`, finished: ``(runs, waterfall)``."""
-    sc = scan_recording(rec, channels, **kw)
-    return sc.finish(), sc.waterfall
-
-
-def _bursts(p, rate_hz, threshold):
-    """``(count, longest_s)`` of runs of ``p > threshold`` at least 2 ms long."""
-    above = np.concatenate([[False], p > threshold, [False]])
-    edges = np.flatnonzero(above[1:] != above[:-1])
-    runs = (edges[1::2] - edges[::2]) / rate_hz
-    runs = runs[runs >= 0.002]
-    return int(runs.size), float(runs.max()) if runs.size else 0.0
-
-
-def no_transmission_reason(meter, squelch_kinds, duration_s):
-    """Why a channel run found no transmission, with a way out: one line for the user.
-
-    Looks at what the meter saw: the capture's length against what the squelch and one window
-    need, and the channel's 1 ms power against its own floor (the 20th percentile: a burst
-    cannot raise it) for carrier bursts, their number and length; then names what most likely
-    kept the squelch shut.
-    """
-    from htdsp.rx.squelch import WARMUP_S
-
-    win = meter.window_s
-    need = WARMUP_S + win
-    if duration_s < need:
-        return (f"the capture lasts {duration_s * 1e3:.1f} ms, too short to score: the squelch "
-                f"settles for {WARMUP_S * 1e3:.0f} ms and a measurement window is "
-                f"{win * 1e3:.0f} ms; record at least a few seconds")
-    r, rate = meter.envelope()
-    p = r * r
-    floor = float(np.percentile(p, 20)) if p.size else 0.0
-    peak = float(p.max()) if p.size else 0.0
-    if not peak > 0:
-        return "the channel holds no power at all: check the recording and the channel"
-    rise_db = 10 * math.log10(peak / floor) if floor > 0 else math.inf
-    if rise_db < 6.0:
-        return ("no carrier rose above the noise in this channel: check the frequency "
-                "(--channel / --offset) or whether anyone transmitted")
-    n, longest = _bursts(p, rate, floor * 10 ** 0.6)
-    what = (f"{'a carrier burst' if n == 1 else f'{n} carrier bursts'} up to "
-            f"{longest * 1e3:.0f} ms long and {min(rise_db, 99.0):.0f} dB above the floor "
-            f"{'was' if n == 1 else 'were'} seen, but ")
-    if "noise" in squelch_kinds:
-        why = ("the noise squelch never opened: the signal may not be voice FM (data or a wide "
-               "signal keeps its 8-16 kHz band busy); try --squelch power")
-    elif "power" in squelch_kinds:
-        why = ("the power squelch never opened: it learns the floor from a noise-only start, "
-               "so a capture that starts with the carrier on is missed; try "
-               "--squelch power:-40dbfs (an absolute level)")
-    else:
-        why = "the squelch never opened"
-    out = what + why
-    if longest < win:
-        out += (f"; bursts shorter than one {win * 1e3:.0f} ms window cannot be judged even "
-                "when found (--window 10ms is the shortest)")
-    return out
-
-
-def default_squelch(fs, offset_hz, bandwidth_hz):
-    """The noise squelch and both sub-audible decoders where the channel rate allows the noise
-    squelch (its no-signal level is known, so a recording that starts mid-transmission is
-    scored from its first frame; a power squelch has to learn its floor from a noise-only
-    stretch first); otherwise the power squelch (plus the decoders)."""
-    from htdsp.dsp.design import plan_chain
-    from htdsp.rx.squelch import carrier_term
-
-    ch_fs = plan_chain(fs, bandwidth_hz, 48000.0).channel_fs
-    return carrier_term(ch_fs).kind + ",ctcss,dcs"
+def location_verdicts(captures):
+    """One verdict per location (a capture path) from its channels' entries: a location passes
+    when all its channels pass, and is unusable when any is."""
+    by_path = {}
+    for c in captures:
+        by_path.setdefault(c["source"]["path"], []).append(c["summary"]["verdict"])
+    return [("unusable" if "unusable" in vs else
+             "pass" if all(v == "pass" for v in vs) else "fail") for vs in by_path.values()]
