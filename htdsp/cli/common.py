@@ -7,8 +7,22 @@ import re
 import sys
 
 from htdsp import limits
-from htdsp.errors import EXIT_USAGE, InputError
+from htdsp.errors import EXIT_USAGE, InputError, with_names
 from htdsp.units import parse_freq, parse_time
+
+#: the library's parameter names and the options that set them: a library message names
+#: `rate_hz`, the command line says --rate (:func:`htdsp.errors.with_names`)
+OPTIONS = {
+    "rate_hz": "--rate", "center_hz": "--center", "fmt": "--format", "dt_name": "--datatype",
+    "channel_hz": "--channel", "offset_hz": "--offset", "bandwidth_hz": "--bandwidth",
+    "deviation_hz": "--deviation", "squelch": "--squelch", "window_s": "--window",
+    "tone_hz": "--tone", "cal_db": "--cal-db",
+}
+
+
+def say(text):
+    """A library message in the command line's words (its options)."""
+    return with_names(text, OPTIONS)
 
 
 class Parser(argparse.ArgumentParser):
@@ -166,13 +180,18 @@ class Warner:
     def __call__(self, rec, extra=()):
         seen = self._shown.setdefault(rec.path, 0)
         for w in [*rec.warnings[seen:], *extra]:
-            print(f"htdsp {self.command}: warning: {rec.path}: {w}", file=sys.stderr)
+            print(f"htdsp {self.command}: warning: {rec.path}: {say(w)}", file=sys.stderr)
         self._shown[rec.path] = len(rec.warnings)
 
 
 def warn_line(command, text, path=None):
     where = f"{path}: " if path else ""
-    print(f"htdsp {command}: warning: {where}{text}", file=sys.stderr)
+    print(f"htdsp {command}: warning: {where}{say(text)}", file=sys.stderr)
+
+
+def error_line(command, text):
+    """One error line on stderr, in the command line's words."""
+    print(f"htdsp {command}: error: {say(text)}", file=sys.stderr)
 
 
 def open_input(args, path):

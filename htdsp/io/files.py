@@ -51,7 +51,7 @@ def open_recording(path, fmt=None, rate_hz=None, center_hz=None, swap_iq=False):
     if low.endswith(".wav"):
         rec = open_wav(path, rate_hz, center_hz, swap_iq)
         if fmt and datatype(fmt) != rec.dt:
-            rec.warnings.append(f"--format {fmt} ignored: the WAV header says "
+            rec.warnings.append(f"`fmt={fmt}` ignored: the WAV header says "
                                 f"{short_name(rec.dt)}")
         return rec
     return open_raw(path, fmt, rate_hz, center_hz, swap_iq)
@@ -115,7 +115,7 @@ def open_writer(path, rec, dt_name=None, *, overwrite=False):
     in_short = short_name(rec.dt)
     notes = []
     if dt_name is not None and dt_name not in WRITABLE:
-        raise InputError(f"--datatype must be one of {', '.join(WRITABLE)}", path)
+        raise InputError(f"`dt_name` must be one of {', '.join(WRITABLE)}", path)
     if kind == "sigmf":
         dt = dt_name or (in_short if in_short in WRITABLE else "cf32")
         return SigMFWriter(path, **sigmf_meta_for(rec, dt), atomic=True,
@@ -133,7 +133,7 @@ def open_writer(path, rec, dt_name=None, *, overwrite=False):
         return WavWriter(path, dt, rec.sample_rate_hz, overwrite=overwrite), notes
     dt = EXTENSIONS[os.path.splitext(path.lower())[1]]
     if dt_name is not None and dt_name != dt:
-        raise InputError(f"--datatype {dt_name} contradicts the extension ({dt})", path)
+        raise InputError(f"`dt_name={dt_name}` contradicts the extension ({dt})", path)
     notes.append("a raw file keeps no metadata: " + ", ".join(["sample rate", *lost])
                  + " not kept (write .sigmf-meta to keep them)")
     return RawWriter(path, dt, overwrite=overwrite), notes

@@ -88,7 +88,10 @@ def _strict(obj, warn):
 def dumps(obj, *, indent=None, warn=None):
     """Strict JSON text of ``obj``; non-finite numbers become null and ``warn`` (a callable
     taking one line) hears where."""
-    return json.dumps(_strict(obj, warn), indent=indent, allow_nan=False)
+    try:                          # the common case at the encoder's speed: nothing to clean
+        return json.dumps(obj, indent=indent, allow_nan=False)
+    except ValueError:
+        return json.dumps(_strict(obj, warn), indent=indent, allow_nan=False)
 
 
 def dump(obj, fp, *, indent=None, warn=None):

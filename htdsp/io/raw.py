@@ -48,13 +48,13 @@ def open_raw(path, fmt=None, rate_hz=None, center_hz=None, swap_iq=False):
     fmt = fmt or format_from_name(path)
     if fmt is None:
         ext = os.path.splitext(path)[1] or "(none)"
-        raise InputError(f"unknown format for extension {ext}; give --format "
-                         f"{'|'.join(SHORT_NAMES)}", path)
+        raise InputError(f"unknown format for extension {ext}; give `fmt` "
+                         f"({'|'.join(SHORT_NAMES)})", path)
     if fmt not in SHORT_NAMES:
         raise InputError(f"unknown format {fmt!r}; use one of {', '.join(SHORT_NAMES)}", path)
     dt = datatype(fmt)
     rate_hz = check_rate(infer("sample_rate_hz", rate_hz, named, sources), path,
-                         "give --rate (raw files do not carry it)")
+                         "give `rate_hz` (raw files do not carry it)")
     center_hz = infer("center_freq_hz", center_hz, named, sources)
     size = os.path.getsize(path)
     samples = size // dt.sample_bytes

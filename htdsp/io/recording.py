@@ -232,7 +232,7 @@ def check_readable(path):
         raise InputError("file is empty", path)
 
 
-def check_rate(rate_hz, path, hint="give --rate"):
+def check_rate(rate_hz, path, hint="give `rate_hz`"):
     """Validate a sample rate from any source against the supported range
     (:data:`htdsp.limits.SAMPLE_RATE`)."""
     from htdsp.limits import SAMPLE_RATE

@@ -293,7 +293,7 @@ def _recording(path, container, meta, data_path, data_offset, data_size, warns, 
     elif "core:sample_rate" in g:
         rate_hz = float(g["core:sample_rate"])
         sources["sample_rate_hz"] = "sigmf"
-    rate_hz = check_rate(rate_hz, path, "give --rate (no core:sample_rate)")
+    rate_hz = check_rate(rate_hz, path, "give `rate_hz` (no core:sample_rate)")
     captures = sorted(meta.get("captures", []), key=lambda c: c["core:sample_start"])
     first = captures[0] if captures else {}
     if center_hz is not None:
@@ -338,6 +338,35 @@ def write_meta(path, meta, warn=None):
     text = dumps(meta, indent=2, warn=warn) + "\n"
     with AtomicFile(path, "w") as f:
         f.file.write(text)
+
+
+def write_annotations_meta(path, info, annotations, description=None):
+    """Metadata describing a recording's data file in place (``core:dataset`` names it) with
+    ``annotations``: validated against the SigMF schema, written atomically to ``path``.
+    ``info`` is a recording or a :class:`htdsp.sources.SourceInfo` (``datatype``,
+    ``sample_rate_hz``, ``data_path``, ``center_freq_hz``, ``datetime``, ``geolocation``)."""
+    from sigmf.validate import validate
+
+    from htdsp.io.jsonio import clean
+
+    g = {"core:datatype": info.datatype, "core:version": SIGMF_VERSION,
+         "core:sample_rate": info.sample_rate_hz,
+         "core:dataset": os.path.basename(info.data_path),
+         "core:extensions": [{"name": "htdsp", "version": "1.0.0", "optional": True}]}
+    if description:
+        g["core:description"] = description
+    if getattr(info, "geolocation", None):
+        g["core:geolocation"] = info.geolocation
+    caps = [{"core:sample_start": 0}]
+    if info.center_freq_hz is not None:
+        caps[0]["core:frequency"] = info.center_freq_hz
+    if getattr(info, "datetime", None):
+        caps[0]["core:datetime"] = info.datetime
+    meta = clean({"global": g, "captures": caps,
+                  "annotations": sorted(annotations, key=lambda a: a["core:sample_start"])})[0]
+    validate(meta)
+    write_meta(path, meta)
+    return path
 
 
 class SigMFWriter(WholeOrNothing):
