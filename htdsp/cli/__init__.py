@@ -103,10 +103,11 @@ def main(argv=None):
             prog = f"htdsp {args.command}"
             return args.func(args)
     except HtdspError as e:
+        from htdsp.cli.common import say
         from htdsp.io.outputs import OutputExists
 
         hint = " (--force replaces it)" if isinstance(e, OutputExists) else ""
-        print(f"{prog}: error: {e}{hint}", file=sys.stderr)
+        print(f"{prog}: error: {say(e)}{hint}", file=sys.stderr)
         return e.exit_code
     except BrokenPipeError:
         # the reader of our stdout went away (| head, aplay closed): not an error of ours.

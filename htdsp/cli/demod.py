@@ -76,23 +76,10 @@ class EventSink:
                 self._f.flush()
 
     def close(self):
-        import os
-
         if self._f is None:
-            from sigmf.validate import validate
+            from htdsp.io.sigmf import write_annotations_meta
 
-            from htdsp.io.sigmf import SIGMF_VERSION, write_meta
-
-            g = {"core:datatype": self.rec.datatype, "core:version": SIGMF_VERSION,
-                 "core:sample_rate": self.rec.sample_rate_hz,
-                 "core:dataset": os.path.basename(self.rec.data_path),
-                 "core:extensions": [{"name": "htdsp", "version": "1.0.0", "optional": True}]}
-            caps = [{"core:sample_start": 0}]
-            if self.rec.center_freq_hz is not None:
-                caps[0]["core:frequency"] = self.rec.center_freq_hz
-            meta = {"global": g, "captures": caps, "annotations": self.annotations}
-            validate(meta)
-            write_meta(self.path, meta)
+            write_annotations_meta(self.path, self.rec, self.annotations)
 
 
 def run(args):

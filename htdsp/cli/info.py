@@ -1,6 +1,5 @@
 """``htdsp info``: what recordings are and what their samples look like."""
 
-import sys
 
 from htdsp import __version__
 from htdsp.cli import common
@@ -34,7 +33,7 @@ def run(args):
             results.append(describe(rec))
             warn(rec)
         except HtdspError as e:
-            print(f"htdsp info: error: {e}", file=sys.stderr)
+            common.error_line("info", e)
             failed = True
     if args.json:
         print(dumps({"schema": "htdsp.info/1", "htdsp_version": __version__,

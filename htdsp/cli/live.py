@@ -3,7 +3,6 @@
 import signal
 import sys
 import threading
-import time
 
 from htdsp import limits
 from htdsp.cli import common, scoring
@@ -85,14 +84,15 @@ def _describe(source, args):
 
 def run(args):
     import datetime as _dt
-    import types
 
     from htdsp.io.outputs import OutputSet
-    from htdsp.live import AudioPlayer, LiveDisplay, Recorder
-    from htdsp.score import Scorer
-    from htdsp.sources import SourceLost, parse_host_port
+    from htdsp.pipeline import Channel, Scoring
+    from htdsp.sinks.annotations import scored_meta_path
+    from htdsp.sinks.recorder import Recorder, RecorderSink
+    from htdsp.sinks.terminal import AudioPlayer, DisplaySink, LiveDisplay, PlayerSink
+    from htdsp.sources import SourceInfo, SourceLost, parse_host_port
 
-    st = scoring.setup(args)
+    st = scoring.settings(args)
     if args.rtltcp is not None:
         try:
             args._rtltcp = parse_host_port(args.rtltcp)
@@ -114,55 +114,74 @@ def run(args):
         if abs(off) + args.bandwidth / 2 > args.rate / 2:
             raise InputError(f"channel at {off:+.0f} Hz is outside the +-{args.rate / 2:.0f} Hz "
                              "band")
-    try:
-        scorer = Scorer(args.rate, "cu8", [(o, "given") for o in offsets],
-                        center_freq_hz=args.center, bandwidth_hz=args.bandwidth,
-                        deviation_hz=args.deviation, tone_hz=st.tone_hz, squelch=args.squelch,
-                        window_s=args.window, cal_db=args.cal_db, waterfall=bool(args.html))
-    except ValueError as e:
-        raise InputError(str(e)) from None
     outputs = OutputSet(overwrite_recordings=args.force)
     if args.annotate and (not args.record or args.record_mode != "full" or args.rotate):
         log("--annotate needs one full recording (--record without --rotate): skipped")
         args.annotate = False
     if args.record:
         outputs.check(args.record, what="--record", samples=True)
-    reports = scoring.Reports(args, outputs)                 # checked before the source opens
-    annotate_path = None
+    reports = scoring.Reports(args, outputs, "live")        # checked before the source opens
+    one_file = bool(args.record) and args.record_mode == "full" and not args.rotate
+    data_path = args.record[: -len(".sigmf-meta")] + ".sigmf-data" if args.record else None
     if args.annotate:
-        from htdsp import report
-
-        annotate_path = outputs.check(report.scored_meta_path(types.SimpleNamespace(
-            data_path=args.record[: -len(".sigmf-meta")] + ".sigmf-data")), what="--annotate")
-    player = None
-    recorder = None
+        reports.annotations[args.record] = outputs.check(scored_meta_path(SourceInfo(
+            path=args.record, datatype="cu8", sample_rate_hz=args.rate, data_path=data_path)),
+            what="--annotate")
+    session = recorder = player = None
     try:
-        if args.play:
+        if args.play:                            # before the source: no device left open
             try:
-                player = AudioPlayer(scorer.runs[0].rx.audio_fs)
+                player = AudioPlayer(48000.0)
             except ValueError as e:
                 raise InputError(str(e)) from None
         start = _dt.datetime.now(_dt.timezone.utc).isoformat().replace("+00:00", "Z")
         source = _source(args, log)
+        address = f"rtl_tcp://{args.rtltcp}" if args.rtltcp else f"rtlsdr://{args.rtlsdr}"
+        info = SourceInfo(path=args.record if one_file else address, datatype="cu8",
+                          sample_rate_hz=args.rate, center_freq_hz=args.center,
+                          datetime=start, container="sigmf" if args.record else None,
+                          data_path=data_path if one_file else None)
+        sinks = []
         if args.record:
-            r0 = scorer.runs[0]
             try:
                 recorder = Recorder(args.record, args.record_mode, fs=args.rate,
                                     center_hz=args.center, fmt="cu8",
                                     metadata={**source.metadata, "ppm": args.ppm,
                                               "gain": args.gain},
-                                    channel_fs=r0.rx.channel_fs, channel_hz=r0.freq_hz,
-                                    rotate_s=args.rotate, min_free_bytes=args.min_free * 2**20,
-                                    log=log, datetime=start, overwrite=args.force)
+                                    channel_fs=None, channel_hz=None, rotate_s=args.rotate,
+                                    min_free_bytes=args.min_free * 2**20, log=log,
+                                    datetime=start, overwrite=args.force, what="--record")
             except ValueError as e:
                 raise InputError(str(e), args.record) from None
+            sinks.append(RecorderSink(recorder))
+        sinks += reports.sinks
+        if args.annotate:
+            # the annotations describe the recording, once it holds something
+            sinks.append(reports.annotation_sink(
+                info_for=lambda s: s.info if recorder is not None and recorder.files else None))
+        if player is not None:
+            sinks.append(PlayerSink(player))
+        if interactive:
+            sinks.append(DisplaySink(LiveDisplay(), source, recorder))
+        sc = Scoring(st, sinks, confidence=args.confidence,
+                     area_reliability=args.area_reliability)
+        try:
+            session = sc.session(info, "cu8", [Channel(o) for o in offsets])
+        except ValueError as e:
+            raise InputError(str(e)) from None
+        scoring.told_squelch(args, session, "live")
+        if recorder is not None:                 # a channel recording is the first channel's
+            r0 = session.runs[0]
+            recorder.channel_fs, recorder.channel_hz = r0.rx.channel_fs, r0.freq_hz
     except BaseException:
+        if session is not None:
+            session.scoring.abort()
+        elif player is not None:
+            player.close()
         outputs.abort()
         raise
-    display = LiveDisplay() if interactive else None
     limit = None if args.duration is None else int(round(args.duration * args.rate))
     code = None
-    t0 = time.monotonic()
     in_main = threading.current_thread() is threading.main_thread()
     stops = {}
 
@@ -180,27 +199,9 @@ def run(args):
     try:
         try:
             with source:
-                for ch in source:
-                    data = ch.data
-                    if limit is not None and ch.index + data.size // 2 > limit:
-                        data = data[: 2 * max(0, limit - ch.index)]
-                    if data.size:
-                        audio = scorer.feed(data, ch.lost)
-                        if recorder is not None:
-                            r0 = scorer.runs[0]
-                            recorder.write(data, ch.index, ch.lost, r0.meter.last_channel,
-                                           r0.rx.squelch.is_open)
-                        if player is not None:
-                            player.write(audio)
-                    if display is not None:
-                        display.events.clear()
-                        display.events.extend(scorer.runs[0].events[-display.events.maxlen:])
-                        display.draw(display.render(scorer, source, recorder,
-                                                    time.monotonic() - t0))
-                    if limit is not None and ch.index + ch.data.size // 2 >= limit:
-                        break
+                session.run(source, limit_samples=limit)
         except SourceLost as e:
-            print(f"htdsp live: error: {e}; finalising what was received", file=sys.stderr)
+            common.error_line("live", f"{e}; finalising what was received")
             code = e.exit_code
         except (_Stop, KeyboardInterrupt):
             print("htdsp live: stopped; finalising", file=sys.stderr)
@@ -208,34 +209,23 @@ def run(args):
         if in_main:
             for s in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(s, wait)
-        if recorder is not None:
-            recorder.close()
-        if player is not None:
-            player.close()
-        runs = scorer.finish()
-        n = scorer.samples
-        path = (recorder.files[0] if recorder is not None and recorder.files and
-                args.record_mode == "full" and not args.rotate else
-                f"rtl_tcp://{args.rtltcp}" if args.rtltcp else f"rtlsdr://{args.rtlsdr}")
-        rec = types.SimpleNamespace(
-            path=path, datatype="cu8", sample_rate_hz=args.rate, center_freq_hz=args.center,
-            duration_s=n / args.rate, samples=n, description=_describe(source, args),
-            datetime=start, geolocation=None, container="sigmf",
-            data_path=(recorder.files[0][: -len(".sigmf-meta")] + ".sigmf-data"
-                       if recorder is not None and recorder.files else path))
-        health = scorer.health.summary()
-        entries = scoring.entries(args, rec, runs, st, health=health,
-                                  annotate_path=annotate_path if recorder is not None and
-                                  recorder.files else None, lost_samples=scorer.lost,
-                                  command="live")
+        session.info.description = _describe(source, args)
+        if not one_file or recorder is None or not recorder.files:
+            session.info.path = address
+        try:
+            entries = session.finish()
+        except (ValueError, OSError) as e:       # the annotations could not be written
+            raise InputError(f"--annotate: {e}", args.record) from None
+        scoring.report_capture(session, entries, "live")
         if recorder is not None and recorder.stopped and not args.quiet:
             print(f"htdsp live: recording stopped early: {recorder.stopped}", file=sys.stderr)
-        result = scoring.finish(args, entries, runs, [scorer.waterfall] * len(runs), st,
-                                reports, command="live")
-        if health["unusable"] and code is None:
+        sc.add(entries)
+        result = scoring.conclude(args, sc, outputs, "live")
+        if session.health_summary["unusable"] and code is None:
             code = EXIT_SOURCE_LOST           # a live source that delivers nothing usable
         return code if code is not None else result
     except BaseException:
+        sc.abort()
         outputs.abort()
         raise
     finally:

@@ -23,41 +23,43 @@ def add_parser(sub):
 
 
 def _channels(args, rec):
-    """``[(offset_hz, chosen)]`` for one recording (see ``htdsp score --help``)."""
-    from htdsp.score import strongest_channel
+    """The channels of one recording (see ``htdsp score --help``)."""
+    from htdsp.measure.spectrum import strongest_channel
+    from htdsp.pipeline import Channel
 
     if args.offset is not None:
-        offs = [(o, "given") for o in args.offset]
+        chans = [Channel(o) for o in args.offset]
     elif args.channel is not None:
         if rec.center_freq_hz is None:
             raise InputError("centre frequency unknown; give --center (or use --offset)",
                              rec.path)
-        offs = [(c - rec.center_freq_hz, "given") for c in args.channel]
+        chans = [Channel(c - rec.center_freq_hz) for c in args.channel]
     else:
         try:
             off, _, _ = strongest_channel(rec, args.bandwidth)
         except ValueError as e:
             raise InputError(str(e), rec.path) from None
-        offs = [(off, "strongest")]
-    for off, _ in offs:
-        if abs(off) + args.bandwidth / 2 > rec.sample_rate_hz / 2:
-            raise InputError(f"channel at {off:+.0f} Hz (+-{args.bandwidth / 2:.0f} Hz) is "
-                             f"outside the captured band of +-{rec.sample_rate_hz / 2:.0f} Hz",
-                             rec.path)
-    return offs
+        chans = [Channel(off, "strongest")]
+    for c in chans:
+        if abs(c.offset_hz) + args.bandwidth / 2 > rec.sample_rate_hz / 2:
+            raise InputError(f"channel at {c.offset_hz:+.0f} Hz (+-{args.bandwidth / 2:.0f} Hz)"
+                             f" is outside the captured band of +-{rec.sample_rate_hz / 2:.0f}"
+                             " Hz", rec.path)
+    return chans
 
 
 def run(args):
     from htdsp.io.outputs import InputFiles, OutputSet
-    from htdsp.score import scan_recording
+    from htdsp.pipeline import Scoring
+    from htdsp.sources import FileSource
 
-    st = scoring.setup(args)
+    st = scoring.settings(args)
     warn = common.Warner("score")
     errors = []
 
     def bad(path, e):
-        print(f"htdsp score: error: {e}", file=sys.stderr)
-        errors.append({"path": str(path), "error": getattr(e, "problem", None) or str(e)})
+        common.error_line("score", e)
+        errors.append((str(path), getattr(e, "problem", None) or str(e)))
 
     recs = []
     for p in args.inputs:                        # every input checked before any work
@@ -68,43 +70,65 @@ def run(args):
         except HtdspError as e:
             bad(p, e)
     with OutputSet(InputFiles(recs)) as outputs:
-        reports = scoring.Reports(args, outputs)
+        reports = scoring.Reports(args, outputs, "score")
         plans = []
         for rec in recs:
+            src = FileSource(rec, copy=False)
             try:
-                plans.append((rec, _channels(args, rec), reports.annotation_target(rec)))
+                plans.append((rec, src, _channels(args, rec)))
+                target = reports.annotation_target(src.info)
+                if target is not None:
+                    reports.annotations[rec.path] = target
             except InputError as e:
                 if e.problem.startswith("--annotate"):
                     raise
                 bad(rec.path, e)
-        captures, runs_all, wfs = [], [], []
-        for rec, chans, annotate in plans:
-            for off, chosen in chans:
-                if chosen == "strongest" and not args.quiet:
-                    f = (f"{(rec.center_freq_hz + off) / 1e6:.4f} MHz" if rec.center_freq_hz
-                         else f"offset {off / 1e3:+.3f} kHz")
-                    print(f"htdsp score: {rec.path}: no channel given, scoring the strongest "
-                          f"carrier at {f}", file=sys.stderr)
-            bar, update = common.progress(args, rec.samples, os.path.basename(rec.path))
-            try:
-                sc = scan_recording(
-                    rec, chans, bandwidth_hz=args.bandwidth, deviation_hz=args.deviation,
-                    tone_hz=st.tone_hz, squelch=args.squelch, window_s=args.window,
-                    cal_db=args.cal_db, progress=update, waterfall=bool(args.html))
-            except (InputError, ValueError) as e:
-                bad(rec.path, e if isinstance(e, InputError) else InputError(str(e), rec.path))
-                continue
-            finally:
-                if bar is not None:
-                    bar.close()
-            warn(rec)
-            runs = sc.finish()
-            entries = scoring.entries(args, rec, runs, st, health=sc.health.summary(),
-                                      annotate_path=annotate)
-            captures += entries
-            runs_all += runs
-            wfs += [sc.waterfall] * len(runs)
-        if not captures:                         # nothing could be scored: no report either
+        sinks = list(reports.sinks)
+        if args.annotate:
+            sinks.append(reports.annotation_sink())
+        sc = Scoring(st, sinks, confidence=args.confidence,
+                     area_reliability=args.area_reliability)
+        scored = 0
+        try:
+            for rec, src, chans in plans:
+                for c in chans:
+                    if c.chosen == "strongest" and not args.quiet:
+                        f = (f"{(rec.center_freq_hz + c.offset_hz) / 1e6:.4f} MHz"
+                             if rec.center_freq_hz else f"offset {c.offset_hz / 1e3:+.3f} kHz")
+                        print(f"htdsp score: {rec.path}: no channel given, scoring the "
+                              f"strongest carrier at {f}", file=sys.stderr)
+                try:
+                    session = sc.session(src.info, src.format, chans)
+                except ValueError as e:
+                    bad(rec.path, InputError(str(e), rec.path))
+                    continue
+                scoring.told_squelch(args, session, "score")
+                bar, update = common.progress(args, rec.samples, os.path.basename(rec.path))
+                try:
+                    session.run(src, progress=update)
+                except (InputError, ValueError) as e:
+                    e = e if isinstance(e, InputError) else InputError(str(e), rec.path)
+                    bad(rec.path, e)
+                    session.discard()
+                    continue
+                finally:
+                    if bar is not None:
+                        bar.close()
+                warn(rec)
+                try:
+                    entries = session.finish()
+                except (ValueError, OSError) as e:    # the annotations could not be written
+                    raise InputError(f"--annotate: {e}", rec.path) from None
+                scoring.report_capture(session, entries, "score")
+                sc.add(entries)
+                scored += 1
+        except BaseException:
+            sc.abort()
+            raise
+        if not scored:                           # nothing could be scored: no report either
+            sc.abort()
             outputs.abort()
             return EXIT_USAGE
-        return scoring.finish(args, captures, runs_all, wfs, st, reports, errors=errors)
+        for path, problem in errors:
+            sc.error(path, common.say(problem))
+        return scoring.conclude(args, sc, outputs, "score")

@@ -1,9 +1,9 @@
-"""What ``htdsp score`` and ``htdsp live`` share: their options, the judgement set-up, the
-reports (checked before the work, written atomically after it) and the summary table."""
+"""What ``htdsp score`` and ``htdsp live`` share: their options, the settings they give the
+pipeline, the report files (checked before the work, written by the pipeline's sinks,
+committed after it), the messages of a capture, the summary table and the exit code."""
 
 import os
 import sys
-from dataclasses import dataclass
 
 from htdsp.cli import common
 from htdsp.errors import EXIT_CRITERIA, EXIT_OK, EXIT_USAGE, InputError
@@ -47,6 +47,10 @@ def add_score_options(s, live=False):
                                                   "- for stdout")
     o.add_argument("--csv", metavar="FILE", help="the per-window series")
     o.add_argument("--html", metavar="FILE", help="a self-contained HTML report with plots")
+    o.add_argument("--jsonl", metavar="FILE",
+                   help="JSON lines: every window and transmission as it is judged, then each "
+                   "channel's summary (field type: window, transmission, summary); - for "
+                   "stdout, flushed line by line")
     o.add_argument("--annotate", action="store_true",
                    help="write NAME.scored.sigmf-meta beside each "
                    + ("recording" if live else "input")
@@ -55,19 +59,11 @@ def add_score_options(s, live=False):
                    help="no progress bar, meter or summary")
 
 
-@dataclass
-class Setup:
-    """The parsed judgement options."""
-
-    criterion: object
-    requirements: list
-    tone_hz: object
-    daq_table: tuple
-
-
-def setup(args):
-    """Check and parse the options score and live share."""
+def settings(args):
+    """The pipeline's :class:`htdsp.pipeline.Settings` from the options (usage errors name
+    the option)."""
     from htdsp.metrics import REQUIREMENT_METRICS, WINDOW_METRICS, parse_expr
+    from htdsp.pipeline import Settings
     from htdsp.rx.squelch import parse_spec
     from htdsp.score import load_daq_table
     from htdsp.units import parse_freq
@@ -103,114 +99,103 @@ def setup(args):
         daq_table = load_daq_table(args.daq_table)
     except (OSError, ValueError) as e:
         raise InputError(str(getattr(e, "strerror", None) or e), args.daq_table) from None
-    return Setup(criterion, requirements, tone_hz, daq_table)
+    if args.json == "-" and args.jsonl == "-":
+        raise InputError("--json - and --jsonl - cannot both write to stdout")
+    return Settings(bandwidth_hz=args.bandwidth, deviation_hz=args.deviation, tone_hz=tone_hz,
+                    squelch=args.squelch, window_s=args.window, cal_db=args.cal_db,
+                    criterion=criterion, requirements=requirements, daq_table=daq_table,
+                    waterfall=bool(args.html))
 
 
 class Reports:
-    """The report files of a run: checked and opened (as temporary files) before any work, so
-    a bad path fails at once; written and renamed into place at the end."""
+    """The report files of a run, checked and opened (as temporary files) before any work so a
+    bad path fails at once, and the sinks that write them; committed by the caller's
+    :class:`htdsp.io.outputs.OutputSet` at the end."""
 
-    def __init__(self, args, outputs):
+    def __init__(self, args, outputs, command):
+        from htdsp.sinks.document import JsonSink
+        from htdsp.sinks.html import HtmlSink
+        from htdsp.sinks.jsonl import JsonLinesSink
+        from htdsp.sinks.table import CsvSink
+
         self.args = args
         self.outputs = outputs
-        self.json = self.csv = self.html = None
-        if args.json and args.json != "-":
-            self.json = outputs.open(args.json, "w", what="--json")
-        if args.csv:
-            self.csv = outputs.open(args.csv, "w", what="--csv")
-        if args.html:
-            self.html = outputs.open(args.html, "w", what="--html")
-
-    def annotation_target(self, rec):
-        """Check ``rec``'s ``--annotate`` output now; its path, or None without --annotate."""
-        from htdsp import report
-
-        if not self.args.annotate:
-            return None
-        why = report.annotations_possible(rec)
-        if why:
-            raise InputError(f"--annotate: {why}", rec.path)
-        return self.outputs.check(report.scored_meta_path(rec), what="--annotate")
-
-    def write(self, doc, runs_all, wfs, criterion, command):
-        from htdsp import report
+        self.command = command
+        self.sinks = []
 
         def warn(m):
             common.warn_line(command, m)
-        if self.args.json == "-":
-            report.write_json(doc, "-", warn)
-        elif self.json is not None:
-            report.write_json(doc, self.json.file, warn)
-        if self.csv is not None:
-            report.write_csv(doc, self.csv.file)
-        if self.html is not None:
-            report.write_html(doc, runs_all, wfs, criterion, self.html.file)
-        self.outputs.commit()
+
+        for opt, value, make in (("--json", args.json, lambda f: JsonSink(f, warn=warn)),
+                                 ("--csv", args.csv, CsvSink),
+                                 ("--html", args.html, HtmlSink),
+                                 ("--jsonl", args.jsonl, lambda f: JsonLinesSink(f, warn=warn))):
+            if not value:
+                continue
+            f = sys.stdout if value == "-" else outputs.open(value, "w", what=opt).file
+            self.sinks.append(make(f))
+        self.annotations = {}
+
+    def annotation_target(self, info):
+        """Check the ``--annotate`` output of a capture now; its path, or None without
+        --annotate."""
+        from htdsp.sinks.annotations import annotations_possible, scored_meta_path
+
+        if not self.args.annotate:
+            return None
+        why = annotations_possible(info)
+        if why:
+            raise InputError(f"--annotate: {why}", info.path)
+        path = self.outputs.check(scored_meta_path(info), what="--annotate")
+        return path
+
+    def annotation_sink(self, info_for=None):
+        """The sink writing the ``--annotate`` files (``self.annotations``: capture path ->
+        output), or None without --annotate."""
+        from htdsp.sinks.annotations import AnnotationSink
+
+        if not self.args.annotate:
+            return None
+
+        def done(path):
+            if not self.args.quiet:
+                print(f"htdsp {self.command}: wrote {path}", file=sys.stderr)
+        return AnnotationSink(self.annotations, done=done, info_for=info_for)
 
 
-def entries(args, rec, runs, st, *, health, annotate_path=None, lost_samples=0,
-            command="score"):
-    """Judge the runs of one recording; returns its ``captures`` entries."""
-    from htdsp import report
-    from htdsp.rx.squelch import with_utc
-    from htdsp.score import judge, no_transmission_reason
-
-    out = []
-    for run in runs:
-        sq = run.rx.squelch
-        if sq.added_term is not None and args.squelch and not getattr(args, "_told_spec", 0):
-            args._told_spec = 1                       # once per run, not per capture
-            common.warn_line(command, f"--squelch {args.squelch} has no carrier term: using "
-                             f"{sq.spec}")
-        run.events = [with_utc(e, rec.datetime) for e in run.events]
-        tx, summary = judge(run.meter, run.events, st.criterion, st.requirements, st.daq_table,
-                            lost_samples=lost_samples, geolocation=rec.geolocation,
-                            health=health)
-        where = (f"{run.freq_hz / 1e6:.4f} MHz" if run.freq_hz else
-                 f"offset {run.offset_hz / 1e3:+.3f} kHz")
-        if summary["unusable"] and health.get("samples_checked"):
-            print(f"htdsp {command}: error: {rec.path}: unusable capture: "
-                  f"{summary['unusable']}", file=sys.stderr)
-        elif not tx:
-            why = no_transmission_reason(run.meter, [t.kind for t in run.rx.squelch.terms],
-                                         rec.duration_s)
-            summary["warnings"].append(f"no transmission found at {where}: {why}")
-        for w in summary["warnings"]:
-            common.warn_line(command, w, rec.path)
-        out.append(report.capture_entry(rec, run, tx, summary, run.rx.squelch.spec))
-    if annotate_path is not None:
-        try:
-            report.write_annotations(rec, out, annotate_path)
-        except (ValueError, OSError) as e:
-            raise InputError(f"--annotate: {e}", rec.path) from None
-        if not args.quiet:
-            print(f"htdsp {command}: wrote {annotate_path}", file=sys.stderr)
-    return out
+def told_squelch(args, session, command):
+    """Say once when the --squelch SPEC got a carrier term added."""
+    sq = session.runs[0].rx.squelch
+    if sq.added_term is not None and args.squelch and not getattr(args, "_told_spec", 0):
+        args._told_spec = 1
+        common.warn_line(command, f"--squelch {args.squelch} has no carrier term: using "
+                         f"{sq.spec}")
 
 
-def finish(args, captures, runs_all, wfs, st, reports, *, errors=(), command="score"):
-    """Aggregate, write the reports, print the table; returns the exit code (2 when any input
-    was bad or unusable, else by the verdict)."""
-    from htdsp import report
-    from htdsp.score import area_summary
+def report_capture(session, entries, command):
+    """A finished capture's messages: an unusable capture's error line, every warning."""
+    path = session.info.path
+    for e in entries:
+        s = e["summary"]
+        if s["unusable"] and session.health_summary.get("samples_checked"):
+            common.error_line(command, f"{path}: unusable capture: {s['unusable']}")
+        for w in s["warnings"]:
+            common.warn_line(command, w, path)
 
-    # a location is a capture: it passes when all its channels do
-    by_path = {}
-    for c in captures:
-        by_path.setdefault(c["source"]["path"], []).append(c["summary"]["verdict"])
-    verdicts = [("unusable" if "unusable" in vs else
-                 "pass" if all(v == "pass" for v in vs) else "fail") for vs in by_path.values()]
-    aggregate = area_summary(verdicts, args.confidence, args.area_reliability)
-    doc = report.document(captures, aggregate, st.criterion, st.requirements, args.window,
-                          st.daq_table, errors=list(errors))
-    reports.write(doc, runs_all, wfs, st.criterion, command)
-    if not args.quiet and captures:
-        table(doc, sys.stdout if sys.stdout.isatty() and args.json != "-" else sys.stderr)
-    if errors or "unusable" in verdicts:
+
+def conclude(args, scoring, outputs, command="score"):
+    """Finish the score (the sinks write their ends), commit the reports, print the table;
+    returns the exit code (2 when any input was bad or unusable, else by the verdict)."""
+    doc = scoring.finish()
+    outputs.commit()
+    verdicts = scoring.verdicts()
+    if not args.quiet and doc["captures"]:
+        table(doc, sys.stdout if sys.stdout.isatty() and "-" not in (args.json, args.jsonl)
+              else sys.stderr)
+    if doc["errors"] or "unusable" in verdicts or not verdicts:
         return EXIT_USAGE
-    if not verdicts:
-        return EXIT_USAGE
-    failed = (aggregate["verdict"] == "fail") if len(verdicts) > 1 else verdicts[0] != "pass"
+    failed = (doc["aggregate"]["verdict"] == "fail") if len(verdicts) > 1 \
+        else verdicts[0] != "pass"
     return EXIT_CRITERIA if failed else EXIT_OK
 
 

@@ -1,20 +1,15 @@
-"""``htdsp live``: score a live source while recording it, with a terminal meter.
-
-The pieces: a :class:`~htdsp.sources.Source` (dongle or rtl_tcp), the same
-:class:`~htdsp.score.Scorer` ``htdsp score`` runs, a :class:`Recorder` (SigMF, written
-incrementally so that what is on disk is always a valid recording) and a :class:`LiveDisplay`.
-"""
+"""Recording a live stream to SigMF as it is scored (``htdsp live --record``): written
+incrementally, so that what is on disk is always a valid recording."""
 
 import errno
 import os
 import shutil
-import sys
-import time
 from collections import deque
 
 import numpy as np
 
 from htdsp.io.sigmf import SigMFWriter
+from htdsp.pipeline import Sink
 
 RECORD_MODES = ("full", "channel", "squelched")
 #: audio kept before a transmission opens the squelch (squelched recording), s
@@ -42,7 +37,7 @@ class Recorder:
 
     def __init__(self, path, mode, *, fs, center_hz, fmt, metadata, channel_fs=None,
                  channel_hz=None, rotate_s=None, min_free_bytes=100 << 20, log=None,
-                 datetime=None, overwrite=False):
+                 datetime=None, overwrite=False, what="the recording"):
         import glob
 
         from htdsp.io.outputs import check_output
@@ -57,7 +52,7 @@ class Recorder:
                  [f"{self.base}-000.sigmf-meta", *sorted(glob.glob(
                      glob.escape(self.base) + "-[0-9][0-9][0-9].sigmf-*"))])
         for name in names:
-            check_output(name, overwrite=self.overwrite, what="--record")
+            check_output(name, overwrite=self.overwrite, what=what)
         self.mode = mode
         self.fs = float(fs)
         self.center_hz = center_hz
@@ -140,7 +135,7 @@ class Recorder:
             self._w.close()
             self._w = None
         if self.mode == "squelched":
-            self._pre.append((index, data))
+            self._pre.append((index, np.array(data, copy=True)))    # kept past the chunk
             self._pre_n += n
             while self._pre and self._pre_n - self._pre[0][1].size // 2 >= PRE_ROLL_S * self.fs:
                 self._pre_n -= self._pre.popleft()[1].size // 2
@@ -197,80 +192,19 @@ class Recorder:
             self._w = None
 
 
-class LiveDisplay:
-    """The terminal meter: a few lines redrawn in place (ANSI), a few times a second."""
+class RecorderSink(Sink):
+    """A :class:`Recorder` fed by a session: every chunk, with the first channel's channel
+    stream and squelch."""
 
-    def __init__(self, out=sys.stderr, interval_s=0.25, log_lines=5):
-        self.out = out
-        self.interval = interval_s
-        self._last = 0.0
-        self._drawn = 0
-        self.events = deque(maxlen=log_lines)
+    def __init__(self, recorder):
+        self.recorder = recorder
 
-    @staticmethod
-    def _bar(dbfs, width=30, lo=-100.0, hi=0.0):
-        if dbfs is None:
-            return "." * width
-        k = int(round((min(max(dbfs, lo), hi) - lo) / (hi - lo) * width))
-        return "#" * k + "." * (width - k)
+    def chunk(self, session, data, index, lost, audio):
+        r0 = session.runs[0]
+        self.recorder.write(data, index, lost, r0.last_channel, r0.rx.squelch.is_open)
 
-    def render(self, scorer, source, recorder=None, elapsed_s=0.0):
-        """The meter's lines for the first channel (a list of str)."""
-        run = scorer.runs[0]
-        w = run.meter.windows[-1] if run.meter.windows else {}
+    def capture(self, session, entries):
+        self.recorder.close()
 
-        def f(v, nd=1):
-            return "-" if v is None else f"{v:.{nd}f}"
-        sq = run.rx.squelch
-        ctcss = sq.held("ctcss") if sq is not None else None
-        dcs = sq.held("dcs") if sq is not None else None
-        q = w.get("sinad_db") if w.get("sinad_db") is not None else w.get("snr_db")
-        chan = f"{run.freq_hz / 1e6:.4f} MHz" if run.freq_hz else f"{run.offset_hz:+.0f} Hz"
-        lines = [
-            f"htdsp live  {chan}  {elapsed_s:7.1f} s  lost {source.lost} samples"
-            + (f"  recording: {recorder.stopped or os.path.basename(recorder.files[-1])}"
-               if recorder and recorder.files else ""),
-            f"RSSI {self._bar(w.get('rssi_dbfs'))} {f(w.get('rssi_dbfs'))} dBFS"
-            + (f" ({f(w.get('rssi_dbm'))} dBm)" if w.get("rssi_dbm") is not None else ""),
-            f"CNR {f(w.get('cnr_db'))} dB   {'SINAD' if w.get('sinad_db') is not None else 'SNR'}"
-            f" {f(q)} dB   DAQ {f(w.get('daq'))}   freq error {f(w.get('freq_error_hz'), 0)} Hz",
-            f"squelch {'OPEN ' if sq is not None and sq.is_open else 'closed'}   "
-            f"CTCSS {f(ctcss)}   DCS {dcs or '-'}",
-        ]
-        for e in self.events:
-            lines.append(f"  {e['start_s']:8.2f}-{e['end_s']:8.2f} s  {e['close_reason']}"
-                         f"  CTCSS {f(e.get('ctcss_hz'))}  DCS {e.get('dcs_code') or '-'}")
-        return lines
-
-    def draw(self, lines, force=False):
-        now = time.monotonic()
-        if not force and now - self._last < self.interval:
-            return
-        self._last = now
-        if self._drawn:
-            self.out.write(f"\x1b[{self._drawn}F")
-        for ln in lines:
-            self.out.write("\x1b[2K" + ln + "\n")
-        self.out.flush()
-        self._drawn = len(lines)
-
-
-class AudioPlayer:
-    """The first channel's audio to the sound card (``--play``; needs ``sounddevice``)."""
-
-    def __init__(self, fs):
-        try:
-            import sounddevice
-        except (ImportError, OSError) as e:
-            raise ValueError(f"--play needs the audio extra (pip install 'htdsp[audio]'): {e}") \
-                from None
-        self._s = sounddevice.OutputStream(samplerate=fs, channels=1, dtype="float32")
-        self._s.start()
-
-    def write(self, audio):
-        if audio is not None and len(audio):
-            self._s.write(np.ascontiguousarray(audio, dtype=np.float32).reshape(-1, 1))
-
-    def close(self):
-        self._s.stop()
-        self._s.close()
+    def abort(self):
+        self.recorder.close()

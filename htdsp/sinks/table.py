@@ -1,0 +1,89 @@
+"""The per-window CSV of a score: one row per window of every capture and channel, its header
+from :data:`htdsp.records.WINDOW_COLUMNS`. Rows are spooled per channel as windows finish and
+copied out when the capture ends, so each channel's rows stay together."""
+
+import csv
+import io
+
+from htdsp.pipeline import Sink
+from htdsp.records import WINDOW_COLUMNS, WindowRecord
+from htdsp.sinks.spool import Spool, folder_of
+
+#: what a spreadsheet takes for the start of a formula (OWASP "CSV injection")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(value):
+    """A text cell that a spreadsheet shows as text: a leading ``= + - @``, tab or CR (a
+    formula, or a way to hide one) is neutralised with a ``'`` (the OWASP rule).
+
+    Examples
+    --------
+    >>> csv_text("=1+2"), csv_text("-2.5 dBFS"), csv_text("capture.cu8")
+    ("'=1+2", "'-2.5 dBFS", 'capture.cu8')
+    """
+    v = str(value)
+    return "'" + v if v.startswith(_FORMULA_START) else v
+
+
+def csv_cell(v):
+    """Numbers stay numbers (a negative level is not a formula); text is neutralised; the
+    bounds of a window as ``snr_db:lower snr_oob_db:lower``."""
+    if v is None:
+        return ""
+    if isinstance(v, (bool, int, float)):
+        return v
+    if isinstance(v, dict):
+        return csv_text(" ".join(f"{k}:{b}" for k, b in v.items()))
+    return csv_text(v)
+
+
+class CsvSink(Sink):
+    """The CSV to the text file ``out``. Every text field is quoted and neutralised
+    (:func:`csv_text`)."""
+
+    def __init__(self, out):
+        self.out = out
+        self._w = csv.writer(out, quoting=csv.QUOTE_NONNUMERIC)
+        self._w.writerow(WINDOW_COLUMNS)
+        self._dir = folder_of(out)
+        self._spools = {}
+        self._row = io.StringIO()
+        self._rw = csv.writer(self._row, quoting=csv.QUOTE_NONNUMERIC, lineterminator="")
+
+    def _line(self, cells):
+        self._row.seek(0)
+        self._row.truncate()
+        self._rw.writerow(cells)
+        return self._row.getvalue()
+
+    def start(self, session):
+        for run in session.runs:
+            self._spools[id(run)] = Spool(self._dir)
+
+    def window(self, run, w):
+        self._spools[id(run)].write(self._line([csv_cell(w[k]) for k in WindowRecord.PUBLIC]))
+
+    def capture(self, session, entries):
+        # the capture's name as it is at its end (a live run's: its recording, if it made one)
+        path = csv_text(session.info.path)
+        for run in session.runs:
+            spool = self._spools.pop(id(run))
+            head = self._line([path, csv_cell(run.freq_hz)]) + ","
+            for line in spool.lines():
+                self.out.write(head + line + "\r\n")
+            spool.close()
+
+    def close(self, scoring, doc):
+        self.out.flush()
+
+    def discard(self, session):
+        for run in session.runs:
+            spool = self._spools.pop(id(run), None)
+            if spool is not None:
+                spool.close()
+
+    def abort(self):
+        for spool in self._spools.values():
+            spool.close()
+        self._spools.clear()
