@@ -9,6 +9,7 @@ import pytest
 
 from htdsp import NFMReceiver
 from htdsp.io import open_recording
+from htdsp.pipeline import Settings, score_file
 from htdsp.rx.ctcss import TONES
 from htdsp.score import (
     SUMMARY_METRICS,
@@ -16,7 +17,6 @@ from htdsp.score import (
     judge,
     load_daq_table,
     parse_expr,
-    score_recording,
 )
 from htdsp.sim import ChannelModel, Scenario, Transmitter, simulate
 from htdsp.sim.scenarios import scenario
@@ -96,8 +96,7 @@ def test_doubled_stations_never_give_a_tone_neither_sends(doubled):
 
 def _transmissions(name):
     rec = open_recording(CORPUS / f"{name}.sigmf-meta")
-    runs, _ = score_recording(rec, [(25e3, "given")], waterfall=False)
-    r = runs[0]
+    r = score_file(rec, [25e3], Settings(keep_windows=True)).runs[0]
     tx, _ = judge(r.meter, r.events, parse_expr("sinad>=20", WINDOW_METRICS),
                   [parse_expr("availability>=0.95", SUMMARY_METRICS)], load_daq_table())
     return tx, rec.annotations

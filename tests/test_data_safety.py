@@ -301,12 +301,12 @@ def test_convert_interrupted_mid_write_leaves_nothing_half_written(tmp_path, sig
 # ------------------------------------------------------------------ 13. outputs checked first
 @pytest.mark.parametrize("opt", ["--json", "--csv", "--html"])
 def test_score_checks_every_output_before_the_work(monkeypatch, tmp_path, capsys, opt):
-    import htdsp.score
+    import htdsp.pipeline
 
     def never(*a, **k):
         raise AssertionError("the recording was processed before the output was checked")
 
-    monkeypatch.setattr(htdsp.score, "scan_recording", never)
+    monkeypatch.setattr(htdsp.pipeline.Session, "run", never)
     assert main(["score", str(CAPTURE), opt, str(tmp_path / "nodir" / "x.out"), "-q"]) == 2
     err = capsys.readouterr().err
     assert "no such directory" in err and len(err.strip().splitlines()) == 1

@@ -239,7 +239,7 @@ def test_live_report_describes_its_source_in_words():
 
 # ------------------------------------------------------------------ 15. plots and columns
 def test_level_axes_have_a_minimum_span_and_no_empty_position_column(tmp_path):
-    from htdsp.report import LEVEL_MIN_SPAN_DB
+    from htdsp.sinks.html import LEVEL_MIN_SPAN_DB
 
     syn = ROOT / "captures" / "synthetic"
     out = tmp_path / "i.html"
@@ -257,7 +257,7 @@ def test_the_rssi_axis_of_a_flat_carrier_spans_the_minimum(monkeypatch):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from htdsp.report import LEVEL_MIN_SPAN_DB, _min_span
+    from htdsp.sinks.html import LEVEL_MIN_SPAN_DB, _min_span
 
     fig, ax = plt.subplots()
     v = -20 + 0.03 * np.sin(np.arange(100))               # 0.06 dB of wiggle

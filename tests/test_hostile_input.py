@@ -222,7 +222,7 @@ def test_impossible_options_are_refused_at_once(tmp_path, capsys, argv, words):
 
 
 def test_strongest_channel_costs_one_spectrum_whatever_the_bandwidth(tmp_path):
-    from htdsp.score import strongest_channel
+    from htdsp.measure.spectrum import strongest_channel
 
     p = tmp_path / "n.cu8"
     np.random.default_rng(0).integers(0, 256, 40000, dtype=np.uint8).tofile(p)
@@ -391,7 +391,7 @@ def test_csv_text_cells_cannot_become_formulas(tmp_path, monkeypatch):
 
 
 def test_csv_cells_with_formula_starts_are_neutralised():
-    from htdsp.report import csv_text
+    from htdsp.sinks.table import csv_text
 
     for bad in ("=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"):
         assert csv_text(bad) == "'" + bad

@@ -17,8 +17,9 @@ import pytest
 
 from htdsp.cli import main
 from htdsp.io import open_recording
-from htdsp.live import LiveDisplay, Recorder
 from htdsp.replay import ReplayServer
+from htdsp.sinks.recorder import Recorder
+from htdsp.sinks.terminal import LiveDisplay
 from htdsp.sources import (
     Chunk,
     FileSource,
@@ -492,9 +493,10 @@ def test_live_record_channel_mode(tmp_path):
 
 
 def test_live_display_renders_the_numbers():
-    from htdsp.score import Scorer
+    from htdsp.pipeline import Channel, Session
+    from htdsp.sources import SourceInfo
 
-    sc = Scorer(FS, "cu8", [(30000.0, "given")], center_freq_hz=144.47e6)
+    sc = Session(SourceInfo("live", "cu8", FS, 144.47e6), "cu8", [Channel(30000.0)])
     data = np.frombuffer(CAPTURE_BYTES, np.uint8)
     sc.feed(data[: 2 * int(2.5 * FS)])
     src = FileSource(open_recording(CAPTURE))

@@ -137,7 +137,7 @@ def test_transmission_percentile_matches_the_window_kernel():
     # the merged-histogram percentile (Python) and the per-window one (kernel) agree
     _, _, m = _measured(30)
     for w in _settled(m)[:5]:
-        sums, hist = m._disc[w["index"]]
+        sums, hist, _ = w.aux
         mean = sums[0] / m.win_c
         assert deviation_percentile(hist.astype(np.int64), mean) * m.dev_hz == \
             pytest.approx(w["deviation_peak_hz"], abs=0.06)
@@ -587,14 +587,15 @@ def test_noise_floor_does_not_follow_ook_pulses(duty, seed):
     # an rtl_433-style sensor: 2-5 ms carrier pulses 30 dB over a -40 dBFS floor at 250 kS/s.
     # The moments test and the squelch call most of these windows noise-only; before, their
     # mean power made the floor read 23-27 dB high
+    from htdsp.pipeline import Channel, Session, Settings
     from htdsp.score import (
         SUMMARY_METRICS,
         WINDOW_METRICS,
-        Scorer,
         judge,
         load_daq_table,
         parse_expr,
     )
+    from htdsp.sources import SourceInfo
     from tests.signals import ook_bursts_iq
 
     fs, off = 250e3, -107e3
@@ -602,10 +603,12 @@ def test_noise_floor_does_not_follow_ook_pulses(duty, seed):
     assert abs(on.mean() - duty) < 0.1
     runs = []
     for chunk in (1 << 16, 12345):                       # and chunk-invariant
-        sc = Scorer(fs, "cf32", [(off, "given")], waterfall=False)
+        sc = Session(SourceInfo("ook", "cf32", fs), "cf32", [Channel(off)],
+                     Settings(keep_windows=True))
         for i in range(0, x.size, chunk):
             sc.feed(x[i:i + chunk])
-        runs.append(sc.finish()[0])
+        sc.finish()
+        runs.append(sc.runs[0])
     r = runs[0]
     assert r.meter.windows == runs[1].meter.windows
     nf = [w["noise_floor_dbfs"] for w in r.meter.windows]
@@ -630,3 +633,43 @@ def test_noise_floor_of_a_real_like_ook_cu8_recording():
         m.rx_process(raw[i:i + (1 << 17)])
     nf = [w["noise_floor_dbfs"] for w in m.windows]
     assert nf and all(abs(v - floor_db) <= 1.0 for v in nf), (floor_db, nf)
+
+
+def _percentile_bound_ref(vals, bounds, q):
+    """percentile_bound in plain NumPy, as it was written before the streaming score."""
+    pairs = [(v, b) for v, b in zip(vals, bounds, strict=True) if v is not None]
+    if not pairs:
+        return None, None
+    v = np.array([p[0] for p in pairs], dtype=float)
+    p = float(np.percentile(v, q))
+    far = 1e3 * (1.0 + float(np.max(np.abs(v))))
+    lo = np.array([b == "lower" for _, b in pairs])
+    up = np.array([b == "upper" for _, b in pairs])
+    rise = lo.any() and float(np.percentile(np.where(lo, far, v), q)) != p
+    fall = up.any() and float(np.percentile(np.where(up, -far, v), q)) != p
+    if rise and fall:
+        return None, None
+    return round(p, 3), "lower" if rise else "upper" if fall else None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.none(), st.integers(-60000, 60000)),
+                          st.sampled_from([None, None, None, "lower", "upper"])),
+                min_size=1, max_size=80),
+       st.sampled_from([0, 10, 37.5, 50, 90, 100]))
+def test_the_streaming_percentiles_are_the_batch_percentiles(pairs, q):
+    # the summary's percentiles from histograms of the rounded values (bounded memory) and
+    # from compact arrays equal the plain NumPy ones over the list, bounds and all
+    from htdsp.measure import BoundedHistogram, BoundedSeries, percentile_bound
+
+    vals = [None if k is None else k / 1000 for k, _ in pairs]
+    bounds = [b for _, b in pairs]
+    want = _percentile_bound_ref(vals, bounds, q)
+    assert percentile_bound(vals, bounds, q) == want
+    # (the histogram both before its values spill into blocks and after)
+    for make in (BoundedSeries, BoundedHistogram, lambda: BoundedHistogram(spill=0),
+                 lambda: BoundedHistogram(spill=len(pairs) // 2)):
+        s = make()
+        for v, b in zip(vals, bounds, strict=True):
+            s.append(v, b)
+        assert s.percentile(q) == want, make

@@ -41,3 +41,21 @@ def test_readme_first_python_example_runs():
     audio = np.concatenate(scope["audio"])
     assert audio.dtype == np.float32
     assert abs(audio.size - 1728000 / 280000 * 48000) <= 3     # 6.171 s at 48 kHz
+
+
+def test_readme_pipeline_example_runs(tmp_path, monkeypatch):
+    import json
+
+    text = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text.split("## Python API", 1)[1], re.S)
+    first = blocks[0]
+    pipe = next(b for b in blocks if "htdsp.pipeline" in b)
+    monkeypatch.chdir(tmp_path)
+    scope = {}
+    exec(compile(first.replace('"captures/', f'"{ROOT}/captures/'), "README.md", "exec"),
+         scope)
+    exec(compile(pipe, "README.md", "exec"), scope)
+    s = scope["entries"][0]["summary"]
+    assert s["transmissions"] == 1 and s["verdict"] == "pass"
+    lines = [json.loads(ln) for ln in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert {ln["type"] for ln in lines} == {"window", "transmission", "summary"}

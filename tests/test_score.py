@@ -13,6 +13,8 @@ import pytest
 
 from htdsp.cli import main
 from htdsp.io import open_recording
+from htdsp.measure.spectrum import strongest_channel
+from htdsp.pipeline import Settings, score_file
 from htdsp.score import (
     SUMMARY_METRICS,
     WINDOW_METRICS,
@@ -22,8 +24,6 @@ from htdsp.score import (
     load_daq_table,
     merge_events,
     parse_expr,
-    score_recording,
-    strongest_channel,
     wilson_lower,
 )
 from htdsp.sim.channel import ChannelModel
@@ -66,7 +66,7 @@ def test_real_capture_one_transmission_pass_high_daq(real_report):
 def test_json_validates_against_the_shipped_schema(real_report):
     import jsonschema
 
-    from htdsp.report import schema
+    from htdsp.sinks.document import schema
 
     _, doc, _, _ = real_report
     jsonschema.validate(doc, schema())
@@ -125,8 +125,7 @@ def test_availability_within_2_points_of_the_truth_series(tmp_path, cnr, speed, 
                                   transmitters=[Transmitter(modulation="tone",
                                                             keyed=[(1.0, 29.0)])])
     rec = open_recording(p)
-    runs, _ = score_recording(rec, [(sc.offset_hz, "given")], waterfall=False)
-    r = runs[0]
+    r = score_file(rec, [sc.offset_hz], Settings(keep_windows=True)).runs[0]
     _, s = judge(r.meter, r.events, parse_expr("sinad>=20", WINDOW_METRICS),
                  [parse_expr("availability>=0.95", SUMMARY_METRICS)], load_daq_table())
     want = _truth_availability(truth, r.meter.windows)
@@ -348,7 +347,7 @@ def test_a_given_tone_not_in_the_recording_is_reported_not_judged(tmp_path, caps
     # DAQ 1.0, availability 0 and nothing was said
     import jsonschema
 
-    from htdsp.report import schema
+    from htdsp.sinks.document import schema
 
     out = tmp_path / "t.json"
     code = _run("score", CAPTURE, "--channel", "144.5M", "--tone", "1000", "--require",
@@ -410,3 +409,44 @@ def test_criteria_on_bounds():
     assert parse_expr("snr==50", WINDOW_METRICS).holds(49.1, "lower") is None
     assert parse_expr("snr==40", WINDOW_METRICS).holds(49.1, "lower") is False
     assert daq_from_sinad(49.1, load_daq_table()) == 5.0
+
+
+# ------------------------------------------------------------------ the streaming judgement
+class _Collect:
+    """A sink keeping every record it is given."""
+
+    def __init__(self):
+        self.w, self.t = [], []
+
+    def start(self, s): pass
+    def chunk(self, *a): pass
+    def window(self, run, w): self.w.append(dict(w))
+    def transmission(self, run, t): self.t.append(dict(t))
+    def capture(self, s, e): pass
+
+
+@pytest.mark.parametrize("name", ["ctcss-net", "hill-shadow", "interference"])
+def test_the_streaming_judge_is_the_batch_judge(name):
+    # judged as the chunks come (windows and transmissions final as soon as nothing later can
+    # change them, the windows' working data dropped, the decoder's readings trimmed), in any
+    # chunking, the records are those of judging everything at once
+    from htdsp.pipeline import Channel, Session
+    from htdsp.sources import FileSource
+
+    rec = open_recording(f"captures/synthetic/{name}.sigmf-meta")
+    whole = score_file(rec, [25e3], Settings(keep_windows=True))
+    run = whole.runs[0]
+    st = whole.settings
+    tx, summary = judge(run.meter, run.events, st.criterion, st.requirements, st.daq_table,
+                        health=whole.health_summary)
+    assert summary["keyed_windows"] > 10 and tx
+    for chunk in (1 << 18, 37_111):
+        got = _Collect()
+        src = FileSource(rec, chunk_samples=chunk)
+        s = Session(src.info, src.format, [Channel(25e3)], Settings(), [got])
+        s.run(src)
+        s.finish()
+        assert s.runs[0].meter.windows == []                 # nothing kept
+        assert got.t == [dict(t) for t in tx]
+        assert got.w == [dict(w) for w in run.meter.windows]
+        assert s.runs[0].summary == summary

@@ -190,10 +190,7 @@ def _decoder_hops(decoder, tx, duration_s, seed):
     12 dB SINAD), and the hop in seconds."""
     sc = Scenario(duration_s=duration_s, fs=FS, cnr_db=7.0, seed=seed, transmitters=[tx])
     rx = NFMReceiver(FS, sc.offset_hz)
-    y = simulate(sc)["samples"]
-    for b in rx._blocks[: rx._channel_block + 1]:
-        y = b.process(y)
-    d = rx._blocks[rx._channel_block + 1].process(y)
+    d = rx.process_streams(simulate(sc)["samples"])[2]          # the discriminator
     det = decoder(rx.channel_fs)
     out = []
     for i in range(0, d.size, 5000):

@@ -179,6 +179,6 @@ def test_bad_inputs_among_good_ones_are_reported_and_the_rest_scored(tmp_path, c
     assert doc["errors"] == [{"path": str(tmp_path / "missing.cu8"), "error": "no such file"}]
     import jsonschema
 
-    from htdsp.report import schema
+    from htdsp.sinks.document import schema
 
     jsonschema.validate(doc, schema())

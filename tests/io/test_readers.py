@@ -216,8 +216,8 @@ GOOD_GLOBAL = '"core:datatype": "ci16_le", "core:version": "1.2.0", "core:sample
     (lambda p: p / "missing.cu8", ["missing.cu8", "no such file"], {"rate_hz": 1e6}),
     (lambda p: p, ["is a directory"], {"rate_hz": 1e6}),
     (_file("e.cu8", b""), ["e.cu8", "empty"], {"rate_hz": 1e6}),
-    (_file("x.bin", bytes(8)), ["x.bin", "--format"], {}),
-    (_file("x.cu8", bytes(8)), ["x.cu8", "--rate"], {}),
+    (_file("x.bin", bytes(8)), ["x.bin", "`fmt`"], {}),
+    (_file("x.cu8", bytes(8)), ["x.cu8", "`rate_hz`"], {}),
     (_file("x.cs16", bytes(3)), ["shorter than one"],
      {"rate_hz": 1e6}),
     (_meta("{not json"), ["m.sigmf-meta", "not valid JSON", "line 1"], {}),
@@ -228,7 +228,7 @@ GOOD_GLOBAL = '"core:datatype": "ci16_le", "core:version": "1.2.0", "core:sample
     (_meta('{"global": {"core:datatype": "cf64_le", "core:version": "1.2.0"}, "captures": [], '
            '"annotations": []}'), ["not a whole number of cf64_le samples"], {"rate_hz": 1e6}),
     (_meta('{"global": {"core:datatype": "ci16_le", "core:version": "1.2.0"}, "captures": [], '
-           '"annotations": []}'), ["sample rate unknown", "--rate"], {}),
+           '"annotations": []}'), ["sample rate unknown", "`rate_hz`"], {}),
     (_meta('{"global": {"core:datatype": "rf32_le", "core:version": "1.2.0", '
            '"core:sample_rate": 1}, "captures": [], "annotations": []}'), ["real-valued"], {}),
     (_meta('{"global": {' + GOOD_GLOBAL + ', "core:num_channels": 2}, "captures": [], '
