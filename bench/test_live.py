@@ -35,26 +35,20 @@ def server(tmp_path_factory):
 @pytest.mark.benchmark(group="live_2.4M")
 @pytest.mark.parametrize("record", [False, True], ids=["score", "score_and_record"])
 def test_live_pipeline_on_a_replayed_stream(measure, server, tmp_path, record):
-    from htdsp.live import Recorder
-    from htdsp.score import Scorer
+    from htdsp.pipeline import Channel, Session
+    from htdsp.sinks.recorder import Recorder, RecorderSink
     from htdsp.sources import RtlTcpSource
 
     def run():
-        sc = Scorer(FS, "cu8", [(OFFSET, "given")], center_freq_hz=145.0e6, waterfall=False)
         # each round records afresh over the last one (a recorder refuses that by default)
-        r = (Recorder(str(tmp_path / "r.sigmf-meta"), "full", fs=FS, center_hz=145.0e6,
-                      fmt="cu8", metadata={"hw": "bench"}, overwrite=True) if record else None)
+        sinks = ([RecorderSink(Recorder(str(tmp_path / "r.sigmf-meta"), "full", fs=FS,
+                                        center_hz=145.0e6, fmt="cu8",
+                                        metadata={"hw": "bench"}, overwrite=True))]
+                 if record else [])
         src = RtlTcpSource("127.0.0.1", server, 145.0e6, FS, retries=0, timeout_s=2.0)
-        for ch in src:
-            data = ch.data[: 2 * max(0, N - ch.index)]
-            sc.feed(data, ch.lost)
-            if r is not None:
-                r.write(data, ch.index, ch.lost)
-            if ch.index + ch.samples >= N:
-                break
-        src.close()
+        sc = Session(src.info, "cu8", [Channel(OFFSET)], sinks=sinks)
+        with src:
+            sc.run(src, limit_samples=N)
         sc.finish()
-        if r is not None:
-            r.close()
         assert sc.samples == N
     measure(run, N, rounds=5)
