@@ -71,6 +71,11 @@ def entry():
     then end the process by SIGINT at exit instead of with the code main returned.
     """
     code = main()
+    # the work is over, its outputs committed or removed: a signal from here on (the
+    # interpreter's shutdown takes a few tenths of a second) must not turn a finished run into
+    # a death by signal with no word said
+    for s in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, signal.SIG_IGN)
     if code in (EXIT_SIGINT, EXIT_SIGTERM):
         for stream in (sys.stdout, sys.stderr):
             try:
