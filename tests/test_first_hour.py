@@ -266,3 +266,22 @@ def test_the_rssi_axis_of_a_flat_carrier_spans_the_minimum(monkeypatch):
     lo, hi = ax.get_ylim()
     assert hi - lo == pytest.approx(LEVEL_MIN_SPAN_DB) and lo < -20 < hi
     plt.close(fig)
+
+
+def test_no_transmission_with_only_spikes_says_no_carrier():
+    # 1 ms spikes 10 dB over the floor (impulsive noise) are not "carrier bursts": a channel
+    # with nothing longer says nothing rose above the noise (it once said "0 carrier bursts
+    # up to 0 ms long ... were seen")
+    from htdsp.measure.diagnose import no_transmission_reason
+
+    class Meter:
+        window_s = 0.1
+
+        def envelope(self):
+            p = np.ones(5000)
+            p[::250] = 10.0                         # a 1 ms block every 250 ms
+            return np.sqrt(p), 1000.0
+
+    why = no_transmission_reason(Meter(), ["noise"], 5.0)
+    assert why.startswith("nothing rose above the noise for 2 ms or more"), why
+    assert "10 dB above the floor" in why and "carrier burst" not in why

@@ -41,6 +41,11 @@ def no_transmission_reason(meter, squelch_kinds, duration_s):
         return ("no carrier rose above the noise in this channel: check the frequency "
                 "(`channel_hz` / `offset_hz`) or whether anyone transmitted")
     n, longest = _bursts(p, rate, floor * 10 ** 0.6)
+    if n == 0:
+        return (f"nothing rose above the noise for 2 ms or more in this channel (spikes up to "
+                f"{min(rise_db, 99.0):.0f} dB above the floor: impulsive noise, not a "
+                "carrier): check the frequency (`channel_hz` / `offset_hz`) or whether anyone "
+                "transmitted")
     what = (f"{'a carrier burst' if n == 1 else f'{n} carrier bursts'} up to "
             f"{longest * 1e3:.0f} ms long and {min(rise_db, 99.0):.0f} dB above the floor "
             f"{'was' if n == 1 else 'were'} seen, but ")
