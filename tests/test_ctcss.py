@@ -236,3 +236,20 @@ def test_an_input_ending_just_after_a_reverse_burst_closes_by_it():
     assert any(b for _, _, b in hops)
     assert len(ev) == 1 and ev[0]["close_reason"] == "reverse_burst"
     assert abs(ev[0]["end_s"] - 1.0) < 0.02
+
+
+@pytest.mark.parametrize("fs", [48000.0, 25000.0])
+def test_the_decoders_gain_at_a_tone_is_scipys(fs):
+    # the front end's response at one frequency, evaluated directly, against scipy's freqz
+    # and sosfreqz (the reference: the CTCSS level of every transmission is divided by it)
+    import scipy.signal
+
+    from htdsp.rx.ctcss import CTCSSDetector
+
+    det = CTCSSDetector(fs)
+    for f in (67.0, 123.0, 254.1, 300.0, 1000.0):
+        _, h1 = scipy.signal.freqz(det._dec_taps, worN=[f], fs=det.fs)
+        _, h2 = scipy.signal.sosfreqz(det._lp_sos, worN=[f], fs=det.fs_d)
+        want = float(abs(h1[0] * h2[0]))
+        assert det.gain_at(f) == pytest.approx(want, rel=1e-9, abs=1e-12), f
+    assert det.gain_at(254.1) < 0.9 * det.gain_at(67.0)      # the slope it corrects for

@@ -72,8 +72,14 @@ def run_functional(block, x, zi):
     return y, block._zi()
 
 
+_C64 = np.dtype(np.complex64)
+_F32 = np.dtype(np.float32)
+
+
 def as_complex64(x, name="x"):
     """``x`` as a contiguous 1-D complex64 array (copying only when needed)."""
+    if type(x) is np.ndarray and x.dtype == _C64 and x.ndim == 1 and x.flags.c_contiguous:
+        return x                  # (the common case, chunk after chunk: no checks to pay)
     a = np.asarray(x)
     if a.ndim != 1:
         raise ValueError(f"{name} must be 1-D, got shape {a.shape}")
@@ -82,6 +88,8 @@ def as_complex64(x, name="x"):
 
 def as_float32(x, name="x"):
     """``x`` as a contiguous 1-D float32 array (copying only when needed)."""
+    if type(x) is np.ndarray and x.dtype == _F32 and x.ndim == 1 and x.flags.c_contiguous:
+        return x
     a = np.asarray(x)
     if a.ndim != 1:
         raise ValueError(f"{name} must be 1-D, got shape {a.shape}")
