@@ -450,3 +450,40 @@ def test_the_streaming_judge_is_the_batch_judge(name):
         assert got.t == [dict(t) for t in tx]
         assert got.w == [dict(w) for w in run.meter.windows]
         assert s.runs[0].summary == summary
+
+
+def test_the_streaming_judge_keeps_a_quick_change_of_tone_apart():
+    # two users 0.8 s apart with different CTCSS tones and no reverse burst: the second's
+    # event, while it is still open and its tone known, must not be counted in the first's
+    # transmission (fewer than merge_gap_s apart, but another user); streamed in chunks, the
+    # records are those of judging everything at once: two transmissions
+    from htdsp.pipeline import Channel, Session
+    from htdsp.sources import SourceInfo
+
+    fs = 240e3
+    sc = Scenario(duration_s=9.0, fs=fs, cnr_db=25.0, seed=4, datatype="cf32",
+                  transmitters=[Transmitter("a", "tone", ctcss_hz=67.0, burst_s=0.0,
+                                            keyed=[(0.5, 3.5)]),
+                                Transmitter("b", "tone", ctcss_hz=123.0, burst_s=0.0,
+                                            keyed=[(4.3, 8.3)])],
+                  channels=[ChannelModel(), ChannelModel()])
+    x = simulate(sc)["samples"]
+    off = sc.offset_hz
+    info = SourceInfo("tones", "cf32", fs)
+    whole = Session(info, "cf32", [Channel(off)], Settings(keep_windows=True))
+    whole.feed(x)
+    whole.finish()
+    run = whole.runs[0]
+    st = whole.settings
+    tx, summary = judge(run.meter, run.events, st.criterion, st.requirements, st.daq_table,
+                        health=whole.health_summary)
+    assert [t["ctcss_hz"] for t in tx] == [67.0, 123.0]
+    assert not any(t["close_reason"] in ("reverse_burst",) for t in tx)
+    got = _Collect()
+    s = Session(info, "cf32", [Channel(off)], Settings(), [got])
+    for i in range(0, x.size, 9_973):
+        s.feed(x[i:i + 9_973])
+    s.finish()
+    assert got.t == [dict(t) for t in tx]
+    assert got.w == [dict(w) for w in run.meter.windows]
+    assert s.runs[0].summary == summary

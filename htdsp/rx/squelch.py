@@ -622,15 +622,20 @@ class Squelch:
             self._forces = [(f, kd) for f, kd in self._forces if f >= ev[-1][1]]
         # each transmission's tone and code: the first decided while the squelch was open,
         # taken segment by segment (an event's frames end at its end frame)
+        # from its own start frame on: the open frames before it are the hang of the event
+        # before, whose tone is still held (a chunk holding both once gave the second user the
+        # first one's tone, where chunk by chunk it got its own)
         ev_vals = []
         seg0 = 0
         for e in ev:
             seg1 = int(min(max(e[1] - first, 0), n))
-            self._take(vals, open_mask, seg0, seg1)
+            self._take(vals, open_mask, int(min(max(e[0] - first, seg0), seg1)), seg1)
             ev_vals.append(self._named(self._event_vals))
             self._event_vals = {}
             seg0 = seg1
-        self._take(vals, open_mask, seg0, n)
+        pend = self.pending()
+        if pend is not None:
+            self._take(vals, open_mask, int(min(max(pend[0] - first, seg0), n)), n)
         return first, open_mask, ev, ev_vals
 
     def _take(self, vals, mask, a, b):
