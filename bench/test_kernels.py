@@ -695,3 +695,22 @@ def test_raw_levels_reference(measure):
     from tests.reference import raw_levels_ref
 
     measure(raw_levels_ref, LARGE, RAW_CU8, 0, 255, 24000)
+
+
+BANK_X = (RNG.standard_normal((26, 14000)) + 1j * RNG.standard_normal((26, 14000))).astype(
+    np.complex64)        # one 262144-sample chunk's blocks of the 2.4 MS/s filter bank
+
+
+@pytest.mark.benchmark(group="hann_power_kernel")
+def test_hann_power_kernel(measure):
+    from htdsp.kernels import hann_power_kernel
+
+    out = np.empty(BANK_X.shape, np.float32)
+    measure(lambda: hann_power_kernel(BANK_X, out), BANK_X.size)
+
+
+@pytest.mark.benchmark(group="hann_power_kernel")
+def test_hann_power_reference(measure):
+    from tests.reference import hann_power_ref
+
+    measure(hann_power_ref, BANK_X.size, BANK_X)

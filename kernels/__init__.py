@@ -11,6 +11,7 @@ from ._config import use_cache_dir
 #: kernel module is imported, so that every kernel's cache goes there
 CACHE_DIR = use_cache_dir()
 
+from .bank import hann_power_kernel
 from .convert import CONVERT_STATE, FORMAT_SCALES, convert_kernel, convert_state, quantize_kernel
 from .fir import (
     FIR_DECIM_STATE,
@@ -94,6 +95,7 @@ KERNELS = (
     "window_hist_kernel",
     "tone_fit_kernel",
     "raw_levels_kernel",
+    "hann_power_kernel",
 )
 
 __all__ = [
@@ -111,5 +113,5 @@ __all__ = [
     "ctcss_analyse_kernel", "dcs_slice_kernel", "BLOCK_MOMENTS_STATE", "WINDOW_HIST_STATE",
     "block_moments_kernel", "block_moments_state", "tone_fit_kernel", "window_hist_kernel",
     "window_hist_state", "RAW_LEVELS_STATE", "raw_levels_kernel", "raw_levels_state",
-    "KERNELS", "CACHE_DIR",
+    "hann_power_kernel", "KERNELS", "CACHE_DIR",
 ]

@@ -502,3 +502,12 @@ def raw_levels_ref(x, code_lo, code_hi, window):
     w = x[:2 * k * window].reshape(k, window, 2)
     clip = ((w <= code_lo) | (w >= code_hi)).sum(axis=(1, 2))
     return np.stack([w[:, :, 0].sum(1), w[:, :, 1].sum(1), clip], axis=1).astype(np.float64)
+
+
+def hann_power_ref(X):
+    """Per row of DFT bins: the power spectrum of the block under a periodic Hann window,
+    times 8/3 (the window's mean power), computed the long way: back to time, window, DFT."""
+    X = np.asarray(X, dtype=np.complex128)
+    n = X.shape[1]
+    w = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / n)
+    return np.abs(np.fft.fft(np.fft.ifft(X, axis=1) * w, axis=1)) ** 2 * 8 / 3
