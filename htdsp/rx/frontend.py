@@ -135,3 +135,44 @@ class XlatingFrontEnd(ChannelFrontEnd):
         new = super().copy()
         new._chains = [[b.copy() for b in blocks] for blocks in self._chains]
         return new
+
+
+class ChannelizerFrontEnd(ChannelFrontEnd):
+    """Every channel from one fast-convolution filter bank
+    (:class:`htdsp.dsp.channelizer.Channelizer`): one forward transform of the input serves all
+    of them, each channel then costs a short inverse transform; a channel may sit anywhere in
+    the band, and it comes at the rate and through the filter of :class:`XlatingFrontEnd`.
+
+    Examples
+    --------
+    >>> fe = ChannelizerFrontEnd(2.4e6, [-25e3, 100e3], 12500.0)
+    >>> [p.channel_fs for p in fe.paths]
+    [48000.0, 48000.0]
+    >>> [c.size for c in fe.process(np.full(2 * 240000, 128, np.uint8))]   # 0.1 s, cu8
+    [4598, 4598]
+    """
+
+    def __init__(self, fs, offsets_hz, bandwidth_hz, *, input_format="cf32", fs_out=None):
+        from htdsp.dsp.channelizer import Channelizer
+
+        super().__init__(fs, input_format)
+        self.bank = Channelizer(self.fs, list(offsets_hz), float(bandwidth_hz), fs_out=fs_out)
+        b = self.bank
+        self.paths = [ChannelPath(float(off), float(b.fs_out), b.taps, b.delay_samples)
+                      for off in b.offsets_hz]
+
+    def _process(self, a):
+        if not np.iscomplexobj(a):
+            from htdsp.dsp.convert import convert
+
+            a = convert(a, self.input_format)
+        return self.bank.process(a)
+
+    def reset(self):
+        super().reset()
+        self.bank.reset()
+
+    def copy(self):
+        new = super().copy()
+        new.bank = self.bank.copy()
+        return new
