@@ -15,7 +15,7 @@ from htdsp.pipeline import Channel, Session, Settings
 from htdsp.rx.frontend import ChannelizerFrontEnd
 from htdsp.sources import FileSource
 
-RATES = (2.4e6, 2.048e6, 1.024e6, 250e3, 3.2e6)
+RATES = (2.4e6, 2.048e6, 1.024e6, 250e3, 280e3, 1.92e6, 3.2e6)
 
 
 def _noise(n, seed=1):

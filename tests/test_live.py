@@ -515,3 +515,38 @@ def test_live_usage_errors():
         p = run_cli("live", *argv, "--center", "144.47M", "--channel", "144.5M", text=True)
         assert p.returncode == 2 and needle in p.stderr
         assert len(p.stderr.strip().splitlines()) == 1
+
+
+def test_live_channels_over_loopback_match_score_on_the_file(tmp_path):
+    # a range of raster channels from one filter bank, live over rtl_tcp and on the file: the
+    # same channels, transmissions and summaries; --channels auto needs a recording
+    p, port = _replay("--loop")
+    try:
+        out = tmp_path / "live.json"
+        code = main(["live", "--rtltcp", f"127.0.0.1:{port}", "--center", "144.47M", "--rate",
+                     "280k", "--duration", f"{N / FS:.10f}", "--channels", "144.4875M-144.5125M",
+                     "--json", str(out), "-q"])
+    finally:
+        p.terminate()
+        p.wait(5)
+    assert code in (0, 1)
+    assert main(["score", str(CAPTURE), "--channels", "144.4875M-144.5125M", "--json",
+                 str(tmp_path / "file.json"), "-q"]) in (0, 1)
+    live = json.loads(out.read_text())["captures"]
+    file = json.loads((tmp_path / "file.json").read_text())["captures"]
+    assert [c["channel"]["freq_hz"] for c in live] == [c["channel"]["freq_hz"] for c in file] \
+        == [144.4875e6, 144.5e6, 144.5125e6]
+    assert sum(len(c["events"]) for c in file) >= 1
+    for a, b in zip(live, file, strict=True):
+        assert [(e["start_sample"], e["end_sample"]) for e in a["events"]] == \
+            [(e["start_sample"], e["end_sample"]) for e in b["events"]]
+        for k, v in b["summary"].items():
+            if k != "location":
+                assert a["summary"][k] == v, k
+
+
+def test_live_channels_auto_is_refused(capsys):
+    assert main(["live", "--rtltcp", "127.0.0.1:1", "--center", "145M", "--channels",
+                 "auto", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "--channels auto" in err and len(err.strip().splitlines()) == 1

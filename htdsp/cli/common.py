@@ -82,7 +82,23 @@ def number(text, rng=None):
     return v
 
 
+def channels_spec(text):
+    """``all``, ``auto`` or a range ``LO-HI`` of channel frequencies (``145.0M-146.0M``):
+    ``(kind, lo_hz, hi_hz)``."""
+    t = str(text).strip()
+    if t.lower() in ("all", "auto"):
+        return (t.lower(), None, None)
+    parts = t.split("-")
+    if len(parts) != 2 or not all(parts):
+        raise ValueError(f"give all, auto or a range LO-HI such as 145.0M-146.0M, got {text!r}")
+    lo, hi = parse_freq(parts[0]), parse_freq(parts[1])
+    if not (0 < lo <= hi):
+        raise ValueError(f"the range must run from a lower to a higher frequency, got {text!r}")
+    return ("range", lo, hi)
+
+
 FREQ = arg_type(freq, "frequency")
+CHANNELS = arg_type(channels_spec, "channel selection")
 FREQ_LIST = arg_type(freq_list, "frequency list")
 RATE = arg_type(_in(limits.SAMPLE_RATE), "sample rate")
 CENTER = arg_type(_in(limits.CENTER_FREQ), "centre frequency")
@@ -149,6 +165,12 @@ def add_channel_options(p, *, many=False, required=True, title="channel"):
                          help="channel frequencies, e.g. 144.5M,145.0M (one pass, each scored)")
         sel.add_argument("--offset", type=FREQ_LIST, metavar="HZ[,HZ...]",
                          help="channel offsets from the centre frequency, e.g. -25k,30k")
+        sel.add_argument("--channels", type=CHANNELS, metavar="all|auto|LO-HI",
+                         help="channels of the raster (n x --raster), from one filter bank: "
+                         "all inside the usable band (less 10 %% of the captured band at each "
+                         "edge, where the dongle's filter rolls off, and the channel on the "
+                         "centre's spike), auto (those of them where a carrier was seen), or a "
+                         "range such as 145.0M-146.0M; needs the centre frequency")
     else:
         sel.add_argument("--channel", type=POSITIVE_FREQ, metavar="HZ",
                          help="channel frequency, e.g. 144.5M (needs --center)")
@@ -159,6 +181,9 @@ def add_channel_options(p, *, many=False, required=True, title="channel"):
                    f"({limits.BANDWIDTH.describe()})")
     g.add_argument("--deviation", type=POSITIVE_FREQ, metavar="HZ",
                    help="rated peak deviation (default from the bandwidth: 2.5k, 4k, 5k)")
+    if many:
+        g.add_argument("--raster", type=POSITIVE_FREQ, metavar="HZ",
+                       help="channel spacing of --channels (default: --bandwidth)")
 
 
 #: the squelch grammar, for every command's help

@@ -108,8 +108,21 @@ def run(args):
         if not args.quiet and not interactive:
             print(f"htdsp live: {msg}", file=sys.stderr, flush=True)
 
-    offsets = (args.offset if args.offset is not None
-               else [c - args.center for c in args.channel])
+    band = getattr(args, "channels", None)
+    if band is not None:
+        from htdsp.measure.activity import raster_offsets
+
+        kind, lo, hi = band
+        if kind == "auto":
+            raise InputError("--channels auto picks channels from a whole recording; live, "
+                             "give --channels all or a range (every channel is then scored)")
+        offsets = list(raster_offsets(args.rate, args.center, args.raster or args.bandwidth,
+                                      args.bandwidth, lo, hi))
+        if not offsets:
+            raise InputError("--channels: no raster channel lies in the usable band")
+    else:
+        offsets = (args.offset if args.offset is not None
+                   else [c - args.center for c in args.channel])
     for off in offsets:
         if abs(off) + args.bandwidth / 2 > args.rate / 2:
             raise InputError(f"channel at {off:+.0f} Hz is outside the +-{args.rate / 2:.0f} Hz "
@@ -166,7 +179,14 @@ def run(args):
         sc = Scoring(st, sinks, confidence=args.confidence,
                      area_reliability=args.area_reliability)
         try:
-            session = sc.session(info, "cu8", [Channel(o) for o in offsets])
+            front = None
+            if band is not None:                 # every channel from one filter bank
+                from htdsp.rx.frontend import ChannelizerFrontEnd
+
+                front = ChannelizerFrontEnd(args.rate, offsets, args.bandwidth,
+                                            input_format="cu8")
+            session = sc.session(info, "cu8", [Channel(float(o), band[0] if band else "given")
+                                               for o in offsets], front)
         except ValueError as e:
             raise InputError(str(e)) from None
         scoring.told_squelch(args, session, "live")

@@ -27,6 +27,8 @@ def _channels(args, rec):
     from htdsp.measure.spectrum import strongest_channel
     from htdsp.pipeline import Channel
 
+    if getattr(args, "channels", None) is not None:
+        return _band(args, rec)
     if args.offset is not None:
         chans = [Channel(o) for o in args.offset]
     elif args.channel is not None:
@@ -48,9 +50,41 @@ def _channels(args, rec):
     return chans
 
 
+def _band(args, rec):
+    """``--channels``: the raster's channels in the usable band (``auto``: those where a
+    carrier was seen, from one pass of the filter bank)."""
+    from htdsp.measure.activity import band_activity, raster_offsets, scan_band
+    from htdsp.pipeline import Channel
+
+    kind, lo, hi = args.channels
+    try:
+        offs = raster_offsets(rec.sample_rate_hz, rec.center_freq_hz,
+                              args.raster or args.bandwidth, args.bandwidth, lo, hi)
+    except ValueError as e:
+        raise InputError(str(e), rec.path) from None
+    if offs.size == 0:
+        raise InputError(f"--channels {kind if kind != 'range' else f'{lo:.0f}-{hi:.0f}'}: no "
+                         "raster channel lies in the usable band", rec.path)
+    if kind == "auto":
+        powers, block_s = scan_band((c for _, c in rec.chunks()), rec.sample_rate_hz, offs,
+                                    args.bandwidth, rec.format)
+        active, _, _ = band_activity(powers, block_s)
+        if not args.quiet:
+            where = ", ".join(f"{(rec.center_freq_hz + o) / 1e6:.4f}" for o in offs[active])
+            print(f"htdsp score: {rec.path}: --channels auto: {int(active.sum())} of "
+                  f"{offs.size} channels active{': ' + where + ' MHz' if where else ''}",
+                  file=sys.stderr)
+        offs = offs[active]
+        if offs.size == 0:
+            raise InputError("--channels auto: no carrier seen in any channel of the band "
+                             "(try --channels all)", rec.path)
+    return [Channel(float(o), kind) for o in offs]
+
+
 def run(args):
     from htdsp.io.outputs import InputFiles, OutputSet
     from htdsp.pipeline import Scoring
+    from htdsp.rx.frontend import ChannelizerFrontEnd
     from htdsp.sources import FileSource
 
     st = scoring.settings(args)
@@ -98,7 +132,13 @@ def run(args):
                         print(f"htdsp score: {rec.path}: no channel given, scoring the "
                               f"strongest carrier at {f}", file=sys.stderr)
                 try:
-                    session = sc.session(src.info, src.format, chans)
+                    front = None
+                    if getattr(args, "channels", None) is not None:
+                        # every channel from one filter bank, not a full-rate filter each
+                        front = ChannelizerFrontEnd(src.info.sample_rate_hz,
+                                                    [c.offset_hz for c in chans],
+                                                    args.bandwidth, input_format=src.format)
+                    session = sc.session(src.info, src.format, chans, front)
                 except ValueError as e:
                     bad(rec.path, InputError(str(e), rec.path))
                     continue

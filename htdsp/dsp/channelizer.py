@@ -59,14 +59,14 @@ MIN_FFT_PER_OVERLAP = 4
 def _radix_cost(n):
     """Relative work of a transform of size ``n`` per point (its passes, weighted by radix)."""
     c = 0.0
-    for p, w in ((2, 1.0), (3, 1.7), (5, 2.6)):
+    for p, w in ((2, 1.0), (3, 1.7), (5, 2.6), (7, 3.6)):
         while n % p == 0:
             n //= p
             c += w
     return c
 
 
-def _smooth(n, primes=(2, 3, 5)):
+def _smooth(n, primes=(2, 3, 5, 7)):
     for p in primes:
         while n % p == 0:
             n //= p

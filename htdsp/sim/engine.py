@@ -113,9 +113,11 @@ class _Plan:
     """Rates, filters and levels derived from a scenario."""
 
     def __init__(self, sc):
-        self.L = max(1, int(round(sc.fs / SIM_RATE_HZ)))
-        self.fs_sim = sc.fs / self.L
         span = max(abs(t.offset_hz) for t in sc.transmitters) + 0.75 * sc.bandwidth_hz + 5e3
+        # a band of users is simulated at a rate that holds them all (the whole rate for
+        # users across a dongle's band)
+        self.L = max(1, min(int(round(sc.fs / SIM_RATE_HZ)), int(sc.fs // (2.2 * span))))
+        self.fs_sim = sc.fs / self.L
         if self.L > 1:
             if self.fs_sim - span <= span:
                 raise ValueError("transmitter offsets too wide for the simulator's band")

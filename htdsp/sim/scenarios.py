@@ -88,6 +88,31 @@ def _ctcss_net(d):
                   ChannelModel(), ChannelModel()])
 
 
+#: the band preset's users: (offset from the centre in Hz, level in dB, keyed fractions of
+#: the run, CTCSS); two pairs on adjacent channels, one user 20 dB up (45 dB CNR), one keying
+#: first in the middle of the run
+BAND_USERS = (
+    (-700_000.0, 0.0, ((0.10, 0.45),), None),
+    (-312_500.0, 5.0, ((0.05, 0.40), (0.60, 0.90)), 67.0),
+    (-300_000.0, -3.0, ((0.50, 0.95),), None),
+    (37_500.0, 20.0, ((0.15, 0.85),), 123.0),
+    (250_000.0, -5.0, ((0.30, 0.70),), None),
+    (262_500.0, 10.0, ((0.55, 0.80),), 254.1),
+    (600_000.0, 3.0, ((0.02, 0.30), (0.40, 0.60)), 88.5),
+    (837_500.0, -2.0, ((0.70, 0.98),), None),
+)
+
+
+def _band(d):
+    return Scenario(
+        cnr_db=25.0, channel_offset_hz=0.0,
+        transmitters=[Transmitter(f"ch{off / 1e3:+.1f}k", "tone" if k % 2 else "speech",
+                                  offset_hz=off, power_db=lvl, ctcss_hz=tone,
+                                  tone_hz=800.0 + 100 * k, seed_offset=k,
+                                  keyed=[(a * d, b * d) for a, b in keyed])
+                      for k, (off, lvl, keyed, tone) in enumerate(BAND_USERS)])
+
+
 #: name -> (builder(duration_s) -> Scenario, one-line description)
 SCENARIOS = {
     "clear-los": (_clear_los, "line of sight, 1 kHz test tone at 60 % deviation, 30 dB CNR, "
@@ -105,6 +130,8 @@ SCENARIOS = {
                      "down, an adjacent-channel talker 20 dB up and ignition noise (50/s)"),
     "ctcss-net": (_ctcss_net, "a net taking turns: CTCSS 67.0, 123.0 and 254.1 Hz users with "
                   "reverse bursts, a DCS D023N user, two keying at once"),
+    "band": (_band, "eight users on 12.5 kHz raster channels across the band, 25 dB CNR at "
+             "0 dB, levels -5 to +20 dB, keyed on their own, two adjacent pairs"),
 }
 
 

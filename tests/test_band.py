@@ -1,0 +1,82 @@
+"""Every channel of a band at once (``htdsp score --channels``): on simulated band captures at
+2.4 MS/s (centre on the raster) and 2.048 MS/s (centre 3.1 kHz off it), every keyed channel is
+found, no other channel is reported active (the neighbours of a user at 45 dB CNR included),
+and each user's transmissions are found within 20 ms of the truth."""
+
+import json
+
+import numpy as np
+import pytest
+
+from htdsp.sim import simulate
+from htdsp.sim.scenarios import BAND_USERS, scenario
+from tests.cli import run_cli
+
+RASTER = 12500.0
+
+
+def _band(tmp_path, fs, center_hz, seconds=3.0):
+    sc = scenario("band", seconds)
+    sc.fs, sc.center_hz = fs, center_hz
+    half = fs / 2 * 0.8
+    truth = {}
+    keep = []
+    for t, (off, _, keyed, _) in zip(sc.transmitters, BAND_USERS, strict=True):
+        f = RASTER * round((center_hz + off) / RASTER)        # on the raster, absolute
+        t.offset_hz = f - center_hz
+        if abs(t.offset_hz) + RASTER / 2 <= half:
+            truth[f] = [(a * seconds, b * seconds) for a, b in keyed]
+            keep.append(t)
+    sc.transmitters = keep
+    path = tmp_path / f"band-{fs:.0f}.sigmf-meta"
+    simulate(sc, str(path))
+    return path, truth
+
+
+@pytest.mark.parametrize("fs,center_hz", [(2.4e6, 145.2e6), (2.048e6, 145.2031e6)])
+def test_every_keyed_channel_is_found_and_no_other(tmp_path, fs, center_hz):
+    path, truth = _band(tmp_path, fs, center_hz)
+    assert len(truth) >= 7
+    out = tmp_path / "b.json"
+    p = run_cli("score", path, "--channels", "auto", "--json", out, text=True)
+    assert p.returncode in (0, 1), p.stderr
+    assert f"{len(truth)} of " in p.stderr and "channels active" in p.stderr
+    caps = json.loads(out.read_text())["captures"]
+    found = {round(c["channel"]["freq_hz"]): c for c in caps}
+    assert set(found) == {round(f) for f in truth}
+    for f, intervals in truth.items():
+        c = found[round(f)]
+        assert c["channel"]["chosen"] == "auto"
+        got = [(e["start_s"], e["end_s"]) for e in c["events"]]
+        assert len(got) == len(intervals), (f, got, intervals)
+        for (a, b), (s, e) in zip(intervals, got, strict=True):
+            assert abs(s - a) <= 0.020 and abs(e - b) <= 0.020, (f, (a, b), (s, e))
+
+
+def test_all_and_a_range_score_the_raster_channels(tmp_path):
+    path, truth = _band(tmp_path, 2.4e6, 145.2e6, seconds=1.0)
+    out = tmp_path / "r.json"
+    p = run_cli("score", path, "--channels", "145.225M-145.25M", "--json", out, "-q", text=True)
+    assert p.returncode in (0, 1), p.stderr
+    caps = json.loads(out.read_text())["captures"]
+    assert [c["channel"]["freq_hz"] for c in caps] == [145.225e6, 145.2375e6, 145.25e6]
+    assert [len(c["events"]) for c in caps] == [0, 1, 0]          # only the user at +37.5 k
+    assert {c["channel"]["chosen"] for c in caps} == {"range"}
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["--channels", "most"], "give all, auto or a range"),
+    (["--channels", "146M-145M"], "from a lower to a higher"),
+    (["--channels", "all", "--channel", "145M"], "not allowed with"),
+])
+def test_channel_selection_usage_errors(tmp_path, argv, needle):
+    p = run_cli("score", "captures/synthetic/clear-los.sigmf-meta", *argv, "-q", text=True)
+    assert p.returncode == 2 and needle in p.stderr and "Traceback" not in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1
+
+
+def test_a_raster_needs_the_centre_frequency(tmp_path):
+    raw = tmp_path / "x.cu8"
+    np.full(2 * 240000, 128, np.uint8).tofile(raw)
+    p = run_cli("score", raw, "--rate", "2.4M", "--channels", "all", "-q", text=True)
+    assert p.returncode == 2 and "centre frequency" in p.stderr
