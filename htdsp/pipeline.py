@@ -403,7 +403,10 @@ class Session:
                         "bandwidth_hz": run.rx.bandwidth_hz,
                         "deviation_hz": run.rx.deviation_hz, "chosen": run.chosen,
                         "squelch": run.rx.squelch.spec},
-            "summary": run.summary,
+            # (busy: the fraction of the capture on the air, for the band's table)
+            "summary": {**run.summary, "busy_fraction": (
+                round(run.summary["talk_time_s"] / self.duration_s, 4)
+                if self.duration_s > 0 else None)},
         }
 
 

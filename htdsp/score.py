@@ -324,6 +324,8 @@ class Judge:
         self._dev_peak = (None, None)
         self._codes = {"ctcss_hz": {}, "dcs_code": {}}
         self._longest = None             # (duration, fading) of the longest transmission
+        self._talk_s = 0.0               # air time of the transmissions
+        self._links = []                 # [best, worst] transmission SINAD (else SNR) p50
 
     # ---------------------------------------------------------------- input
     def add_windows(self, windows):
@@ -505,6 +507,11 @@ class Judge:
                 counts[t[k]] = (n + 1, air + dur)
         if self._longest is None or dur > self._longest[0]:
             self._longest = (dur, t["fading"])
+        self._talk_s += dur
+        q = t["sinad_db_p50"] if t["sinad_db_p50"] is not None else t["snr_db_p50"]
+        if q is not None:
+            self._links = [max(self._links[0], q), min(self._links[1], q)] if self._links \
+                else [q, q]
         if self.transmissions is not None:
             self.transmissions.append(t)
         return t
@@ -575,6 +582,9 @@ class Judge:
         s["clipping_fraction"] = finite(total / n, 7) if n else None
         s["dc_offset_dbfs"] = self._dc.percentile(50)[0]
         s["lost_samples"] = int(lost_samples)
+        # the band's view of the channel: its air time and its best and worst transmission
+        s["talk_time_s"] = round(self._talk_s, 3)
+        s["best_link_db"], s["worst_link_db"] = self._links or (None, None)
         s["location"] = geolocation
         s["bounds"] = bounds
         results = []
@@ -618,7 +628,8 @@ UNUSABLE_NULLS = (
     "availability", "sinad_db_p10", "sinad_db_p50", "sinad_db_p90", "snr_db_p10",
     "snr_db_p50", "snr_db_p90", "quality_db_p10", "quality_db_p50", "quality_db_p90", "daq",
     "daq_p10", "cnr_db", "freq_error_hz", "freq_error_ppm", "deviation_peak_hz",
-    "deviation_rms_hz", "k_factor_db", "fade_depth_db", "doppler_hz",
+    "deviation_rms_hz", "k_factor_db", "fade_depth_db", "doppler_hz", "best_link_db",
+    "worst_link_db",
 )
 
 

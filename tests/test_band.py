@@ -51,6 +51,14 @@ def test_every_keyed_channel_is_found_and_no_other(tmp_path, fs, center_hz):
         assert len(got) == len(intervals), (f, got, intervals)
         for (a, b), (s, e) in zip(intervals, got, strict=True):
             assert abs(s - a) <= 0.020 and abs(e - b) <= 0.020, (f, (a, b), (s, e))
+        # the band's table: air time and share of the capture as keyed, the best and worst
+        sm = c["summary"]
+        talk = sum(b - a for a, b in intervals)
+        assert sm["talk_time_s"] == pytest.approx(talk, abs=0.04)
+        assert sm["busy_fraction"] == pytest.approx(talk / 3.0, abs=0.015)
+        assert sm["best_link_db"] >= sm["worst_link_db"] > 15.0
+    assert "band:" in p.stderr and "busy %" in p.stderr
+    assert p.stderr.count(" MHz ") >= 2 * len(truth)              # both tables
 
 
 def test_all_and_a_range_score_the_raster_channels(tmp_path):

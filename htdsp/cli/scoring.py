@@ -190,8 +190,10 @@ def conclude(args, scoring, outputs, command="score"):
     outputs.commit()
     verdicts = scoring.verdicts()
     if not args.quiet and doc["captures"]:
-        table(doc, sys.stdout if sys.stdout.isatty() and "-" not in (args.json, args.jsonl)
-              else sys.stderr)
+        out = (sys.stdout if sys.stdout.isatty() and "-" not in (args.json, args.jsonl)
+               else sys.stderr)
+        table(doc, out)
+        band_table(doc, out)
     if doc["errors"] or "unusable" in verdicts or not verdicts:
         return EXIT_USAGE
     failed = (doc["aggregate"]["verdict"] == "fail") if len(verdicts) > 1 \
@@ -236,3 +238,29 @@ def table(doc, out):
               f"{f(a['wilson_lower'] * 100 if a['wilson_lower'] is not None else None)} % "
               f"at {a['confidence'] * 100:.0f} % confidence (target "
               f"{a['area_reliability'] * 100:.0f} %): {a['verdict']}", file=out)
+
+
+def band_table(doc, out):
+    """The band's table of a ``--channels`` score: per channel its share of the capture on the
+    air, its transmissions and talk time, and its best and worst link (a transmission's SINAD,
+    else SNR, median)."""
+    caps = [c for c in doc["captures"] if c["channel"]["chosen"] in ("all", "auto", "range")]
+    if not caps:
+        return
+
+    def f(v, nd=1):
+        return "-" if v is None else f"{v:.{nd}f}"
+
+    rows = [("capture", "channel", "busy %", "tx", "talk s", "best dB", "worst dB")]
+    for c in caps:
+        s = c["summary"]
+        rows.append((os.path.basename(c["source"]["path"]),
+                     f"{c['channel']['freq_hz'] / 1e6:.4f} MHz",
+                     f(s["busy_fraction"] * 100 if s.get("busy_fraction") is not None
+                       else None), str(s["transmissions"]), f(s["talk_time_s"]),
+                     f(s["best_link_db"]), f(s["worst_link_db"])))
+    w = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    print("band:", file=out)
+    for r in rows:
+        print("  ".join(v.ljust(w[i]) if i == 0 else v.rjust(w[i]) for i, v in enumerate(r)),
+              file=out)
