@@ -38,7 +38,8 @@ def test_every_keyed_channel_is_found_and_no_other(tmp_path, fs, center_hz):
     path, truth = _band(tmp_path, fs, center_hz)
     assert len(truth) >= 7
     out = tmp_path / "b.json"
-    p = run_cli("score", path, "--channels", "auto", "--json", out, text=True)
+    html = tmp_path / "b.html"
+    p = run_cli("score", path, "--channels", "auto", "--json", out, "--html", html, text=True)
     assert p.returncode in (0, 1), p.stderr
     assert f"{len(truth)} of " in p.stderr and "channels active" in p.stderr
     caps = json.loads(out.read_text())["captures"]
@@ -58,6 +59,10 @@ def test_every_keyed_channel_is_found_and_no_other(tmp_path, fs, center_hz):
         assert sm["busy_fraction"] == pytest.approx(talk / 3.0, abs=0.015)
         assert sm["best_link_db"] >= sm["worst_link_db"] > 15.0
     assert "band:" in p.stderr and "busy %" in p.stderr
+    page = html.read_text()
+    assert page.count('alt="band occupancy"') == 1 and "<script" not in page
+    band = page.split("<h2>Band:", 1)[1].split("</table>", 1)[0]
+    assert band.count("<tr>") == len(truth) + 1                   # a row per channel
     assert p.stderr.count(" MHz ") >= 2 * len(truth)              # both tables
 
 

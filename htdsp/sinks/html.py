@@ -136,6 +136,8 @@ class HtmlSink(Sink):
         self.out = out
         self._ch = {}
         self.sections = []
+        #: per --channels capture: its path, the occupancy picture and the band's rows
+        self.bands = []
 
     def start(self, session):
         for run in session.runs:
@@ -162,6 +164,7 @@ class HtmlSink(Sink):
 
     def capture(self, session, entries):
         crit = session.settings.criterion
+        band = []
         for run, entry in zip(session.runs, entries, strict=True):
             c = self._ch.pop(id(run))
             e = {**entry, "events": [{k: (v if v is not None or k != "bounds" else {})
@@ -169,6 +172,11 @@ class HtmlSink(Sink):
                                      for t in c.events]}
             self.sections.append({"entry": e,
                                   "plots": _plots(e, c, session.waterfall, crit)})
+            if entry["channel"]["chosen"] in ("all", "auto", "range"):
+                band.append(e)
+        if band:
+            self.bands.append({"path": session.info.path, "rows": band,
+                               "png": _occupancy(band, session.duration_s)})
 
     def discard(self, session):
         for run in session.runs:
@@ -181,9 +189,37 @@ class HtmlSink(Sink):
                                  autoescape=True, undefined=jinja2.StrictUndefined)
         located = any(s["entry"]["summary"].get("location") for s in self.sections)
         html = env.get_template("report.html").render(doc=doc, sections=self.sections,
-                                                      fmt=fmt, fb=fmt_field, located=located)
+                                                      bands=self.bands, fmt=fmt, fb=fmt_field,
+                                                      located=located)
         self.out.write(html)
         self.out.flush()
+
+
+def _occupancy(entries, duration_s):
+    """The band's occupancy: a row per channel, its transmissions drawn along the time axis
+    (what a channel x time power picture shows of who was on the air), coloured by their
+    SINAD (else SNR) median."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, max(2.0, 0.28 * len(entries) + 1.0)))
+    cmap = plt.get_cmap("viridis")
+    for i, e in enumerate(entries):
+        for t in e["events"]:
+            q = t["sinad_db_p50"] if t["sinad_db_p50"] is not None else t["snr_db_p50"]
+            color = cmap(min(max((q if q is not None else 0.0) / 40.0, 0.0), 1.0))
+            ax.barh(i, t["end_s"] - t["start_s"], left=t["start_s"], height=0.8, color=color)
+    ax.set_yticks(range(len(entries)))
+    ax.set_yticklabels([f"{e['channel']['freq_hz'] / 1e6:.4f}" for e in entries], fontsize=7)
+    ax.set_ylim(-0.6, len(entries) - 0.4)
+    ax.set_xlim(0, max(duration_s, 1e-3))
+    ax.set_xlabel("time, s")
+    ax.set_ylabel("channel, MHz")
+    ax.set_title("Band occupancy: transmissions per channel (colour: SINAD/SNR p50, 0-40 dB)")
+    ax.grid(axis="x", alpha=0.3)
+    return _png(fig)
 
 
 def _plots(entry, ch, waterfall, criterion):
