@@ -93,3 +93,15 @@ def test_a_raster_needs_the_centre_frequency(tmp_path):
     np.full(2 * 240000, 128, np.uint8).tofile(raw)
     p = run_cli("score", raw, "--rate", "2.4M", "--channels", "all", "-q", text=True)
     assert p.returncode == 2 and "centre frequency" in p.stderr
+
+
+def test_the_bundled_band_capture_shows_its_eight_users(tmp_path):
+    # README's main job scores it with --channels auto: every keyed user's channel, no other
+    out = tmp_path / "band.json"
+    p = run_cli("score", "captures/band/band.sigmf-meta", "--channels", "auto", "--json", out,
+                "-q", text=True)
+    assert p.returncode in (0, 1), p.stderr
+    doc = json.loads(out.read_text())
+    got = [c["channel"]["freq_hz"] for c in doc["captures"]]
+    assert got == sorted(145.2e6 + off for off, *_ in BAND_USERS)
+    assert all(c["summary"]["transmissions"] >= 1 for c in doc["captures"])

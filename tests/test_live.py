@@ -550,3 +550,10 @@ def test_live_channels_auto_is_refused(capsys):
                  "auto", "-q"]) == 2
     err = capsys.readouterr().err
     assert "--channels auto" in err and len(err.strip().splitlines()) == 1
+
+
+def test_live_channels_wider_than_it_can_keep_up_with_is_refused(capsys):
+    assert main(["live", "--rtltcp", "127.0.0.1:1", "--center", "145M", "--rate", "2.4M",
+                 "--channels", "all", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "live scores at most 8" in err and len(err.strip().splitlines()) == 1

@@ -84,9 +84,13 @@ def scored(tmp_path_factory):
     return out
 
 
+#: bundled after the refactor, so not pinned by it (tests/test_band.py checks it)
+NEWER = {"captures/band/band.sigmf-meta"}
+
+
 def test_every_bundled_capture_is_pinned():
     bundled = {str(p.relative_to(ROOT)) for p in (ROOT / "captures").rglob("*.sigmf-meta")}
-    assert bundled == set(PINNED)
+    assert bundled == set(PINNED) | NEWER
 
 
 @pytest.mark.parametrize("cap", sorted(PINNED))

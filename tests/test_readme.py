@@ -23,6 +23,12 @@ def test_ci_runs_the_readme_test_command_verbatim():
     assert _commands()[1] in (ROOT / ".ci" / "run").read_text()
 
 
+def test_ci_runs_the_readme_main_job_verbatim():
+    assert _commands()[0] in (ROOT / ".ci" / "run").read_text()
+    # the band's own invocation, after the six locations' (their verdicts stay theirs)
+    assert "htdsp score captures/band/band.sigmf-meta --channels auto" in _commands()[0]
+
+
 def test_readme_main_job_uses_the_bundled_captures():
     import glob
 

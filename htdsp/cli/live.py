@@ -8,6 +8,8 @@ from htdsp import limits
 from htdsp.cli import common, scoring
 from htdsp.errors import EXIT_SOURCE_LOST, InputError
 
+#: channels a live run scores at once with --channels (each runs the whole chain)
+LIVE_MAX_CHANNELS = 8
 
 def add_parser(sub):
     v = sub.add_parser(
@@ -120,6 +122,12 @@ def run(args):
                                       args.bandwidth, lo, hi))
         if not offsets:
             raise InputError("--channels: no raster channel lies in the usable band")
+        if len(offsets) > LIVE_MAX_CHANNELS:
+            # every channel listed runs the whole receive chain: one core keeps up with about
+            # this many at 2.4 MS/s; live activity detection (the chain only where a carrier
+            # is) is not built yet, so a wider band would lose samples, not be scored
+            raise InputError(f"--channels: {len(offsets)} channels; live scores at most "
+                             f"{LIVE_MAX_CHANNELS} at once (give a narrower range)")
     else:
         offsets = (args.offset if args.offset is not None
                    else [c - args.center for c in args.channel])
