@@ -11,6 +11,7 @@ from htdsp.errors import EXIT_SOURCE_LOST, InputError
 #: channels a live run scores at once with --channels (each runs the whole chain)
 LIVE_MAX_CHANNELS = 8
 
+
 def add_parser(sub):
     v = sub.add_parser(
         "live", help="score a live dongle or rtl_tcp stream with a terminal meter, recording it",
