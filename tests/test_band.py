@@ -102,6 +102,11 @@ def test_the_bundled_band_capture_shows_its_eight_users(tmp_path):
                 "-q", text=True)
     assert p.returncode in (0, 1), p.stderr
     doc = json.loads(out.read_text())
+    import jsonschema
+
+    from htdsp.sinks.document import schema
+
+    jsonschema.validate(doc, schema())                  # the new fields and choices included
     got = [c["channel"]["freq_hz"] for c in doc["captures"]]
     assert got == sorted(145.2e6 + off for off, *_ in BAND_USERS)
     assert all(c["summary"]["transmissions"] >= 1 for c in doc["captures"])
