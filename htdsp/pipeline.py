@@ -313,10 +313,15 @@ class Session:
         return audio
 
     def _process(self, data):
+        lead = new = None
         for run in self.runs:
             # the ADC's clipping and DC from the raw codes, before the front end: the chunk is
-            # then in the cache for the filters (measured: 4 % of the pass at 2.4 MS/s)
-            run.meter.process_raw(data)
+            # then in the cache for the filters (measured: 4 % of the pass at 2.4 MS/s); read
+            # once for every channel (0.5 ms per s of 2.4 MS/s input each, measured)
+            if lead is None:
+                lead, new = run.meter, run.meter.process_raw(data)
+            else:
+                run.meter.follow_raw(lead, new, data)
         streams = self.front.process(data)
         audio = None
         for run, ch in zip(self.runs, streams, strict=True):

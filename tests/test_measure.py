@@ -673,3 +673,18 @@ def test_the_streaming_percentiles_are_the_batch_percentiles(pairs, q):
         for v, b in zip(vals, bounds, strict=True):
             s.append(v, b)
         assert s.percentile(q) == want, make
+
+
+def test_every_channel_reads_the_inputs_raw_levels_as_one_alone():
+    # the ADC's clipping and DC come from the input's codes, read once for all channels: the
+    # second channel of a run has the windows' raw figures it has when scored alone
+    from htdsp.io import open_recording
+    from htdsp.pipeline import Settings, score_file
+
+    rec = open_recording("captures/synthetic/interference.sigmf-meta")
+    both = score_file(rec, [25e3, -30e3], Settings(keep_windows=True)).runs[1].meter.windows
+    alone = score_file(rec, [-30e3], Settings(keep_windows=True)).runs[0].meter.windows
+    assert len(both) == len(alone) > 10
+    for a, b in zip(both, alone, strict=True):
+        assert a["clipping_fraction"] == b["clipping_fraction"] is not None
+        assert a["dc_offset_dbfs"] == b["dc_offset_dbfs"] is not None

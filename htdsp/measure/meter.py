@@ -662,7 +662,7 @@ class Meter:
         the window's ``clipping_fraction`` and ``dc_offset_dbfs`` stay None)."""
         a = np.asarray(x)
         if np.iscomplexobj(a) or a.dtype.kind not in "iu" or a.dtype.itemsize > 2:
-            return
+            return []
         if self._raw_state is None:
             info = np.iinfo(a.dtype)
             self._raw_codes = (int(info.min), int(info.max))
@@ -675,9 +675,25 @@ class Meter:
         out = np.empty((a.size // 2 // self.win_in + 2, 3))
         k = raw_levels_kernel(a, *self._raw_codes, self.win_in, self._raw_state, out)
         off, sc = self._raw_scale
+        new = []
         for si, sq, clip in out[:k]:
             mi, mq = (si / self.win_in - off) * sc, (sq / self.win_in - off) * sc
-            self._raw_w.append((clip / (2 * self.win_in), db(mi * mi + mq * mq)))
+            new.append((clip / (2 * self.win_in), db(mi * mi + mq * mq)))
+        self._raw_w.extend(new)
+        return new
+
+    def follow_raw(self, leader, new, x):
+        """:meth:`process_raw` for a meter of another channel of the same input, from what
+        ``leader`` (which processed ``x`` just now, giving ``new``) found: the raw codes are the
+        input's, not the channel's, so with the same windows the result is the same (N
+        channels read the full-rate codes once, not N times)."""
+        if leader.win_in != self.win_in or leader._raw_state is None:
+            self.process_raw(x)
+            return
+        self._raw_state = leader._raw_state.copy()
+        self._raw_odd = leader._raw_odd.copy()
+        self._raw_codes, self._raw_scale = leader._raw_codes, leader._raw_scale
+        self._raw_w.extend(new)
 
     # -------------------------------------------------------------------- per window
     def _analyse_audio(self, y):
