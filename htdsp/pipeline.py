@@ -66,6 +66,8 @@ _INT_FORMATS = ("cu8", "cs8", "cs16")
 _RECENT_EVENTS = 16
 #: windows judged between trimmings of the decoder's readings (and at each transmission)
 _FORGET_EVERY = 64
+#: how ``--channels`` chose a channel (a channel of a band, not one asked for by name)
+BAND_CHOICES = ("all", "auto", "range")
 #: windows measured between judgements (0.4 s at 100 ms: records reach the sinks that late;
 #: judging at every window cost 3 % of the pass), unless an event comes
 _JUDGE_EVERY = 4
@@ -386,7 +388,9 @@ class Session:
         entries = []
         for run in self.runs:
             s = run.finish()
-            if not s["unusable"] and not s["transmissions"]:
+            # (a channel of a band that nobody used is the band's news, not a problem: the
+            # band's table shows it; one warning each would bury the rest)
+            if not s["unusable"] and not s["transmissions"] and run.chosen not in BAND_CHOICES:
                 why = no_transmission_reason(run.meter, [t.kind for t in run.rx.squelch.terms],
                                              self.duration_s)
                 s["warnings"].append(f"no transmission found at {run.where()}: {why}")

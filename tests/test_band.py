@@ -75,6 +75,9 @@ def test_all_and_a_range_score_the_raster_channels(tmp_path):
     assert [c["channel"]["freq_hz"] for c in caps] == [145.225e6, 145.2375e6, 145.25e6]
     assert [len(c["events"]) for c in caps] == [0, 1, 0]          # only the user at +37.5 k
     assert {c["channel"]["chosen"] for c in caps} == {"range"}
+    # an unused channel of a band is not a warning (152 of them would bury the rest)
+    assert "no transmission found" not in p.stderr
+    assert not any(c["summary"]["warnings"] for c in caps)
 
 
 @pytest.mark.parametrize("argv,needle", [

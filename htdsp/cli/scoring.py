@@ -244,7 +244,9 @@ def band_table(doc, out):
     """The band's table of a ``--channels`` score: per channel its share of the capture on the
     air, its transmissions and talk time, and its best and worst link (a transmission's SINAD,
     else SNR, median)."""
-    caps = [c for c in doc["captures"] if c["channel"]["chosen"] in ("all", "auto", "range")]
+    from htdsp.pipeline import BAND_CHOICES
+
+    caps = [c for c in doc["captures"] if c["channel"]["chosen"] in BAND_CHOICES]
     if not caps:
         return
 

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from htdsp.pipeline import Sink
+from htdsp.pipeline import BAND_CHOICES, Sink
 
 #: a level axis spans at least this: a flat carrier whose RSSI moves by 0.06 dB must look flat,
 #: not like a deep fade (matplotlib scales to the data)
@@ -172,7 +172,7 @@ class HtmlSink(Sink):
                                      for t in c.events]}
             self.sections.append({"entry": e,
                                   "plots": _plots(e, c, session.waterfall, crit)})
-            if entry["channel"]["chosen"] in ("all", "auto", "range"):
+            if entry["channel"]["chosen"] in BAND_CHOICES:
                 band.append(e)
         if band:
             self.bands.append({"path": session.info.path, "rows": band,
