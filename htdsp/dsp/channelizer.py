@@ -10,12 +10,16 @@ polyphase bank, the channel count and raster need not divide the input rate (2.0
 response is sampled around the exact centre and the remaining offset, under half a bin, is
 removed by a phase ramp at the output rate).
 
-With the channel filter designed at ``fs_out`` (``h`` of ``T`` taps), the bank's response is
-``h``'s: the weights are its DTFT at the bins' offsets from the channel centre, and the overlap
+With the channel filter designed at ``fs_out`` (``h`` of ``T`` taps, the single-channel path's
+own), the bank's response is that path's: the weights are ``h``'s DTFT at the bins' offsets
+from the channel centre times the magnitude of the path's decimators there, and the overlap
 (``n_fft - hop`` samples) is at least ``h``'s length at the input rate, so the circular
 convolution of each block is the linear one (up to the band-limited interpolation of ``h``,
 whose response outside +-fs_out/2 is the stop band). Output sample ``n`` is the channel at
-input time ``n * fs / fs_out``, delayed by ``h``'s group delay.
+input time ``n * fs / fs_out``, delayed by ``h``'s group delay. Each block also gives every
+channel's power (:meth:`Channelizer.process_active`: Parseval over its bins, the block under a
+Hann window so that a strong carrier does not leak into its neighbours), which is what a
+carrier detector over a whole band needs, without any channel's baseband.
 
 The forward transforms of a chunk's blocks and the channels' inverse transforms are batched
 calls to :mod:`scipy.fft` (the transform is what a filter bank is; a Numba FFT would be a
