@@ -68,8 +68,9 @@ def test_every_keyed_channel_is_found_and_no_other(tmp_path, fs, center_hz):
 
 def test_all_and_a_range_score_the_raster_channels(tmp_path):
     path, truth = _band(tmp_path, 2.4e6, 145.2e6, seconds=1.0)
-    out = tmp_path / "r.json"
-    p = run_cli("score", path, "--channels", "145.225M-145.25M", "--json", out, "-q", text=True)
+    out, html = tmp_path / "r.json", tmp_path / "r.html"
+    p = run_cli("score", path, "--channels", "145.225M-145.25M", "--json", out, "--html", html,
+                "-q", text=True)
     assert p.returncode in (0, 1), p.stderr
     caps = json.loads(out.read_text())["captures"]
     assert [c["channel"]["freq_hz"] for c in caps] == [145.225e6, 145.2375e6, 145.25e6]
@@ -78,6 +79,11 @@ def test_all_and_a_range_score_the_raster_channels(tmp_path):
     # an unused channel of a band is not a warning (152 of them would bury the rest)
     assert "no transmission found" not in p.stderr
     assert not any(c["summary"]["warnings"] for c in caps)
+    # and in the HTML the unused channels get their table, no pictures: one channel's four
+    parts = html.read_text().split('<div class="capture">')[1:]
+    assert len(parts) == 1 + 3 and parts[0].count("<figure>") == 1   # the band's, then 3
+    assert [p_.count("<figure>") >= 3 for p_ in parts[1:]] == [False, True, False]
+    assert parts[1].count("<figure>") == parts[3].count("<figure>") == 0
 
 
 @pytest.mark.parametrize("argv,needle", [

@@ -170,9 +170,12 @@ class HtmlSink(Sink):
             e = {**entry, "events": [{k: (v if v is not None or k != "bounds" else {})
                                       for k, v in zip(_TX_FIELDS, t, strict=True)}
                                      for t in c.events]}
-            self.sections.append({"entry": e,
-                                  "plots": _plots(e, c, session.waterfall, crit)})
-            if entry["channel"]["chosen"] in BAND_CHOICES:
+            in_band = entry["channel"]["chosen"] in BAND_CHOICES
+            # (a band's unused channel gets its table, not four pictures of noise: a band of
+            # 152 channels would draw 600 of them)
+            plots = [] if in_band and not c.events else _plots(e, c, session.waterfall, crit)
+            self.sections.append({"entry": e, "plots": plots})
+            if in_band:
                 band.append(e)
         if band:
             self.bands.append({"path": session.info.path, "rows": band,
