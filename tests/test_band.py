@@ -119,3 +119,24 @@ def test_the_bundled_band_capture_shows_its_eight_users(tmp_path):
     got = [c["channel"]["freq_hz"] for c in doc["captures"]]
     assert got == sorted(145.2e6 + off for off, *_ in BAND_USERS)
     assert all(c["summary"]["transmissions"] >= 1 for c in doc["captures"])
+
+
+def test_the_activity_detector_streams():
+    # runs carry across chunks (any chunking, the same answer), a burst shorter than min_s is
+    # not a carrier, and its memory is a few numbers per channel
+    from htdsp.measure.activity import ActivityDetector
+
+    rng = np.random.default_rng(9)
+    p = 1.0 + 0.05 * rng.standard_normal((400, 20))    # a block averages 20000 samples
+    p[100:110, 3] *= 100.0                 # 10 blocks: 87 ms at 8.7 ms a block
+    p[200:203, 7] *= 100.0                 # 3 blocks: 26 ms, under 50 ms
+    p[:, 12] *= 100.0                      # busy all the time
+    whole = ActivityDetector(20, 0.0087)
+    whole.add(p)
+    parts = ActivityDetector(20, 0.0087)
+    for a in range(0, 400, 7):
+        parts.add(p[a:a + 7])
+    assert np.flatnonzero(whole.active).tolist() == [3, 12]
+    assert np.array_equal(parts.active, whole.active)
+    assert np.array_equal(parts.busy_fraction, whole.busy_fraction)
+    assert whole.busy_fraction[12] > 0.95 and whole.busy_fraction[3] < 0.05

@@ -53,7 +53,7 @@ def _channels(args, rec):
 def _band(args, rec):
     """``--channels``: the raster's channels in the usable band (``auto``: those where a
     carrier was seen, from one pass of the filter bank)."""
-    from htdsp.measure.activity import band_activity, raster_offsets, scan_band
+    from htdsp.measure.activity import raster_offsets, scan_band
     from htdsp.pipeline import Channel
 
     kind, lo, hi = args.channels
@@ -66,9 +66,8 @@ def _band(args, rec):
         raise InputError(f"--channels {kind if kind != 'range' else f'{lo:.0f}-{hi:.0f}'}: no "
                          "raster channel lies in the usable band", rec.path)
     if kind == "auto":
-        powers, block_s = scan_band((c for _, c in rec.chunks()), rec.sample_rate_hz, offs,
-                                    args.bandwidth, rec.format)
-        active, _, _ = band_activity(powers, block_s)
+        active = scan_band((c for _, c in rec.chunks()), rec.sample_rate_hz, offs,
+                           args.bandwidth, rec.format).active
         if not args.quiet:
             where = ", ".join(f"{(rec.center_freq_hz + o) / 1e6:.4f}" for o in offs[active])
             print(f"htdsp score: {rec.path}: --channels auto: {int(active.sum())} of "

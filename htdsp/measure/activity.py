@@ -3,9 +3,9 @@ detector over every channel's block power from the filter bank
 (:meth:`htdsp.dsp.channelizer.Channelizer.process_active`).
 
 The detector compares each channel's power, block by block, with the band's noise floor (the
-median over the channels of each one's 20th percentile: a channel busy all the time does not
-raise it) and calls a channel active where it stays ``threshold_db`` above it for
-``min_s``. A carrier's neighbours see it through the channel filter's stop band (60 dB) and
+20th percentile of the channels' powers in that block) and calls a channel active where it
+stays ``threshold_db`` above it for ``min_s``, holding a few numbers per channel whatever the
+run's length. A carrier's neighbours see it through the channel filter's stop band (60 dB) and
 the Hann window's leakage, so a 45 dB carrier does not make them active.
 """
 
@@ -47,42 +47,50 @@ def raster_offsets(fs, center_hz, raster_hz, bandwidth_hz, lo_hz=None, hi_hz=Non
     return off[np.abs(off) >= bandwidth_hz]          # (the centre's DC spike)
 
 
-def band_activity(powers, block_s, threshold_db=THRESHOLD_DB, min_s=MIN_S):
-    """Per channel, from block powers ``(blocks, channels)``: ``(active, busy_fraction,
-    floor)``, whether it held a carrier ``threshold_db`` over the band floor for ``min_s``,
-    the fraction of blocks above it, and the floor (linear power)."""
-    p = np.asarray(powers, dtype=np.float64)
-    if p.size == 0:
-        n = p.shape[1] if p.ndim == 2 else 0
-        return np.zeros(n, bool), np.zeros(n), 0.0
-    floor = float(np.median(np.percentile(p, 20, axis=0)))
-    above = p > floor * 10 ** (threshold_db / 10)
-    need = max(1, math.ceil(min_s / block_s))
-    active = np.zeros(p.shape[1], dtype=bool)
-    for c in range(p.shape[1]):
-        run = 0
-        for a in above[:, c]:
-            run = run + 1 if a else 0
-            if run >= need:
-                active[c] = True
-                break
-    return active, above.mean(axis=0), floor
+class ActivityDetector:
+    """Which channels held a carrier, block by block (:meth:`add` each chunk's block powers,
+    ``(blocks, channels)``), in memory that does not grow with the run: a channel is active
+    once its power stays ``threshold_db`` over the band's floor for ``min_s``. The floor of a
+    block is the 20th percentile of the channels' powers in it (the noise most channels of a
+    band hold; it stands while up to four in five are busy). ``active``, ``busy_fraction``
+    (the share of blocks above the threshold)."""
+
+    def __init__(self, n_channels, block_s, threshold_db=THRESHOLD_DB, min_s=MIN_S):
+        self.need = max(1, math.ceil(min_s / block_s))
+        self.ratio = 10 ** (threshold_db / 10)
+        self.active = np.zeros(n_channels, dtype=bool)
+        self._run = np.zeros(n_channels, dtype=np.int64)
+        self._above = np.zeros(n_channels, dtype=np.int64)
+        self._blocks = 0
+
+    def add(self, powers):
+        p = np.asarray(powers, dtype=np.float64)
+        if not p.size:
+            return
+        above = p > self.ratio * np.percentile(p, 20, axis=1, keepdims=True)
+        self._above += above.sum(axis=0)
+        self._blocks += p.shape[0]
+        for row in above:                  # runs of blocks above, carried across chunks
+            self._run = (self._run + 1) * row
+            self.active |= self._run >= self.need
+
+    @property
+    def busy_fraction(self):
+        return self._above / max(self._blocks, 1)
 
 
 def scan_band(chunks, fs, offsets_hz, bandwidth_hz, fmt="cf32"):
-    """Every channel's block power over a whole input (an iterable of raw or complex chunks):
-    ``(powers, block_s)`` for :func:`band_activity` (one pass of the filter bank, no channel's
-    baseband)."""
+    """Which of the channels at ``offsets_hz`` held a carrier over a whole input (an iterable
+    of raw or complex chunks): one pass of the filter bank's block powers, no channel's
+    baseband. Returns the :class:`ActivityDetector`."""
     from htdsp.dsp.channelizer import Channelizer
     from htdsp.dsp.convert import Converter
 
     bank = Channelizer(fs, offsets_hz, bandwidth_hz)
     conv = Converter(fmt) if fmt != "cf32" else None
-    out = []
+    det = ActivityDetector(len(offsets_hz), bank.hop / fs)
     for x in chunks:
         if conv is not None and not np.iscomplexobj(x):
             x = conv.process(x)
-        p, _ = bank.process_active(x, [])
-        out.append(p)
-    powers = np.concatenate(out) if out else np.zeros((0, len(offsets_hz)), np.float32)
-    return powers, bank.hop / fs
+        det.add(bank.process_active(x, [])[0])
+    return det
