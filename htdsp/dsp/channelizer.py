@@ -196,6 +196,8 @@ class Channelizer:
         self.out_per_block = self.hop * L // n
         self._first = L - self.out_per_block                 # outputs of the overlap: dropped
         i = np.arange(self.out_per_block)
+        # the ramp's phase advance per block, turns
+        self._turn_per_block = self._resid_hz * self.out_per_block / self.fs_out
         self._ramp = np.exp(-2j * np.pi * self._resid_hz[:, None] * i / self.fs_out) \
             .astype(np.complex64)
         self._fresh()
@@ -203,7 +205,6 @@ class Channelizer:
     def _fresh(self):
         self._buf = np.zeros(self.n_fft - self.hop, dtype=np.complex64)
         self._blocks = 0
-        self._turns = np.zeros(len(self.offsets_hz))         # each channel's ramp phase, turns
 
     @property
     def n_channels(self):
@@ -242,29 +243,62 @@ class Channelizer:
         p = np.empty(X.shape, dtype=np.float32)
         hann_power_kernel(X, p)
         powers = np.einsum("bcl,cl->bc", p[:, self._pbins], self._w2).astype(np.float32)
-        y = self._channels(X, idx)
+        y = self._channels(X, idx, self._blocks)
+        self._blocks += nb
         self._buf = buf[nb * self.hop:].copy()
         return powers, y
 
-    def _channels(self, X, sel):
+    @property
+    def blocks_done(self):
+        """Blocks transformed so far (block ``m`` ends at input sample ``(m + 1) * hop``)."""
+        return self._blocks
+
+    def replay(self, x, x_start, active, m_a, m_b):
+        """The baseband of channels ``active`` over blocks ``m_a`` to ``m_b - 1`` (output
+        samples ``m_a * out_per_block`` on) from a stretch of the input kept by the caller:
+        ``x`` holds input samples from ``x_start`` on (input before sample 0 is zero), at
+        least to the end of block ``m_b - 1``. The same blocks and arithmetic as
+        :meth:`process_active` (a channel made active late gets the stream it would have had
+        from the start); the bank's state does not change.
+
+        Returns a complex64 array ``(len(active), (m_b - m_a) * out_per_block)``."""
+        idx = np.asarray(list(active), dtype=np.int64)
+        nb = int(m_b) - int(m_a)
+        if nb <= 0:
+            return np.zeros((idx.size, 0), np.complex64)
+        a = int(m_a) * self.hop - (self.n_fft - self.hop)     # the first block's first sample
+        z = int(m_b) * self.hop                         # the last block's end
+        if max(a, 0) < x_start:
+            raise ValueError(f"block {m_a} starts at input sample {a}, before the kept input "
+                             f"(from {x_start})")
+        x = as_complex64(x)
+        if z - x_start > x.size:
+            raise ValueError(f"block {m_b - 1} ends at input sample {z}, after the kept input "
+                             f"(to {x_start + x.size})")
+        lead = max(0, x_start - a)                           # zeros before the input's start
+        seg = x[max(0, a - x_start):z - x_start]
+        if lead:
+            seg = np.concatenate([np.zeros(lead, np.complex64), seg])
+        blocks = np.lib.stride_tricks.as_strided(
+            seg, shape=(nb, self.n_fft), strides=(self.hop * seg.itemsize, seg.itemsize),
+            writeable=False)
+        return self._channels(scipy.fft.fft(blocks, axis=1, workers=1), idx, int(m_a))
+
+    def _channels(self, X, sel, m0):
         """The outputs ``(len(sel), blocks x out_per_block)`` of channels ``sel`` from
-        transformed blocks ``X``; advances every channel's block count and phase."""
+        transformed blocks ``X``, the first of them block ``m0``."""
         nb = X.shape[0]
         Y = X[:, self._bins[sel]] * self._weights[sel]           # (blocks, channels, bins)
         y = scipy.fft.ifft(Y, axis=2, workers=1, norm="forward")[:, :, self._first:]
         # the phase of each block's start (exact: whole multiples of 1/n_fft turn) and the
-        # ramp that removes the centre's offset from a bin, continuous across blocks
-        m = self._blocks + np.arange(nb)
+        # ramp that removes the centre's offset from a bin, continuous across blocks; both
+        # from the block's index, so that a channel's stream is the same whenever it started
+        m = m0 + np.arange(nb)
         k = (self._k_hop[sel][None, :] * (m[:, None] % self.n_fft)) % self.n_fft
-        turns = (self._turns[sel][None, :]
-                 + np.arange(nb)[:, None] * (self._resid_hz[sel] * self.out_per_block
-                                            / self.fs_out)[None, :])
-        rot = np.exp(-2j * np.pi * (k / self.n_fft + turns)).astype(np.complex64)
+        turns = m[:, None] * self._turn_per_block[sel][None, :]
+        rot = np.exp(-2j * np.pi * ((k / self.n_fft + turns) % 1.0)).astype(np.complex64)
         y *= rot[:, :, None]
         y *= self._ramp[sel][None, :, :]
-        self._blocks += nb
-        self._turns = (self._turns + nb * self._resid_hz * self.out_per_block
-                       / self.fs_out) % 1.0
         return np.ascontiguousarray(y.transpose(1, 0, 2)).reshape(y.shape[1], nb * y.shape[2])
 
     def reset(self):
@@ -275,7 +309,6 @@ class Channelizer:
 
         new = _copy.copy(self)
         new._buf = self._buf.copy()
-        new._turns = self._turns.copy()
         return new
 
 
