@@ -714,3 +714,24 @@ def test_hann_power_reference(measure):
     from tests.reference import hann_power_ref
 
     measure(hann_power_ref, BANK_X.size, BANK_X)
+
+
+#: the 2.4 MS/s bank's 192 channels: 171 bins each, 134 apart (12.5 kHz at 93.75 Hz a bin)
+BANK_LO = (np.arange(192) * 133.33).astype(np.int64) % 14000
+BANK_W2 = RNG.random((192, 171)).astype(np.float32)
+
+
+@pytest.mark.benchmark(group="band_power_kernel")
+def test_band_power_kernel(measure):
+    from htdsp.kernels import band_power_kernel
+
+    out = np.empty((BANK_X.shape[0], 192), np.float32)
+    scratch = np.empty(BANK_X.shape[1], np.float32)
+    measure(lambda: band_power_kernel(BANK_X, BANK_LO, BANK_W2, scratch, out), BANK_X.size)
+
+
+@pytest.mark.benchmark(group="band_power_kernel")
+def test_band_power_reference(measure):
+    from tests.reference import band_power_ref
+
+    measure(band_power_ref, BANK_X.size, BANK_X, BANK_LO, BANK_W2)

@@ -11,7 +11,7 @@ from ._config import use_cache_dir
 #: kernel module is imported, so that every kernel's cache goes there
 CACHE_DIR = use_cache_dir()
 
-from .bank import hann_power_kernel
+from .bank import band_power_kernel, hann_power_kernel
 from .convert import CONVERT_STATE, FORMAT_SCALES, convert_kernel, convert_state, quantize_kernel
 from .fir import (
     FIR_DECIM_STATE,
@@ -96,6 +96,7 @@ KERNELS = (
     "tone_fit_kernel",
     "raw_levels_kernel",
     "hann_power_kernel",
+    "band_power_kernel",
 )
 
 __all__ = [
@@ -113,5 +114,5 @@ __all__ = [
     "ctcss_analyse_kernel", "dcs_slice_kernel", "BLOCK_MOMENTS_STATE", "WINDOW_HIST_STATE",
     "block_moments_kernel", "block_moments_state", "tone_fit_kernel", "window_hist_kernel",
     "window_hist_state", "RAW_LEVELS_STATE", "raw_levels_kernel", "raw_levels_state",
-    "hann_power_kernel", "KERNELS", "CACHE_DIR",
+    "hann_power_kernel", "band_power_kernel", "KERNELS", "CACHE_DIR",
 ]

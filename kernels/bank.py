@@ -1,9 +1,16 @@
-"""Filter-bank kernel: the power spectrum of transformed blocks under a Hann window.
+"""Filter-bank kernels: the power spectrum of transformed blocks under a Hann window, and
+every channel's power from it.
 
 ``hann_power_kernel(X, out)``: for each row (a block's DFT, complex64), the power of the
 Hann-windowed block's DFT, ``|X[k]/2 - (X[k-1] + X[k+1])/4|^2 * 8/3`` (indices circular; the
 periodic Hann window's spectrum is those three taps, and 8/3 undoes its mean power of 3/8), in
 one pass and no temporaries. Stateless: each block is whole.
+
+``band_power_kernel(X, lo, w2, scratch, out)``: for each row, every channel's power: the
+weighted sum of that windowed power spectrum over the channel's bins, ``out[b, c] =
+sum_j w2[c, j] * P[b, (lo[c] + j) mod n]`` (``P`` as above; ``scratch`` a float32 row of
+``n`` for it): one pass over the row and a contiguous dot product per channel, instead of a
+gather of every channel's bins into a (blocks, channels, bins) array.
 """
 
 import numpy as np
@@ -13,13 +20,38 @@ from ._config import JIT
 
 
 @njit(**JIT)
-def hann_power_kernel(X, out):
-    nb, n = X.shape
+def _hann_row(x, p):
+    n = x.size
     g = np.float32(8.0 / 3.0)
+    h = np.float32(0.5)
+    q = np.float32(0.25)
+    for k in range(n):
+        km = k - 1 if k > 0 else n - 1
+        kp = k + 1 if k < n - 1 else 0
+        re = h * x[k].real - q * (x[km].real + x[kp].real)
+        im = h * x[k].imag - q * (x[km].imag + x[kp].imag)
+        p[k] = (re * re + im * im) * g
+
+
+@njit(**JIT)
+def hann_power_kernel(X, out):
+    for b in range(X.shape[0]):
+        _hann_row(X[b], out[b])
+
+
+@njit(**JIT)
+def band_power_kernel(X, lo, w2, scratch, out):
+    nb, n = X.shape
+    nc, width = w2.shape
     for b in range(nb):
-        for k in range(n):
-            km = k - 1 if k > 0 else n - 1
-            kp = k + 1 if k < n - 1 else 0
-            re = 0.5 * X[b, k].real - 0.25 * (X[b, km].real + X[b, kp].real)
-            im = 0.5 * X[b, k].imag - 0.25 * (X[b, km].imag + X[b, kp].imag)
-            out[b, k] = (re * re + im * im) * g
+        _hann_row(X[b], scratch)
+        for c in range(nc):
+            k0 = lo[c]
+            s = 0.0
+            if k0 + width <= n:
+                for j in range(width):
+                    s += w2[c, j] * scratch[k0 + j]
+            else:                                  # (a channel across bin 0)
+                for j in range(width):
+                    s += w2[c, j] * scratch[(k0 + j) % n]
+            out[b, c] = s

@@ -511,3 +511,12 @@ def hann_power_ref(X):
     n = X.shape[1]
     w = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / n)
     return np.abs(np.fft.fft(np.fft.ifft(X, axis=1) * w, axis=1)) ** 2 * 8 / 3
+
+
+def band_power_ref(X, lo, w2):
+    """Per row of DFT bins, each channel's power: its weights times the Hann-windowed power
+    spectrum (:func:`hann_power_ref`) over its span of bins from ``lo`` (circular)."""
+    p = hann_power_ref(X)
+    n = p.shape[1]
+    idx = (np.asarray(lo)[:, None] + np.arange(np.shape(w2)[1])[None, :]) % n
+    return np.einsum("bcj,cj->bc", p[:, idx], np.asarray(w2, dtype=np.float64))

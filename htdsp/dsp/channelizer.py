@@ -49,7 +49,7 @@ from htdsp.dsp.design import (
     kaiser_lowpass,
     plan_chain,
 )
-from htdsp.kernels import hann_power_kernel
+from htdsp.kernels import band_power_kernel
 
 #: the audio rate the single-channel path plans for; the bank's channel rate is that path's
 AUDIO_FS = 48000.0
@@ -188,10 +188,14 @@ class Channelizer:
         # block power: the mean of |output|^2 over a block, from its bins (Parseval)
         # (over the bins where the filter passes more than -70 dB: a third of them, the
         # rest adds under 1e-7 of a carrier's power)
+        # (the kept bins are one run around the centre: each channel's a contiguous span of
+        # the transform, from bin _plo, in natural order)
         w2 = np.abs(resp) ** 2 / (n * n)
-        keep = np.flatnonzero(w2.max(axis=0) > 1e-7 * w2.max())
-        self._pbins = self._bins[:, keep]
-        self._w2 = w2[:, keep].astype(np.float32)
+        keep = rel[w2.max(axis=0) > 1e-7 * w2.max()]
+        span = np.arange(keep.min(), keep.max() + 1)
+        self._plo = (k_c + span[0]) % n
+        self._w2 = w2[:, span % L].astype(np.float32)
+        self._scratch = np.empty(n, dtype=np.float32)
         self._k_hop = (k_c * self.hop) % n                   # the block's phase, in 1/n turns
         self.out_per_block = self.hop * L // n
         self._first = L - self.out_per_block                 # outputs of the overlap: dropped
@@ -240,9 +244,8 @@ class Channelizer:
         # the power from a Hann-windowed block (its spectrum is three taps across the bins):
         # the plain block's bins leak a carrier 1/f into channels 12.5 kHz away (-28 dB
         # measured), the window's at 1/f^3
-        p = np.empty(X.shape, dtype=np.float32)
-        hann_power_kernel(X, p)
-        powers = np.einsum("bcl,cl->bc", p[:, self._pbins], self._w2).astype(np.float32)
+        powers = np.empty((nb, self.n_channels), dtype=np.float32)
+        band_power_kernel(X, self._plo, self._w2, self._scratch, powers)
         y = self._channels(X, idx, self._blocks)
         self._blocks += nb
         self._buf = buf[nb * self.hop:].copy()
@@ -309,6 +312,7 @@ class Channelizer:
 
         new = _copy.copy(self)
         new._buf = self._buf.copy()
+        new._scratch = np.empty_like(self._scratch)
         return new
 
 
