@@ -34,7 +34,9 @@ Examples
 [True]
 """
 
+import copy
 import math
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -68,6 +70,9 @@ _RECENT_EVENTS = 16
 _FORGET_EVERY = 64
 #: how ``--channels`` chose a channel (a channel of a band, not one asked for by name)
 BAND_CHOICES = ("all", "auto", "range")
+#: how far back a session keeps the input's raw levels and lost stretches, s (a band's
+#: channel starting late takes them from its first window on: more than its preroll)
+_KEEP_S = 4.0
 #: windows measured between judgements (0.4 s at 100 ms: records reach the sinks that late;
 #: judging at every window cost 3 % of the pass), unless an event comes
 _JUDGE_EVERY = 4
@@ -118,8 +123,10 @@ class Channel:
 class Sink:
     """Base of the outputs: each hook is called as the run goes; override what you need.
 
-    ``start(session)`` a capture begins; ``chunk(session, data, index, lost, audio)`` after each
-    chunk (``audio``: the first channel's gated audio); ``window(run, w)`` and
+    ``start(session)`` a capture begins; ``add_run(session, run)`` a channel's run begins
+    (each of the capture's channels after ``start``; a band's channel when its carrier
+    appears, or at the end for one never used); ``chunk(session, data, index, lost, audio)``
+    after each chunk (``audio``: the first channel's gated audio); ``window(run, w)`` and
     ``transmission(run, t)`` as records become final (:class:`htdsp.records.WindowRecord`,
     :class:`htdsp.records.TransmissionRecord`); ``capture(session, entries)`` a capture ends
     (its ``captures[]`` entries, without the records); ``close(scoring, doc)`` the run ends
@@ -129,6 +136,9 @@ class Sink:
     """
 
     def start(self, session):
+        pass
+
+    def add_run(self, session, run):
         pass
 
     def chunk(self, session, data, index, lost, audio):
@@ -187,7 +197,13 @@ class ChannelRun:
         #: the newest window measured (before its judgement), for a meter
         self.last_window = None
         self.summary = None
+        #: the input sample this channel's stream starts at (a band's channel started when
+        #: its carrier appeared)
+        self.start_sample = float(getattr(path, "start_sample", 0.0))
         self._utc = info.datetime
+        self._twin_of = None
+        self._twinned = False
+        self._finished = False
         self._unforgotten = 0
         self._unjudged = 0
 
@@ -249,9 +265,32 @@ class ChannelRun:
 
     def finish(self):
         """The input has ended: the last records, and the summary (:attr:`summary`)."""
-        self.rx.flush()
-        self._judge([], self.rx.finish(), final=True)
+        if self._twin_of is not None:
+            self._twin_of.finish()
+            self.summary = copy.deepcopy(self._twin_of._plain)
+            return self.summary
+        if not self._finished:
+            self._finished = True
+            self.rx.flush()
+            self._judge([], self.rx.finish(), final=True)
+            if self._twinned:                # (as judged, before the session adds to it)
+                self._plain = copy.deepcopy(self.summary)
         return self.summary
+
+    def twin(self, channel):
+        """A run for another channel of this one's band that is never fed (a channel watched
+        but never used): this run's receiver, meter and judge stand for its own (they are
+        read, never run), its summary is this one's at the end. (Building a run costs 3 ms:
+        a band of 152 channels would spend 0.45 s on its unused ones.)"""
+        new = copy.copy(self)
+        new.offset_hz = float(channel.offset_hz)
+        new.chosen = channel.chosen
+        info = self.session.info
+        new.freq_hz = info.center_freq_hz + new.offset_hz if info.center_freq_hz else None
+        new.summary = None
+        new._twin_of = self
+        self._twinned = True
+        return new
 
     def where(self):
         """The channel in words: ``144.5000 MHz`` or ``offset +25.000 kHz``."""
@@ -272,22 +311,37 @@ class Session:
     settings : Settings
     sinks : list of Sink
     front_end : htdsp.rx.frontend.ChannelFrontEnd, optional
-        Default: :class:`htdsp.rx.frontend.XlatingFrontEnd` for the channels.
+        Default: :class:`htdsp.rx.frontend.XlatingFrontEnd` for the channels. A front end
+        that starts channels as it goes (:class:`htdsp.measure.activity.BandFrontEnd`: its
+        ``started`` paths after each chunk) gets a run for each as it starts.
+    band : str, optional
+        How a band's channels were chosen (one of :data:`BAND_CHOICES`), with a band front
+        end: with ``all`` or ``range`` every channel of the band gets an entry, the ones never
+        used too (their noise floor from the band's watch); with ``auto`` the used ones only.
 
     Feed chunks with :meth:`feed` (or a whole source with :meth:`run`), then :meth:`finish`.
     """
 
-    def __init__(self, info, fmt, channels, settings=None, sinks=(), front_end=None):
+    def __init__(self, info, fmt, channels, settings=None, sinks=(), front_end=None,
+                 band=None):
+        from htdsp.measure.meter import RawLevels, input_window
+
         self.info = info
         self.settings = settings or Settings()
         self.fs = float(info.sample_rate_hz)
         self.fmt = fmt or "cf32"
         self.sinks = list(sinks)
+        self.band = band
         st = self.settings
         self.front = front_end or XlatingFrontEnd(
             self.fs, [c.offset_hz for c in channels], st.bandwidth_hz, input_format=self.fmt)
-        self.runs = [ChannelRun(self, p, c)
-                     for p, c in zip(self.front.paths, channels, strict=True)]
+        # the ADC's clipping and DC from the raw codes, read once for every channel (0.5 ms
+        # per s of 2.4 MS/s input each, measured), the last few seconds kept for a channel
+        # that starts late
+        self._raw = RawLevels(input_window(self.fs, self.front.channel_fs, st.window_s))
+        self._raw_kept = deque(maxlen=int(_KEEP_S / st.window_s) + 2)
+        self._gaps = []                   # (first input sample, samples) lost
+        self.runs = []
         self.waterfall = Waterfall(self.fs) if st.waterfall else None
         self.health = CaptureHealth(self.fmt)
         self.health_summary = None
@@ -298,6 +352,28 @@ class Session:
         self.entries = None
         for s in self.sinks:
             s.start(self)
+        for p, c in zip(self.front.paths, channels, strict=True):
+            self._add_run(p, c)
+
+    def _add_run(self, path, channel):
+        run = ChannelRun(self, path, channel)
+        self.runs.append(run)
+        if self._raw.active:               # the input's levels from the run's first window on
+            w0 = run.meter.first_window
+            run.meter.add_raw([v for i, v in self._raw_kept if i >= w0])
+        ratio = run.meter.fs_c / self.fs
+        for g0, n in self._gaps:           # lost samples its back-dated stream holds
+            if g0 + n > run.start_sample:
+                run.meter.note_gap(int((g0 - run.start_sample) * ratio),
+                                   int(np.ceil(n * ratio)) + 1)
+        self._register(run)
+        return run
+
+    def _register(self, run):
+        for s in self.sinks:
+            hook = getattr(s, "add_run", None)       # (a sink need not be a Sink)
+            if hook is not None:
+                hook(self, run)
 
     def feed(self, data, lost=0):
         """Process one chunk (raw elements of ``fmt``, or complex samples), after ``lost``
@@ -315,16 +391,17 @@ class Session:
         return audio
 
     def _process(self, data):
-        lead = new = None
-        for run in self.runs:
-            # the ADC's clipping and DC from the raw codes, before the front end: the chunk is
-            # then in the cache for the filters (measured: 4 % of the pass at 2.4 MS/s); read
-            # once for every channel (0.5 ms per s of 2.4 MS/s input each, measured)
-            if lead is None:
-                lead, new = run.meter, run.meter.process_raw(data)
-            else:
-                run.meter.follow_raw(lead, new, data)
+        # the raw codes before the front end: the chunk is then in the cache for the filters
+        # (measured: 4 % of the pass at 2.4 MS/s)
+        w = self._raw.windows
+        new = self._raw.process(data)
+        if self._raw.active:
+            self._raw_kept.extend(zip(range(w, w + len(new)), new, strict=True))
+            for run in self.runs:
+                run.meter.add_raw(new)
         streams = self.front.process(data)
+        for p in getattr(self.front, "started", ()):
+            self._add_run(p, Channel(p.offset_hz, self.band or "auto"))
         audio = None
         for run, ch in zip(self.runs, streams, strict=True):
             a = run.process(ch, self.front.samples_in)
@@ -336,7 +413,10 @@ class Session:
         windows they touch (excluded from the verdict)."""
         for r in self.runs:
             ratio = r.meter.fs_c / self.fs
-            r.meter.note_gap(int(self.samples * ratio), int(np.ceil(n * ratio)) + 1)
+            r.meter.note_gap(int((self.samples - r.start_sample) * ratio),
+                             int(np.ceil(n * ratio)) + 1)
+        self._gaps = [g for g in self._gaps if g[0] + g[1] > self.samples - _KEEP_S * self.fs]
+        self._gaps.append((self.samples, n))
         self.lost += n
         done = 0
         while done < n:
@@ -385,6 +465,7 @@ class Session:
         channel, without their windows and events, which went to the sinks) and gives them to
         the sinks."""
         self.health_summary = self.health.summary()
+        quiet = self._quiet_runs()
         entries = []
         for run in self.runs:
             s = run.finish()
@@ -394,11 +475,54 @@ class Session:
                 why = no_transmission_reason(run.meter, [t.kind for t in run.rx.squelch.terms],
                                              self.duration_s)
                 s["warnings"].append(f"no transmission found at {run.where()}: {why}")
+            if run in quiet:
+                self._quiet_summary(run, s, quiet[run])
             entries.append(self.entry(run))
         self.entries = entries
         for sk in self.sinks:
             sk.capture(self, entries)
         return entries
+
+    def _quiet_runs(self):
+        """A band's channels that never ran (never used, or refused: too many at once) get a
+        run that is judged on nothing, for their entry (``all`` and ``range`` only); the runs
+        are put in frequency order. Returns ``{run: refused}``."""
+        fe = self.front
+        if self.band is not None:
+            self.runs.sort(key=lambda r: r.offset_hz)
+        if self.band not in ("all", "range") or not hasattr(fe, "detector"):
+            return {}
+        quiet = {}
+        running = {p.offset_hz for p in fe.paths}
+        refused = set(getattr(fe, "refused", ()))
+        first = None
+        for i, off in enumerate(fe.offsets_hz):
+            if float(off) in running:
+                continue
+            c = Channel(float(off), self.band)
+            if first is None:
+                run = first = self._add_run(fe.quiet_path(i), c)
+            else:
+                run = first.twin(c)
+                self.runs.append(run)
+                self._register(run)
+            quiet[run] = (i, i in refused)
+        self.runs.sort(key=lambda r: r.offset_hz)
+        return quiet
+
+    def _quiet_summary(self, run, s, why):
+        """A channel watched but not run: its noise from the band's watch (the mean power of
+        its blocks under the carrier threshold), and why it was not scored if it was used."""
+        i, refused = why
+        fe = self.front
+        p = float(fe.detector.idle_power[i])
+        if p > 0 and not s["unusable"]:
+            m = run.meter
+            s["noise_floor_dbfs"] = round(10 * math.log10(p * m.bw_factor), 3)
+            s["noise_floor_dbfs_hz"] = round(10 * math.log10(p / m.enbw_hz), 3)
+        if refused:
+            s["warnings"].append(f"a carrier at {run.where()} was not scored: "
+                                 f"{fe.max_active} channels were already running")
 
     def entry(self, run):
         """The ``captures[]`` entry of a run (its summary, without windows and events)."""
@@ -451,9 +575,9 @@ class Scoring:
                 "daq_table": {"sinad_db": [float(v) for v in st.daq_table[0]],
                               "daq": [float(v) for v in st.daq_table[1]]}}
 
-    def session(self, info, fmt, channels, front_end=None):
+    def session(self, info, fmt, channels, front_end=None, band=None):
         """A new capture, feeding this score's sinks."""
-        s = Session(info, fmt, channels, self.settings, self.sinks, front_end)
+        s = Session(info, fmt, channels, self.settings, self.sinks, front_end, band)
         s.scoring = self
         return s
 

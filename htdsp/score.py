@@ -437,6 +437,11 @@ class Judge:
         self._prov_start = oe["start_sample"]
 
     # ---------------------------------------------------------------- judging
+    @property
+    def transmissions_done(self):
+        """Transmissions judged so far."""
+        return self._n_tx
+
     def _inside(self, w):
         for tx in self._open:
             if tx.holds(w):

@@ -84,6 +84,16 @@ def test_all_and_a_range_score_the_raster_channels(tmp_path):
     assert len(parts) == 1 + 3 and parts[0].count("<figure>") == 1   # the band's, then 3
     assert [p_.count("<figure>") >= 3 for p_ in parts[1:]] == [False, True, False]
     assert parts[1].count("<figure>") == parts[3].count("<figure>") == 0
+    # an unused channel (watched, never run) reads the noise floor the channel scored alone
+    # reads, and is judged as it is
+    one = tmp_path / "one.json"
+    assert run_cli("score", path, "--channel", "145.225M", "--json", one, "-q").returncode \
+        in (0, 1)
+    alone = json.loads(one.read_text())["captures"][0]["summary"]
+    quiet = caps[0]["summary"]
+    assert quiet["noise_floor_dbfs"] == pytest.approx(alone["noise_floor_dbfs"], abs=0.5)
+    for k in ("transmissions", "talk_time_s", "availability", "verdict", "unusable"):
+        assert quiet[k] == alone[k], k
 
 
 @pytest.mark.parametrize("argv,needle", [
@@ -138,5 +148,29 @@ def test_the_activity_detector_streams():
         parts.add(p[a:a + 7])
     assert np.flatnonzero(whole.active).tolist() == [3, 12]
     assert np.array_equal(parts.active, whole.active)
+    # when each became active: the first block of the run that made it (for back-dating)
+    assert whole.first_block[3] == 100 and whole.first_block[12] == 0
+    assert np.array_equal(parts.first_block, whole.first_block)
+    # the noise of a channel: its blocks under the threshold
+    assert whole.idle_power[3] == pytest.approx(1.0, abs=0.01)
     assert np.array_equal(parts.busy_fraction, whole.busy_fraction)
     assert whole.busy_fraction[12] > 0.95 and whole.busy_fraction[3] < 0.05
+
+
+def test_a_neighbours_splatter_is_not_a_carrier():
+    # a 60 dB carrier on channel 5: its neighbours at +20 dB over the floor (40 dB under it)
+    # are its splatter; a user beside it 20 dB under it is a carrier of its own
+    from htdsp.measure.activity import ActivityDetector
+
+    offs = np.arange(12) * 12500.0
+    p = np.ones((50, 12))
+    p[:, 5] = 1e6
+    p[:, [4, 6]] = 100.0
+    p[:, 9] = 1e6
+    p[:, 10] = 1e4
+    det = ActivityDetector(12, 0.0087, offsets_hz=offs, bandwidth_hz=12500.0)
+    det.add(p)
+    assert np.flatnonzero(det.active).tolist() == [5, 9, 10]
+    plain = ActivityDetector(12, 0.0087)                 # (without the offsets: no such rule)
+    plain.add(p)
+    assert np.flatnonzero(plain.active).tolist() == [4, 5, 6, 9, 10]

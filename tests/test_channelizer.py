@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from htdsp.dsp.channelizer import Channelizer, channelize_reference, plan_bank
 from htdsp.dsp.design import plan_chain
 from htdsp.io import open_recording
+from htdsp.measure.activity import BandFrontEnd
 from htdsp.pipeline import Channel, Session, Settings
 from htdsp.rx.frontend import ChannelizerFrontEnd
 from htdsp.sources import FileSource
@@ -113,23 +114,32 @@ def test_the_front_end_takes_raw_chunks_of_any_size():
 CAPTURES = ("clear-los", "ctcss-net", "hill-shadow", "interference", "weak-edge")
 
 
-@pytest.mark.parametrize("name", CAPTURES)
-def test_a_channel_from_the_bank_is_the_channel_scored_alone(name):
+def _transmissions(rec, offset_hz, kind):
+    """The transmissions of one channel of a recording scored alone (``alone``: the xlating
+    front end), from the bank (``bank``: running from the start) or from a band's watch
+    (``band``: started when its carrier was seen, back-dated)."""
+    src = FileSource(rec)
+    fs, fmt = src.info.sample_rate_hz, src.format
+    st = Settings(keep_windows=True)
+    if kind == "band":
+        offs = sorted({offset_hz, offset_hz - 2 * 12500.0, offset_hz + 3 * 12500.0})
+        fe = BandFrontEnd(fs, offs, 12500.0, input_format=fmt)
+        s = Session(src.info, fmt, [], st, front_end=fe, band="range")
+    else:
+        fe = (ChannelizerFrontEnd(fs, [offset_hz], 12500.0, input_format=fmt)
+              if kind == "bank" else None)
+        s = Session(src.info, fmt, [Channel(offset_hz)], st, front_end=fe)
+    s.run(src)
+    s.finish()
+    run = next(r for r in s.runs if r.offset_hz == offset_hz)
+    return run, run.judge.transmissions
+
+
+def _assert_same(alone, other):
     # the same squelch, the same transmissions (edges within 2 ms), and per transmission the
     # SINAD / SNR percentiles and CNR within 0.2 dB, the frequency error within 2 Hz
-    rec = open_recording(f"captures/synthetic/{name}.sigmf-meta")
-    out = {}
-    for kind in ("alone", "bank"):
-        src = FileSource(rec)
-        fe = (ChannelizerFrontEnd(src.info.sample_rate_hz, [25e3], 12500.0,
-                                  input_format=src.format) if kind == "bank" else None)
-        s = Session(src.info, src.format, [Channel(25e3)], Settings(keep_windows=True),
-                    front_end=fe)
-        s.run(src)
-        s.finish()
-        out[kind] = s.runs[0].judge.transmissions
-    assert len(out["alone"]) == len(out["bank"]) >= 1
-    for a, b in zip(out["alone"], out["bank"], strict=True):
+    assert len(alone) == len(other) >= 1
+    for a, b in zip(alone, other, strict=True):
         assert abs(a["start_s"] - b["start_s"]) <= 0.002
         assert abs(a["end_s"] - b["end_s"]) <= 0.002
         for k in ("sinad_db_p10", "sinad_db_p50", "sinad_db_p90", "snr_db_p10", "snr_db_p50",
@@ -138,6 +148,38 @@ def test_a_channel_from_the_bank_is_the_channel_scored_alone(name):
             if a[k] is not None:
                 assert abs(a[k] - b[k]) <= 0.2, (k, a[k], b[k])
         assert abs(a["freq_error_hz"] - b["freq_error_hz"]) <= 2.0
+
+
+@pytest.mark.parametrize("name", CAPTURES)
+@pytest.mark.parametrize("kind", ["bank", "band"])
+def test_a_channel_from_the_bank_is_the_channel_scored_alone(name, kind):
+    rec = open_recording(f"captures/synthetic/{name}.sigmf-meta")
+    _, alone = _transmissions(rec, 25e3, "alone")
+    run, other = _transmissions(rec, 25e3, kind)
+    _assert_same(alone, other)
+    if kind == "band":                         # (started when its carrier came, or at 0)
+        assert run.start_sample < alone[0]["start_s"] * rec.sample_rate_hz
+
+
+def test_a_channel_keyed_first_mid_capture_is_the_channel_scored_alone(tmp_path):
+    # two users of the band scenario on adjacent channels, 3 s at 2.4 MS/s: the one on
+    # +262.5 kHz keys first at 1.65 s; a band's watch starts its receiver then, back-dated,
+    # and it scores as the channel scored from the start
+    from htdsp.sim import simulate
+    from htdsp.sim.scenarios import scenario
+
+    sc = scenario("band", 3.0)
+    sc.transmitters = [t for t in sc.transmitters if t.offset_hz in (250e3, 262.5e3)]
+    assert len(sc.transmitters) == 2
+    path = tmp_path / "pair.sigmf-meta"
+    simulate(sc, str(path))
+    rec = open_recording(str(path))
+    _, alone = _transmissions(rec, 262.5e3, "alone")
+    run, band = _transmissions(rec, 262.5e3, "band")
+    assert alone[0]["start_s"] == pytest.approx(1.65, abs=0.02)
+    start_s = run.start_sample / rec.sample_rate_hz
+    assert 0.5 <= start_s <= 1.65 - 1.0
+    _assert_same(alone, band)
 
 
 def test_every_channels_block_power_and_the_active_ones_baseband():
@@ -165,3 +207,50 @@ def test_every_channels_block_power_and_the_active_ones_baseband():
     assert np.array_equal(y2[1], full[12][-y2.shape[1]:])
     whole_p, _ = Channelizer(fs, offs, 12500.0).process_active(x, [])
     assert np.array_equal(np.concatenate([p1, p2]), whole_p)
+
+
+def test_replay_gives_the_blocks_the_bank_gave():
+    # a channel's baseband over past blocks, from kept input, is bit for bit what the bank
+    # gave it live (its phase from the block index, whatever block it starts at)
+    rng = np.random.default_rng(8)
+    x = (rng.standard_normal(60000) + 1j * rng.standard_normal(60000)).astype(np.complex64)
+    offs = [-37.5e3, 3.1e3, 50e3]
+    bank = Channelizer(250e3, offs, 12500.0)
+    full = bank.process(x)
+    opb, m_b = bank.out_per_block, bank.blocks_done
+    for m_a in (0, 1, 7):
+        x0 = max(0, m_a * bank.hop - (bank.n_fft - bank.hop))
+        y = bank.replay(x[x0:], x0, [2, 0], m_a, m_b)
+        assert np.array_equal(y[0], full[2][m_a * opb:m_b * opb])
+        assert np.array_equal(y[1], full[0][m_a * opb:m_b * opb])
+    with pytest.raises(ValueError, match="before the kept input"):
+        bank.replay(x[5000:], 5000, [0], 0, m_b)
+    assert bank.blocks_done == m_b                       # (its state untouched)
+
+
+@given(st.lists(st.integers(1, 40000), min_size=1, max_size=6))
+def test_a_band_channel_started_late_is_the_bank_channel_from_its_start(cuts):
+    # 1.6 s at 250 kS/s: noise, a carrier on +50 kHz from 1.2 s; its stream from the band's
+    # watch (any chunking) is the bank's stream of that channel from the start it gives
+    fs = 250e3
+    n = int(1.6 * fs)
+    rng = np.random.default_rng(9)
+    x = 0.01 * (rng.standard_normal(n) + 1j * rng.standard_normal(n))
+    x[int(1.2 * fs):] += 0.2 * np.exp(2j * np.pi * 50.3e3 * np.arange(n - int(1.2 * fs)) / fs)
+    x = x.astype(np.complex64)
+    offs = [-50e3, 25e3, 50e3, 75e3]
+    fe = BandFrontEnd(fs, offs, 12500.0)
+    got = []
+    i = 0
+    for c in [*np.cumsum(cuts).tolist(), n]:
+        c = min(int(c), n)
+        if c > i:
+            out = fe.process(x[i:c])
+            got += [o for o in out]
+            i = c
+    assert [fe.index[p.offset_hz] for p in fe.paths] == [2]
+    p = fe.paths[0]
+    ref = ChannelizerFrontEnd(fs, [50e3], 12500.0).process(x)[0]
+    s_out = round(p.start_sample * fe.bank.fs_out / fs)
+    assert 0.09 <= p.start_sample / fs <= 0.2                      # 1 s before, on a window
+    assert np.array_equal(np.concatenate(got), ref[s_out:])

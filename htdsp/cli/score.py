@@ -51,9 +51,9 @@ def _channels(args, rec):
 
 
 def _band(args, rec):
-    """``--channels``: the raster's channels in the usable band (``auto``: those where a
-    carrier was seen, from one pass of the filter bank)."""
-    from htdsp.measure.activity import raster_offsets, scan_band
+    """``--channels``: the raster's channels in the usable band, as a :class:`Channel` each
+    (all of them watched in one pass; ``auto`` reports the used ones only)."""
+    from htdsp.measure.activity import raster_offsets
     from htdsp.pipeline import Channel
 
     kind, lo, hi = args.channels
@@ -65,25 +65,40 @@ def _band(args, rec):
     if offs.size == 0:
         raise InputError(f"--channels {kind if kind != 'range' else f'{lo:.0f}-{hi:.0f}'}: no "
                          "raster channel lies in the usable band", rec.path)
-    if kind == "auto":
-        active = scan_band((c for _, c in rec.chunks()), rec.sample_rate_hz, offs,
-                           args.bandwidth, rec.format).active
-        if not args.quiet:
-            where = ", ".join(f"{(rec.center_freq_hz + o) / 1e6:.4f}" for o in offs[active])
-            print(f"htdsp score: {rec.path}: --channels auto: {int(active.sum())} of "
-                  f"{offs.size} channels active{': ' + where + ' MHz' if where else ''}",
-                  file=sys.stderr)
-        offs = offs[active]
-        if offs.size == 0:
-            raise InputError("--channels auto: no carrier seen in any channel of the band "
-                             "(try --channels all)", rec.path)
     return [Channel(float(o), kind) for o in offs]
+
+
+def _band_session(args, sc, src, chans):
+    """A session watching a band's channels (activity first: the full chain on a channel
+    only once its carrier is seen, back-dated)."""
+    from htdsp.measure.activity import BandFrontEnd
+
+    front = BandFrontEnd(src.info.sample_rate_hz, [c.offset_hz for c in chans],
+                         args.bandwidth, input_format=src.format,
+                         window_s=sc.settings.window_s)
+    return sc.session(src.info, src.format, [], front, band=chans[0].chosen)
+
+
+def _band_done(args, rec, session):
+    """After a band's pass: say which channels were used (``auto``); an ``auto`` band with
+    none is an input with nothing to score."""
+    fe = session.front
+    if session.band != "auto":
+        return
+    used = [p.offset_hz for p in fe.paths]
+    if not args.quiet:
+        where = ", ".join(f"{(rec.center_freq_hz + o) / 1e6:.4f}" for o in sorted(used))
+        print(f"htdsp score: {rec.path}: --channels auto: {len(used)} of "
+              f"{fe.offsets_hz.size} channels active{': ' + where + ' MHz' if where else ''}",
+              file=sys.stderr)
+    if not used:
+        raise InputError("--channels auto: no carrier seen in any channel of the band "
+                         "(try --channels all)", rec.path)
 
 
 def run(args):
     from htdsp.io.outputs import InputFiles, OutputSet
     from htdsp.pipeline import Scoring
-    from htdsp.rx.frontend import ChannelizerFrontEnd
     from htdsp.sources import FileSource
 
     st = scoring.settings(args)
@@ -131,13 +146,11 @@ def run(args):
                         print(f"htdsp score: {rec.path}: no channel given, scoring the "
                               f"strongest carrier at {f}", file=sys.stderr)
                 try:
-                    front = None
                     if getattr(args, "channels", None) is not None:
                         # every channel from one filter bank, not a full-rate filter each
-                        front = ChannelizerFrontEnd(src.info.sample_rate_hz,
-                                                    [c.offset_hz for c in chans],
-                                                    args.bandwidth, input_format=src.format)
-                    session = sc.session(src.info, src.format, chans, front)
+                        session = _band_session(args, sc, src, chans)
+                    else:
+                        session = sc.session(src.info, src.format, chans)
                 except ValueError as e:
                     bad(rec.path, InputError(str(e), rec.path))
                     continue
@@ -155,9 +168,17 @@ def run(args):
                         bar.close()
                 warn(rec)
                 try:
+                    if session.band is not None:
+                        _band_done(args, rec, session)
+                except InputError as e:
+                    bad(rec.path, e)
+                    session.discard()
+                    continue
+                try:
                     entries = session.finish()
                 except (ValueError, OSError) as e:    # the annotations could not be written
                     raise InputError(f"--annotate: {e}", rec.path) from None
+                scoring.told_squelch(args, session, "score")
                 scoring.report_capture(session, entries, "score")
                 sc.add(entries)
                 scored += 1

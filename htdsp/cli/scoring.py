@@ -164,7 +164,10 @@ class Reports:
 
 
 def told_squelch(args, session, command):
-    """Say once when the --squelch SPEC got a carrier term added."""
+    """Say once when the --squelch SPEC got a carrier term added (a band's session may have
+    no run yet: it is told at its end)."""
+    if not session.runs:
+        return
     sq = session.runs[0].rx.squelch
     if sq.added_term is not None and args.squelch and not getattr(args, "_told_spec", 0):
         args._told_spec = 1

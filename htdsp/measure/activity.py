@@ -1,24 +1,42 @@
-"""Which channels of a band were used: the raster inside a capture's usable band, and a carrier
+"""Which channels of a band were used: the raster inside a capture's usable band, a carrier
 detector over every channel's block power from the filter bank
-(:meth:`htdsp.dsp.channelizer.Channelizer.process_active`).
+(:meth:`htdsp.dsp.channelizer.Channelizer.process_active`), and the band's front end that
+starts a channel's receiver only once its carrier is seen (activity first, in one pass).
 
 The detector compares each channel's power, block by block, with the band's noise floor (the
 20th percentile of the channels' powers in that block) and calls a channel active where it
 stays ``threshold_db`` above it for ``min_s``, holding a few numbers per channel whatever the
 run's length. A carrier's neighbours see it through the channel filter's stop band (60 dB) and
-the Hann window's leakage, so a 45 dB carrier does not make them active.
+the Hann window's leakage, and a real transmitter's own splatter (-44 dBc beside a 59 dB
+carrier, measured on the bundled recording): a channel that far under a neighbour is not
+active on its own.
 """
 
 import math
+from collections import deque
 
 import numpy as np
+
+from htdsp.rx.frontend import ChannelFrontEnd, ChannelPath
 
 #: the outer part of the captured band left out of ``--channels all`` (each side): a dongle's
 #: own filter rolls off there
 EDGE_FRACTION = 0.10
-#: dB above the band's floor, and for how long, that make a channel active
-THRESHOLD_DB = 10.0
+#: dB above the band's floor, and for how long, that make a channel active: 5 dB is a carrier
+#: 3.3 dB over the noise in the channel, below the FM threshold (a weak link must be found to
+#: be failed: weak-edge's user reads 8 dB over the floor); the noise of a block of 8.7 ms
+#: rose 2.2 dB over the floor at most in the bundled captures
+THRESHOLD_DB = 5.0
 MIN_S = 0.05
+#: a channel's power under a neighbour's (within 1.5 bandwidths) less this is that
+#: neighbour's splatter, not a carrier of its own: the bundled real recording's 59 dB
+#: carrier puts -44 dBc (median while keyed, more at key-up) into the channels beside it,
+#: which 35 dB still called splatter and 40 dB did not (the margin: 30)
+ADJACENT_DB = 30.0
+#: how far back a channel's receiver starts from the block where its carrier was first seen:
+#: the squelch back-dates a transmission's start, and the meter reads the channel's noise
+#: floor from the windows before it (10 windows)
+PREROLL_S = 1.0
 
 
 def raster_offsets(fs, center_hz, raster_hz, bandwidth_hz, lo_hz=None, hi_hz=None):
@@ -52,45 +70,217 @@ class ActivityDetector:
     ``(blocks, channels)``), in memory that does not grow with the run: a channel is active
     once its power stays ``threshold_db`` over the band's floor for ``min_s``. The floor of a
     block is the 20th percentile of the channels' powers in it (the noise most channels of a
-    band hold; it stands while up to four in five are busy). ``active``, ``busy_fraction``
-    (the share of blocks above the threshold)."""
+    band hold; it stands while up to four in five are busy). Given the channels' offsets and
+    bandwidth, a channel more than ``adjacent_db`` under a neighbour (within 1.5 bandwidths)
+    is taken for the neighbour's splatter in that block. ``active``, ``busy_fraction``
+    (the share of blocks above the threshold), ``first_block`` (for each active channel the
+    first block of the run that made it active), ``idle_power`` (each channel's mean power in
+    the blocks under the threshold: its noise)."""
 
-    def __init__(self, n_channels, block_s, threshold_db=THRESHOLD_DB, min_s=MIN_S):
+    def __init__(self, n_channels, block_s, threshold_db=THRESHOLD_DB, min_s=MIN_S,
+                 offsets_hz=None, bandwidth_hz=None, adjacent_db=ADJACENT_DB):
         self.need = max(1, math.ceil(min_s / block_s))
         self.ratio = 10 ** (threshold_db / 10)
+        self.adjacent = 10 ** (-adjacent_db / 10)
+        self._nb = None                  # (channel, neighbour) pairs
+        if offsets_hz is not None and bandwidth_hz is not None:
+            off = np.asarray(offsets_hz, dtype=np.float64)
+            d = np.abs(off[:, None] - off[None, :])
+            self._nb = np.nonzero((d > 0) & (d < 1.5 * float(bandwidth_hz)))
         self.active = np.zeros(n_channels, dtype=bool)
+        self.first_block = np.full(n_channels, -1, dtype=np.int64)
         self._run = np.zeros(n_channels, dtype=np.int64)
         self._above = np.zeros(n_channels, dtype=np.int64)
+        self._idle = np.zeros((2, n_channels))           # power sum and blocks, under it
         self._blocks = 0
 
     def add(self, powers):
+        """The block powers of the next blocks; returns the channels that became active in
+        them (indices, in the order they did)."""
         p = np.asarray(powers, dtype=np.float64)
         if not p.size:
-            return
+            return []
         above = p > self.ratio * np.percentile(p, 20, axis=1, keepdims=True)
+        if self._nb is not None and self._nb[0].size:
+            # (a neighbour's splatter is not a carrier: the strongest neighbour in each block)
+            nb = np.zeros_like(p)
+            np.maximum.at(nb.T, self._nb[0], p.T[self._nb[1]])
+            above &= p > self.adjacent * nb
         self._above += above.sum(axis=0)
-        self._blocks += p.shape[0]
-        for row in above:                  # runs of blocks above, carried across chunks
+        self._idle[0] += np.where(above, 0.0, p).sum(axis=0)
+        self._idle[1] += (~above).sum(axis=0)
+        new = []
+        for i, row in enumerate(above):    # runs of blocks above, carried across chunks
             self._run = (self._run + 1) * row
-            self.active |= self._run >= self.need
+            hit = np.flatnonzero((self._run >= self.need) & ~self.active)
+            if hit.size:
+                self.active[hit] = True
+                self.first_block[hit] = self._blocks + i - self._run[hit] + 1
+                new += hit.tolist()
+        self._blocks += p.shape[0]
+        return new
 
     @property
     def busy_fraction(self):
         return self._above / max(self._blocks, 1)
 
+    @property
+    def idle_power(self):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self._idle[1] > 0, self._idle[0] / self._idle[1], np.nan)
 
-def scan_band(chunks, fs, offsets_hz, bandwidth_hz, fmt="cf32"):
-    """Which of the channels at ``offsets_hz`` held a carrier over a whole input (an iterable
-    of raw or complex chunks): one pass of the filter bank's block powers, no channel's
-    baseband. Returns the :class:`ActivityDetector`."""
-    from htdsp.dsp.channelizer import Channelizer
-    from htdsp.dsp.convert import Converter
 
-    bank = Channelizer(fs, offsets_hz, bandwidth_hz)
-    conv = Converter(fmt) if fmt != "cf32" else None
-    det = ActivityDetector(len(offsets_hz), bank.hop / fs)
-    for x in chunks:
-        if conv is not None and not np.iscomplexobj(x):
-            x = conv.process(x)
-        det.add(bank.process_active(x, [])[0])
-    return det
+class BandFrontEnd(ChannelFrontEnd):
+    """Activity first: every channel of a band watched through one filter bank's block powers
+    (:class:`ActivityDetector`), and a channel's stream only once it is active.
+
+    A channel becomes active mid-input without losing its first transmission: its stream
+    starts ``preroll_s`` before the block where its carrier was first seen, from input kept
+    for that (:meth:`htdsp.dsp.channelizer.Channelizer.replay`: the stream it would have had
+    from the start), on the edge of a measurement window (``window_s``) so that its windows
+    are those of the channel measured from the start. Its :class:`ChannelPath` says where it
+    starts (``start_sample``); the receiver, meter and judge built on it report input times.
+    Once active, a channel stays active (a net keeps its channel; starting again would split
+    its judgement).
+
+    :attr:`paths` lists the active channels in the order they started, :attr:`started` those
+    started by the last :meth:`process` (its last outputs, in that order), ``index`` a path's
+    channel in the band; at most ``max_active`` run (a live run's CPU), the rest are listed in
+    :attr:`refused`. ``offsets_hz``: the band's channels; ``detector``: the activity.
+
+    Examples
+    --------
+    >>> fs = 2.4e6
+    >>> fe = BandFrontEnd(fs, [-100e3, 0.0, 200e3], 12500.0)
+    >>> rng = np.random.default_rng(0)
+    >>> n = int(2 * fs)                          # 2 s of noise, a carrier on 200 kHz from 1.5 s
+    >>> x = 0.01 * (rng.standard_normal(n) + 1j * rng.standard_normal(n))
+    >>> x[int(1.5 * fs):] += 0.1 * np.exp(2j * np.pi * 200e3 * np.arange(int(0.5 * fs)) / fs)
+    >>> outs = [fe.process(x[i:i + 240000].astype(np.complex64)) for i in range(0, n, 240000)]
+    >>> [(fe.index[p.offset_hz], round(p.start_sample / fs, 3)) for p in fe.paths]
+    [(2, 0.4)]
+    >>> round(sum(len(o[0]) for o in outs if o) / fe.bank.fs_out, 3)   # 0.4 s to the last block
+    1.594
+    """
+
+    def __init__(self, fs, offsets_hz, bandwidth_hz, *, input_format="cf32",
+                 window_s=None, preroll_s=PREROLL_S, threshold_db=THRESHOLD_DB, min_s=MIN_S,
+                 max_active=None):
+        from htdsp.dsp.channelizer import Channelizer
+        from htdsp.measure.meter import WINDOW_S, window_samples
+
+        super().__init__(fs, input_format)
+        self.offsets_hz = np.asarray(offsets_hz, dtype=np.float64).reshape(-1)
+        self.bank = Channelizer(self.fs, self.offsets_hz, float(bandwidth_hz))
+        b = self.bank
+        self.channel_fs = float(b.fs_out)
+        self.bandwidth_hz = float(bandwidth_hz)
+        self._detector_args = (self.offsets_hz.size, b.hop / self.fs, threshold_db, min_s,
+                               self.offsets_hz, self.bandwidth_hz)
+        self.detector = ActivityDetector(*self._detector_args)
+        self.preroll_s = float(preroll_s)
+        self.max_active = max_active
+        self._win_out = window_samples(b.fs_out, WINDOW_S if window_s is None else window_s)[1]
+        self.index = {}
+        self.refused = []
+        self._fresh()
+
+    def _fresh(self):
+        self.paths = []
+        self.started = []
+        self._active = []
+        self._kept = deque()                  # (first input sample, raw or complex chunk)
+        self._kept_n = 0
+        self.index = {}
+        self.refused = []
+
+    def _keep(self, a, start):
+        """Keep the input the longest back-dating needs (a preroll, a block, a window)."""
+        n = a.size if np.iscomplexobj(a) else a.size // 2
+        self._kept.append((start, a.copy()))
+        self._kept_n += n
+        b = self.bank
+        need = int(self.preroll_s * self.fs) + 2 * b.n_fft + int(
+            self._win_out * self.fs / b.fs_out) + n
+        while len(self._kept) > 1:
+            first = self._kept[0][1]
+            k = first.size if np.iscomplexobj(first) else first.size // 2
+            if self._kept_n - k < need:
+                break
+            self._kept.popleft()
+            self._kept_n -= k
+
+    def _kept_input(self):
+        from htdsp.dsp.convert import convert
+
+        parts = [c if np.iscomplexobj(c) else convert(c, self.input_format)
+                 for _, c in self._kept]
+        return self._kept[0][0], np.concatenate(parts)
+
+    def _process(self, a):
+        start = self.samples_in - (a.size if np.iscomplexobj(a) else a.size // 2)
+        self._keep(a, start)
+        x = a
+        if not np.iscomplexobj(x):
+            from htdsp.dsp.convert import convert
+
+            x = convert(x, self.input_format)
+        b = self.bank
+        powers, ys = b.process_active(x, self._active)
+        out = list(ys)
+        self.started = []
+        new = self.detector.add(powers)
+        if new:
+            x0, kept = self._kept_input()
+            for c in new:
+                if self.max_active is not None and len(self._active) >= self.max_active:
+                    self.refused.append(int(c))
+                    continue
+                path, y = self._start(int(c), x0, kept)
+                out.append(y)
+        return out
+
+    def _start(self, c, x0, kept):
+        """Start channel ``c``: its path and its stream up to now."""
+        b = self.bank
+        first = int(self.detector.first_block[c]) * b.hop - (b.n_fft - b.hop)
+        want = (first - self.preroll_s * self.fs) * b.fs_out / self.fs   # output samples
+        # the first block whose input is kept (or the input's start)
+        m_min = 0 if x0 <= 0 else -(-(x0 + b.n_fft - b.hop) // b.hop)
+        w = max(math.floor(max(want, 0) / self._win_out),
+                -(-m_min * b.out_per_block // self._win_out))
+        s_out = w * self._win_out
+        m_a = s_out // b.out_per_block
+        y = b.replay(kept, x0, [c], m_a, b.blocks_done)[0][s_out - m_a * b.out_per_block:]
+        path = ChannelPath(float(self.offsets_hz[c]), float(b.fs_out), b.taps,
+                           b.delay_samples, start_sample=s_out * self.fs / b.fs_out)
+        self._active.append(c)
+        self.paths.append(path)
+        self.started.append(path)
+        self.index[path.offset_hz] = c
+        return path, y
+
+    def quiet_path(self, c):
+        """A path for channel ``c`` that starts now (a channel never started: its run is
+        judged on nothing)."""
+        b = self.bank
+        return ChannelPath(float(self.offsets_hz[c]), float(b.fs_out), b.taps,
+                           b.delay_samples, start_sample=float(self.samples_in))
+
+    def reset(self):
+        super().reset()
+        self.bank.reset()
+        self.detector = ActivityDetector(*self._detector_args)
+        self._fresh()
+
+    def copy(self):
+        import copy as _copy
+
+        new = super().copy()
+        new.bank = self.bank.copy()
+        new.detector = _copy.deepcopy(self.detector)
+        new.paths, new.started, new._active = list(self.paths), list(self.started), \
+            list(self._active)
+        new._kept = deque((s, c.copy()) for s, c in self._kept)
+        new.index, new.refused = dict(self.index), list(self.refused)
+        return new

@@ -133,6 +133,19 @@ FLOOR_START_QUANTILE = 0.05
 FLOOR_TAIL = 1e-3
 FLOOR_PASSES = 3
 FLOOR_MIN_BLOCKS = 0.1
+
+
+def input_window(fs, fs_c, window_s=WINDOW_S):
+    """A window in input samples at input rate ``fs`` (the raw levels' window)."""
+    return max(1, int(round(window_samples(fs_c, window_s)[1] / fs_c * fs)))
+
+
+def window_samples(fs_c, window_s=WINDOW_S):
+    """``(block, window)``: the 1 ms block and the window (whole blocks) in channel samples at
+    ``fs_c`` (a channel started late starts on a window's edge: its windows are those of the
+    channel measured from the start)."""
+    block = max(1, int(round(BLOCK_S * fs_c)))
+    return block, block * max(1, int(round(window_s * fs_c / block)))
 #: a given tone (``tone_hz`` a frequency) is there when its fit holds this share of the audio
 #: power (0.46 dB SINAD) within TONE_GIVEN_HZ of it (measured: module docstring)
 TONE_PRESENT_FRACTION = 0.1
@@ -468,6 +481,44 @@ def deviation_bound(hist, mean, pct=DEV_PERCENTILE):
     return "lower" if r is not None and r[1] in (0, hist.size - 1) else None
 
 
+class RawLevels:
+    """Clipping fraction and DC offset (dBFS) of raw integer I/Q codes per window of
+    ``win_in`` input samples (complex or float input has no ADC rails: nothing). ``active``
+    once integer codes came; ``windows`` the windows read so far."""
+
+    def __init__(self, win_in):
+        self.win_in = int(win_in)
+        self.active = False
+        self.windows = 0
+        self._state = None
+        self._odd = np.zeros(0)
+
+    def process(self, x):
+        """One chunk (a chunk may end mid-sample); the windows it completed."""
+        a = np.asarray(x)
+        if np.iscomplexobj(a) or a.dtype.kind not in "iu" or a.dtype.itemsize > 2:
+            return []
+        if self._state is None:
+            info = np.iinfo(a.dtype)
+            self._codes = (int(info.min), int(info.max))
+            self._scale = FORMAT_SCALES[format_of_dtype(a.dtype)]
+            self._state = raw_levels_state()
+            self.active = True
+        if self._odd.size:
+            a = np.concatenate([self._odd.astype(a.dtype), a])
+        cut = a.size - a.size % 2
+        a, self._odd = a[:cut], a[cut:].copy()
+        out = np.empty((a.size // 2 // self.win_in + 2, 3))
+        k = raw_levels_kernel(a, *self._codes, self.win_in, self._state, out)
+        off, sc = self._scale
+        new = []
+        for si, sq, clip in out[:k]:
+            mi, mq = (si / self.win_in - off) * sc, (sq / self.win_in - off) * sc
+            new.append((clip / (2 * self.win_in), db(mi * mi + mq * mq)))
+        self.windows += k
+        return new
+
+
 class Meter:
     """Per-window signal quality of one channel (see module docstring).
 
@@ -519,12 +570,15 @@ class Meter:
         self.envelope_keep_s = envelope_keep_s
         self.fs_c = float(rx.channel_fs)
         self.fs_a = float(rx.audio_fs)
-        self.block = max(1, int(round(BLOCK_S * self.fs_c)))
-        self.blocks_per_window = max(1, int(round(window_s * self.fs_c / self.block)))
-        self.win_c = self.block * self.blocks_per_window
+        self.block, self.win_c = window_samples(self.fs_c, window_s)
+        self.blocks_per_window = self.win_c // self.block
+        # a channel started mid-input (htdsp.measure.activity.BandFrontEnd) starts on a
+        # window's edge: its windows keep the numbers they have in the whole input
+        start = float(getattr(getattr(rx, "path", None), "start_sample", 0.0))
+        self.first_window = int(round(start * self.fs_c / rx.fs / self.win_c))
         self.window_s = self.win_c / self.fs_c
         self.win_a = int(round(self.window_s * self.fs_a))
-        self.win_in = max(1, int(round(self.window_s * rx.fs)))
+        self.win_in = input_window(rx.fs, self.fs_c, window_s)
         if tone_hz not in (None, "auto"):
             tone_hz = float(tone_hz)
             if not 0 < tone_hz < self.fs_a / 2:
@@ -592,8 +646,8 @@ class Meter:
         self._frame = getattr(getattr(self.rx, "squelch", None), "frame", None)
         self._gaps = []                  # (start, end) channel samples touched by lost input
         self._emitted = 0
-        self._raw_state = None           # raw-code levels (integer input only)
-        self._raw_odd = np.zeros(0)
+        self._raw_reader = None          # raw-code levels (integer input only)
+        self._raw_on = False
         self._raw_w = deque()            # per input window: (clipping fraction, DC dBFS)
         self._floor = []                 # recent noise-only window powers (filter bandwidth)
         self._noise_lag = []             # and their normalised lag products
@@ -660,40 +714,19 @@ class Meter:
         """Clipping and DC offset from the raw integer I/Q codes the receiver is fed (call with
         every chunk, before :meth:`process`); complex or float input is ignored (no ADC rails:
         the window's ``clipping_fraction`` and ``dc_offset_dbfs`` stay None)."""
-        a = np.asarray(x)
-        if np.iscomplexobj(a) or a.dtype.kind not in "iu" or a.dtype.itemsize > 2:
-            return []
-        if self._raw_state is None:
-            info = np.iinfo(a.dtype)
-            self._raw_codes = (int(info.min), int(info.max))
-            self._raw_scale = FORMAT_SCALES[format_of_dtype(a.dtype)]
-            self._raw_state = raw_levels_state()
-        if self._raw_odd.size:
-            a = np.concatenate([self._raw_odd.astype(a.dtype), a])
-        cut = a.size - a.size % 2
-        a, self._raw_odd = a[:cut], a[cut:].copy()
-        out = np.empty((a.size // 2 // self.win_in + 2, 3))
-        k = raw_levels_kernel(a, *self._raw_codes, self.win_in, self._raw_state, out)
-        off, sc = self._raw_scale
-        new = []
-        for si, sq, clip in out[:k]:
-            mi, mq = (si / self.win_in - off) * sc, (sq / self.win_in - off) * sc
-            new.append((clip / (2 * self.win_in), db(mi * mi + mq * mq)))
-        self._raw_w.extend(new)
+        if self._raw_reader is None:
+            self._raw_reader = RawLevels(self.win_in)
+        new = self._raw_reader.process(x)
+        if self._raw_reader.active:
+            self.add_raw(new)
         return new
 
-    def follow_raw(self, leader, new, x):
-        """:meth:`process_raw` for a meter of another channel of the same input, from what
-        ``leader`` (which processed ``x`` just now, giving ``new``) found: the raw codes are the
-        input's, not the channel's, so with the same windows the result is the same (N
-        channels read the full-rate codes once, not N times)."""
-        if leader.win_in != self.win_in or leader._raw_state is None:
-            self.process_raw(x)
-            return
-        self._raw_state = leader._raw_state.copy()
-        self._raw_odd = leader._raw_odd.copy()
-        self._raw_codes, self._raw_scale = leader._raw_codes, leader._raw_scale
-        self._raw_w.extend(new)
+    def add_raw(self, levels):
+        """The input's raw levels, ``(clipping fraction, DC dBFS)`` per input window, read
+        once for every channel of the input (:class:`RawLevels`: the codes are the input's, not
+        a channel's); the first is this meter's first window's."""
+        self._raw_on = True
+        self._raw_w.extend(levels)
 
     # -------------------------------------------------------------------- per window
     def _analyse_audio(self, y):
@@ -775,7 +808,7 @@ class Meter:
             n = min(n, e0 + len(self._oob_w))
         if self._frame is not None:
             n = min(n, ((self._frames_base + self._frames.size) * self._frame) // self.win_c)
-        if self._raw_state is not None:
+        if self._raw_on:
             n = min(n, e0 + len(self._raw_w))
         if n <= self._emitted:
             return []
@@ -811,11 +844,12 @@ class Meter:
         gap = any(a < c1 and b > c0 for a, b in self._gaps)
         # the input starts at 0: the first window's channel samples before that are the
         # filter filling, not earlier input
-        rec = WindowRecord(index=w, start_s=finite(max(0.0, self._t_input(c0)), 6),
+        rec = WindowRecord(index=self.first_window + w,
+                           start_s=finite(max(0.0, self._t_input(c0)), 6),
                            end_s=finite(max(0.0, self._t_input(c1)), 6), keyed=self._keyed(w),
                            gap=gap, bounds={})
         # this window's numbers from every stream (each queue's first entry is window w)
-        if self._raw_state is not None:
+        if self._raw_on:
             clip, dc = self._raw_w.popleft()
             rec["clipping_fraction"] = finite(clip, 7)
             rec["dc_offset_dbfs"] = finite(dc, 3)

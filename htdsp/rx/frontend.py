@@ -26,19 +26,22 @@ class ChannelPath:
     ``offset_hz`` (from the input's centre), ``channel_fs`` (Hz), ``channel_taps`` (the
     channel-selecting response at the channel rate, real: its noise bandwidth and correlation
     enter the measurements), ``delay_samples`` (group delay from the input to the channel
-    stream, in input samples: event times are input times).
+    stream, in input samples: event times are input times), ``start_sample`` (the input
+    sample the channel stream's first sample stands for, before the delay: a channel a band's
+    front end started when its carrier appeared; 0 for one that runs from the start).
     """
 
     offset_hz: float
     channel_fs: float
     channel_taps: np.ndarray
     delay_samples: float
+    start_sample: float = 0.0
 
 
 class ChannelFrontEnd(abc.ABC):
     """Base: ``fs`` (input rate), ``input_format``, :attr:`paths` (one :class:`ChannelPath`
-    per channel), ``samples_in`` (input samples taken so far); :meth:`process` a chunk of any
-    size; ``reset``, ``copy``."""
+    per channel), ``channel_fs`` (their rate), ``samples_in`` (input samples taken so far);
+    :meth:`process` a chunk of any size; ``reset``, ``copy``."""
 
     paths = ()
 
@@ -102,6 +105,7 @@ class XlatingFrontEnd(ChannelFrontEnd):
         super().__init__(fs, input_format)
         self.plan = plan_chain(self.fs, float(bandwidth_hz), float(audio_fs))
         p = self.plan
+        self.channel_fs = float(p.channel_fs)
         first = p.stages[0]
         d = sum((len(s.taps) - 1) / 2 / s.fs_in for s in p.stages)
         d += (len(p.channel_taps) - 1) / 2 / p.channel_fs
@@ -158,6 +162,7 @@ class ChannelizerFrontEnd(ChannelFrontEnd):
         super().__init__(fs, input_format)
         self.bank = Channelizer(self.fs, list(offsets_hz), float(bandwidth_hz), fs_out=fs_out)
         b = self.bank
+        self.channel_fs = float(b.fs_out)
         self.paths = [ChannelPath(float(off), float(b.fs_out), b.taps, b.delay_samples)
                       for off in b.offsets_hz]
 

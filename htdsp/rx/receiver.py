@@ -145,8 +145,10 @@ class NFMReceiver:
 
     @property
     def input_delay_samples(self):
-        """Group delay from the input to the channel filter's output, in input samples."""
-        return self.path.delay_samples
+        """Group delay from the input to the channel filter's output, in input samples, less
+        the input sample the channel stream starts at (a channel started mid-input): channel
+        sample ``n`` is input time ``(n * fs / channel_fs - input_delay_samples) / fs``."""
+        return self.path.delay_samples - self.path.start_sample
 
     def _frame_to_input(self, frame):
         f = self.squelch.frame * (self.fs / self.channel_fs)
@@ -304,7 +306,8 @@ class NFMReceiver:
         channel = np.asarray(channel, dtype=np.complex64)
         if samples_in is None:
             self._channel_n = getattr(self, "_channel_n", 0) + channel.size
-            samples_in = int(round(self._channel_n * self.fs / self.channel_fs))
+            samples_in = int(round(self._channel_n * self.fs / self.channel_fs
+                                   + self.path.start_sample))
         self._input_n = int(samples_in)
         disc = self._blocks[0].process(channel)
         y = disc

@@ -78,9 +78,8 @@ class AnnotationSink(Sink):
         self.info_for = info_for
         self._tx = {}
 
-    def start(self, session):
-        for run in session.runs:
-            self._tx[id(run)] = []
+    def add_run(self, session, run):
+        self._tx[id(run)] = []
 
     def transmission(self, run, t):
         self._tx[id(run)].append(t.public())

@@ -35,9 +35,8 @@ class JsonSink(Sink):
     def _dumps(self, obj, indent=None):
         return jsonio.dumps(obj, indent=indent, warn=self._bad.append)
 
-    def start(self, session):
-        for run in session.runs:
-            self._spools[id(run)] = (Spool(self._dir), Spool(self._dir))
+    def add_run(self, session, run):
+        self._spools[id(run)] = (Spool(self._dir), Spool(self._dir))
 
     def window(self, run, w):
         self._spools[id(run)][1].write(self._dumps(w.public()))

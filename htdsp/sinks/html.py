@@ -139,9 +139,8 @@ class HtmlSink(Sink):
         #: per --channels capture: its path, the occupancy picture and the band's rows
         self.bands = []
 
-    def start(self, session):
-        for run in session.runs:
-            self._ch[id(run)] = _Channel()
+    def add_run(self, session, run):
+        self._ch[id(run)] = _Channel()
 
     def window(self, run, w):
         self._ch[id(run)].series.add(w)

@@ -194,12 +194,16 @@ class Recorder:
 
 class RecorderSink(Sink):
     """A :class:`Recorder` fed by a session: every chunk, with the first channel's channel
-    stream and squelch."""
+    stream and squelch (a band's: any channel's squelch)."""
 
     def __init__(self, recorder):
         self.recorder = recorder
 
     def chunk(self, session, data, index, lost, audio):
+        if session.band is not None:             # a band: while any of its channels is open
+            self.recorder.write(data, index, lost, None,
+                                any(r.rx.squelch.is_open for r in session.runs))
+            return
         r0 = session.runs[0]
         self.recorder.write(data, index, lost, r0.last_channel, r0.rx.squelch.is_open)
 

@@ -57,9 +57,8 @@ class CsvSink(Sink):
         self._rw.writerow(cells)
         return self._row.getvalue()
 
-    def start(self, session):
-        for run in session.runs:
-            self._spools[id(run)] = Spool(self._dir)
+    def add_run(self, session, run):
+        self._spools[id(run)] = Spool(self._dir)
 
     def window(self, run, w):
         self._spools[id(run)].write(self._line([csv_cell(w[k]) for k in WindowRecord.PUBLIC]))

@@ -28,7 +28,10 @@ class LiveDisplay:
         return "#" * k + "." * (width - k)
 
     def render(self, session, source, recorder=None, elapsed_s=0.0):
-        """The meter's lines for the first channel (a list of str)."""
+        """The meter's lines for the first channel (a list of str); for a band, a line per
+        channel that has a carrier (:meth:`render_band`)."""
+        if session.band is not None:
+            return self.render_band(session, source, recorder, elapsed_s)
         run = session.runs[0]
         w = run.last_window or {}
 
@@ -53,6 +56,30 @@ class LiveDisplay:
         for e in self.events:
             lines.append(f"  {e['start_s']:8.2f}-{e['end_s']:8.2f} s  {e['close_reason']}"
                          f"  CTCSS {f(e.get('ctcss_hz'))}  DCS {e.get('dcs_code') or '-'}")
+        return lines
+
+    def render_band(self, session, source, recorder=None, elapsed_s=0.0, most=12):
+        """A band's lines: how many channels are watched and used, then each used channel's
+        squelch and last window (the open ones first, then the latest to start)."""
+        fe = session.front
+
+        def f(v, nd=1):
+            return "-" if v is None else f"{v:.{nd}f}"
+        lines = [f"htdsp live  {fe.offsets_hz.size} channels watched, {len(session.runs)} "
+                 f"used  {elapsed_s:7.1f} s  lost {source.lost} samples"
+                 + (f"  {len(fe.refused)} not scored (too many at once)" if fe.refused else "")
+                 + (f"  recording: {recorder.stopped or os.path.basename(recorder.files[-1])}"
+                    if recorder and recorder.files else "")]
+        runs = sorted(session.runs, key=lambda r: (not r.rx.squelch.is_open,
+                                                   -r.start_sample))
+        for run in runs[:most]:
+            w = run.last_window or {}
+            q = w.get("sinad_db") if w.get("sinad_db") is not None else w.get("snr_db")
+            lines.append(f"{run.where():>14}  {'OPEN  ' if run.rx.squelch.is_open else 'closed'}"
+                         f"  RSSI {f(w.get('rssi_dbfs'))} dBFS  CNR {f(w.get('cnr_db'))} dB  "
+                         f"SINAD/SNR {f(q)} dB  {run.judge.transmissions_done} tx")
+        if len(runs) > most:
+            lines.append(f"  ... and {len(runs) - most} more")
         return lines
 
     def draw(self, lines, force=False):
@@ -101,7 +128,8 @@ class DisplaySink(Sink):
     def chunk(self, session, data, index, lost, audio):
         d = self.display
         d.events.clear()
-        d.events.extend(session.runs[0].recent_events[-d.events.maxlen:])
+        if session.band is None:
+            d.events.extend(session.runs[0].recent_events[-d.events.maxlen:])
         d.draw(d.render(session, self.source, self.recorder, time.monotonic() - self._t0))
 
 
