@@ -109,6 +109,11 @@ def test_the_front_end_takes_raw_chunks_of_any_size():
     parts = [fe.process(raw[i:i + 777])[0] for i in range(0, raw.size, 777)]
     assert np.array_equal(np.concatenate(parts), whole)
     assert fe.samples_in == 30000
+    # (the raw codes converted straight into the bank's buffer: the samples converted first)
+    from htdsp.dsp.convert import convert
+
+    assert np.array_equal(Channelizer(250e3, [25e3], 12500.0).process(convert(raw, "cu8"))[0],
+                          whole)
 
 
 CAPTURES = ("clear-los", "ctcss-net", "hill-shadow", "interference", "weak-edge")

@@ -41,6 +41,7 @@ import numpy as np
 import scipy.fft
 
 from htdsp.dsp._stream import as_complex64, check_fs
+from htdsp.dsp.convert import format_of_dtype, format_scale
 from htdsp.dsp.design import (
     CHANNEL_ATTEN_DB,
     CHANNEL_PASS_FRAC,
@@ -49,7 +50,7 @@ from htdsp.dsp.design import (
     kaiser_lowpass,
     plan_chain,
 )
-from htdsp.kernels import band_power_kernel
+from htdsp.kernels import band_power_kernel, convert_kernel, convert_state
 
 #: the audio rate the single-channel path plans for; the bank's channel rate is that path's
 AUDIO_FS = 48000.0
@@ -194,7 +195,7 @@ class Channelizer:
         keep = rel[w2.max(axis=0) > 1e-7 * w2.max()]
         span = np.arange(keep.min(), keep.max() + 1)
         self._plo = (k_c + span[0]) % n
-        self._w2 = w2[:, span % L].astype(np.float32)
+        self._w2 = np.ascontiguousarray(w2[:, span % L], dtype=np.float32)
         self._scratch = np.empty(n, dtype=np.float32)
         self._k_hop = (k_c * self.hop) % n                   # the block's phase, in 1/n turns
         self.out_per_block = self.hop * L // n
@@ -207,15 +208,44 @@ class Channelizer:
         self._fresh()
 
     def _fresh(self):
-        self._buf = np.zeros(self.n_fft - self.hop, dtype=np.complex64)
+        # the input not yet transformed (the overlap first: zeros before the input's start),
+        # in a buffer kept across chunks: a chunk is written (converted, if raw) once
+        self._work = np.zeros(max(2 * self.n_fft, 1 << 16), dtype=np.complex64)
+        self._fill = self.n_fft - self.hop
+        self._cstate = convert_state()
         self._blocks = 0
+
+    def _take(self, x):
+        """Append a chunk to the work buffer: complex samples, or whole samples of raw
+        interleaved elements (uint8 cu8, int8 cs8, int16 cs16, float32 cf32: converted
+        straight into it, one pass and no converted copy)."""
+        a = np.asarray(x)
+        raw = not np.iscomplexobj(a)
+        n = a.size // 2 if raw else a.size
+        need = self._fill + n
+        if need > self._work.size:
+            grown = np.empty(max(need, 2 * self._work.size), dtype=np.complex64)
+            grown[:self._fill] = self._work[:self._fill]
+            self._work = grown
+        dst = self._work[self._fill:need]
+        if raw:
+            fmt = format_of_dtype(a.dtype)
+            if fmt is None or a.ndim != 1 or a.size % 2:
+                raise ValueError(f"expected complex samples or whole raw I/Q samples, got "
+                                 f"{a.shape} {a.dtype}")
+            off, sc = format_scale(fmt)
+            convert_kernel(a, off, sc, self._cstate, dst.view(np.float32))
+        else:
+            dst[:] = a
+        self._fill = need
 
     @property
     def n_channels(self):
         return len(self.offsets_hz)
 
     def process(self, x):
-        """One chunk of complex samples; returns a list of complex64 arrays, one a channel."""
+        """One chunk of complex samples (or whole raw I/Q samples); returns a list of complex64
+        arrays, one a channel."""
         return list(self.process_active(x, None)[1])
 
     def process_active(self, x, active=()):
@@ -228,13 +258,12 @@ class Channelizer:
         takes; block ``m`` ends at input sample ``(m + 1) * hop``), and ``outputs`` a complex64
         array ``(len(active), samples)``. A channel made active later starts at the next block
         with its phase where it would have been."""
-        x = as_complex64(x)
-        buf = np.concatenate([self._buf, x])
+        self._take(x)
+        buf = self._work[:self._fill]
         nb = max(0, (buf.size - (self.n_fft - self.hop)) // self.hop)
         idx = np.arange(self.n_channels) if active is None else \
             np.asarray(list(active), dtype=np.int64)
         if nb == 0:
-            self._buf = buf
             return (np.zeros((0, self.n_channels), np.float32),
                     np.zeros((idx.size, 0), np.complex64))
         blocks = np.lib.stride_tricks.as_strided(
@@ -246,9 +275,12 @@ class Channelizer:
         # measured), the window's at 1/f^3
         powers = np.empty((nb, self.n_channels), dtype=np.float32)
         band_power_kernel(X, self._plo, self._w2, self._scratch, powers)
-        y = self._channels(X, idx, self._blocks)
+        y = (self._channels(X, idx, self._blocks) if idx.size else
+             np.zeros((0, nb * self.out_per_block), np.complex64))
         self._blocks += nb
-        self._buf = buf[nb * self.hop:].copy()
+        rest = self._fill - nb * self.hop            # (the next block's overlap and more)
+        self._work[:rest] = buf[nb * self.hop:].copy()
+        self._fill = rest
         return powers, y
 
     @property
@@ -311,7 +343,8 @@ class Channelizer:
         import copy as _copy
 
         new = _copy.copy(self)
-        new._buf = self._buf.copy()
+        new._work = self._work.copy()
+        new._cstate = self._cstate.copy()
         new._scratch = np.empty_like(self._scratch)
         return new
 

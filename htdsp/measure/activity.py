@@ -220,13 +220,8 @@ class BandFrontEnd(ChannelFrontEnd):
     def _process(self, a):
         start = self.samples_in - (a.size if np.iscomplexobj(a) else a.size // 2)
         self._keep(a, start)
-        x = a
-        if not np.iscomplexobj(x):
-            from htdsp.dsp.convert import convert
-
-            x = convert(x, self.input_format)
         b = self.bank
-        powers, ys = b.process_active(x, self._active)
+        powers, ys = b.process_active(a, self._active)   # (raw: converted into its buffer)
         out = list(ys)
         self.started = []
         new = self.detector.add(powers)

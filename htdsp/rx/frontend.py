@@ -167,11 +167,7 @@ class ChannelizerFrontEnd(ChannelFrontEnd):
                       for off in b.offsets_hz]
 
     def _process(self, a):
-        if not np.iscomplexobj(a):
-            from htdsp.dsp.convert import convert
-
-            a = convert(a, self.input_format)
-        return self.bank.process(a)
+        return self.bank.process(a)                 # (raw: converted into its buffer)
 
     def reset(self):
         super().reset()
