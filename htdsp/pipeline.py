@@ -50,6 +50,7 @@ from htdsp.rx.frontend import XlatingFrontEnd
 from htdsp.rx.receiver import NFMReceiver
 from htdsp.rx.squelch import default_spec, with_utc
 from htdsp.score import (
+    BAND_CHOICES,
     MERGE_GAP_S,
     SCHEMA_ID,
     Judge,
@@ -68,8 +69,6 @@ _INT_FORMATS = ("cu8", "cs8", "cs16")
 _RECENT_EVENTS = 16
 #: windows judged between trimmings of the decoder's readings (and at each transmission)
 _FORGET_EVERY = 64
-#: how ``--channels`` chose a channel (a channel of a band, not one asked for by name)
-BAND_CHOICES = ("all", "auto", "range")
 #: how far back a session keeps the input's raw levels and lost stretches, s (a band's
 #: channel starting late takes them from its first window on: more than its preroll)
 _KEEP_S = 4.0
@@ -338,7 +337,10 @@ class Session:
         # the ADC's clipping and DC from the raw codes, read once for every channel (0.5 ms
         # per s of 2.4 MS/s input each, measured), the last few seconds kept for a channel
         # that starts late
-        self._raw = RawLevels(input_window(self.fs, self.front.channel_fs, st.window_s))
+        fe = self.front
+        fs_c = getattr(fe, "channel_fs", None) or (fe.paths[0].channel_fs if fe.paths else
+                                                    self.fs)
+        self._raw = RawLevels(input_window(self.fs, fs_c, st.window_s))
         self._raw_kept = deque(maxlen=int(_KEEP_S / st.window_s) + 2)
         self._gaps = []                   # (first input sample, samples) lost
         self.runs = []

@@ -174,3 +174,20 @@ def test_a_neighbours_splatter_is_not_a_carrier():
     plain = ActivityDetector(12, 0.0087)                 # (without the offsets: no such rule)
     plain.add(p)
     assert np.flatnonzero(plain.active).tolist() == [4, 5, 6, 9, 10]
+
+
+def test_a_bands_unused_channels_are_reported_not_judged():
+    # a location passes when its used channels pass: a band's unused channels (no
+    # transmission) do not fail it, unless none was used; a channel asked for by name that
+    # was not heard still fails
+    from htdsp.score import location_verdicts
+
+    def entry(path, chosen, tx, verdict):
+        return {"source": {"path": path}, "channel": {"chosen": chosen},
+                "summary": {"transmissions": tx, "verdict": verdict}}
+
+    caps = [entry("a", "all", 0, "fail"), entry("a", "all", 3, "pass"),
+            entry("b", "all", 0, "fail"), entry("b", "all", 0, "fail"),
+            entry("c", "given", 0, "fail"), entry("c", "given", 2, "pass"),
+            entry("d", "range", 0, "unusable"), entry("d", "range", 1, "pass")]
+    assert location_verdicts(caps) == ["pass", "fail", "fail", "unusable"]

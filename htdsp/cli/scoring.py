@@ -205,8 +205,11 @@ def conclude(args, scoring, outputs, command="score"):
 
 
 def table(doc, out):
-    """The summary table of a score (one row per capture and channel); a value that is an
-    estimator's limit reads "≥ 49.1" (">= 49.1" where the stream cannot write the sign)."""
+    """The summary table of a score (one row per capture and channel, a band's unused ones
+    counted, not listed); a value that is an estimator's limit reads "≥ 49.1" (">= 49.1"
+    where the stream cannot write the sign)."""
+    from htdsp.pipeline import BAND_CHOICES
+
     ge, le = "\u2265 ", "\u2264 "
     try:
         if getattr(out, "encoding", None):
@@ -221,8 +224,12 @@ def table(doc, out):
 
     rows = [("capture", "channel", "tx", "avail %", "SINAD/SNR p50", "DAQ", "CNR dB",
              "verdict")]
+    unused = 0
     for c in doc["captures"]:
         s, ch = c["summary"], c["channel"]
+        if ch["chosen"] in BAND_CHOICES and not s["transmissions"] and not s["unusable"]:
+            unused += 1                  # (a band's unused channel: in the band's table)
+            continue
         rows.append((os.path.basename(c["source"]["path"]),
                      f"{ch['freq_hz'] / 1e6:.4f} MHz" if ch["freq_hz"] else
                      f"offset {ch['offset_hz'] / 1e3:+.3f} kHz",
@@ -234,6 +241,9 @@ def table(doc, out):
     w = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         print("  ".join(v.ljust(w[i]) if i == 0 else v.rjust(w[i]) for i, v in enumerate(r)),
+              file=out)
+    if unused:
+        print(f"(and {unused} unused channels of the band, not judged: in the band table)",
               file=out)
     a = doc["aggregate"]
     if a["locations"] > 1:

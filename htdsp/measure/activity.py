@@ -6,10 +6,10 @@ starts a channel's receiver only once its carrier is seen (activity first, in on
 The detector compares each channel's power, block by block, with the band's noise floor (the
 20th percentile of the channels' powers in that block, the power a fifth of them are under)
 and calls a channel active where it stays ``threshold_db`` above it for ``min_s``, holding a
-few numbers per channel whatever the run's length. A carrier's neighbours see it through the channel filter's stop band (60 dB) and
-the Hann window's leakage, and a real transmitter's own splatter (-44 dBc beside a 59 dB
-carrier, measured on the bundled recording): a channel that far under a neighbour is not
-active on its own.
+few numbers per channel whatever the run's length. A carrier's neighbours see it through the
+channel filter's stop band (60 dB) and the Hann window's leakage, and a real transmitter's
+own splatter (-44 dBc beside a 59 dB carrier, measured on the bundled recording): a channel
+that far under a neighbour is not active on its own.
 """
 
 import math

@@ -44,6 +44,7 @@ class ChannelFrontEnd(abc.ABC):
     :meth:`process` a chunk of any size; ``reset``, ``copy``."""
 
     paths = ()
+    channel_fs = None
 
     def __init__(self, fs, input_format="cf32"):
         self.fs = check_fs(fs)
