@@ -7,6 +7,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from htdsp.sim import simulate
 from htdsp.sim.scenarios import BAND_USERS, scenario
@@ -191,3 +193,36 @@ def test_a_bands_unused_channels_are_reported_not_judged():
             entry("c", "given", 0, "fail"), entry("c", "given", 2, "pass"),
             entry("d", "range", 0, "unusable"), entry("d", "range", 1, "pass")]
     assert location_verdicts(caps) == ["pass", "fail", "fail", "unusable"]
+
+
+def _detector_ref(p, need, ratio):
+    """The carrier detector written plainly: block by block, channel by channel."""
+    nb, nc = p.shape
+    k = int(round(0.2 * (nc - 1)))
+    run = [0] * nc
+    first = [-1] * nc
+    for b in range(nb):
+        floor = sorted(p[b])[k]
+        for c in range(nc):
+            run[c] = run[c] + 1 if p[b, c] > ratio * floor else 0
+            if run[c] >= need and first[c] < 0:
+                first[c] = b - run[c] + 1
+    return first
+
+
+@given(st.integers(0, 2**31), st.lists(st.integers(1, 30), min_size=1, max_size=8))
+def test_the_activity_detector_is_its_plain_loop(seed, cuts):
+    # any chunking: the same channels, made active at the same blocks, as block by block
+    from htdsp.measure.activity import ActivityDetector
+
+    rng = np.random.default_rng(seed)
+    p = 1.0 + 0.05 * rng.random((120, 9))
+    for _ in range(6):                       # bursts of random length on random channels
+        c, a, n = rng.integers(0, 9), rng.integers(0, 110), rng.integers(1, 15)
+        p[a:a + n, c] *= 10.0
+    det = ActivityDetector(9, 0.0087)
+    i = 0
+    for c in [*np.cumsum(cuts).tolist(), 120]:
+        det.add(p[i:min(c, 120)])
+        i = min(c, 120)
+    assert det.first_block.tolist() == _detector_ref(p, det.need, det.ratio)

@@ -119,15 +119,24 @@ class ActivityDetector:
         self._above += above.sum(axis=0)
         self._idle[0] += np.where(above, 0.0, p).sum(axis=0)
         self._idle[1] += (~above).sum(axis=0)
+        # runs of blocks above, carried across chunks: a block's run is its distance from
+        # the last block below (or the run carried in, where there was none in this chunk)
+        nb = p.shape[0]
+        i = np.arange(nb)[:, None]
+        last_below = np.maximum.accumulate(np.where(above, -1, i), axis=0)
+        run = np.where(last_below < 0, self._run[None, :] + i + 1, i - last_below)
+        hit = (run >= self.need) & ~self.active[None, :]
+        chans = np.flatnonzero(hit.any(axis=0))
         new = []
-        for i, row in enumerate(above):    # runs of blocks above, carried across chunks
-            self._run = (self._run + 1) * row
-            hit = np.flatnonzero((self._run >= self.need) & ~self.active)
-            if hit.size:
-                self.active[hit] = True
-                self.first_block[hit] = self._blocks + i - self._run[hit] + 1
-                new += hit.tolist()
-        self._blocks += p.shape[0]
+        if chans.size:
+            at = hit[:, chans].argmax(axis=0)               # the block each crossed in
+            order = np.lexsort((chans, at))
+            chans, at = chans[order], at[order]
+            self.active[chans] = True
+            self.first_block[chans] = self._blocks + at - run[at, chans] + 1
+            new = chans.tolist()
+        self._run = run[-1].astype(np.int64)
+        self._blocks += nb
         return new
 
     @property
