@@ -63,6 +63,7 @@ def test_every_keyed_channel_is_found_and_no_other(tmp_path, fs, center_hz):
     assert "band:" in p.stderr and "busy %" in p.stderr
     page = html.read_text()
     assert page.count('alt="band occupancy"') == 1 and "<script" not in page
+    assert page.count('alt="band power"') == 1            # every channel's power, rtl_power's
     band = page.split("<h2>Band:", 1)[1].split("</table>", 1)[0]
     assert band.count("<tr>") == len(truth) + 1                   # a row per channel
     assert p.stderr.count(" MHz ") >= 2 * len(truth)              # both tables
@@ -83,7 +84,7 @@ def test_all_and_a_range_score_the_raster_channels(tmp_path):
     assert not any(c["summary"]["warnings"] for c in caps)
     # and in the HTML the unused channels get their table, no pictures: one channel's four
     parts = html.read_text().split('<div class="capture">')[1:]
-    assert len(parts) == 1 + 3 and parts[0].count("<figure>") == 1   # the band's, then 3
+    assert len(parts) == 1 + 3 and parts[0].count("<figure>") == 2   # the band's, then 3
     assert [p_.count("<figure>") >= 3 for p_ in parts[1:]] == [False, True, False]
     assert parts[1].count("<figure>") == parts[3].count("<figure>") == 0
     # an unused channel (watched, never run) reads the noise floor the channel scored alone
@@ -226,3 +227,26 @@ def test_the_activity_detector_is_its_plain_loop(seed, cuts):
         det.add(p[i:min(c, 120)])
         i = min(c, 120)
     assert det.first_block.tolist() == _detector_ref(p, det.need, det.ratio)
+
+
+@given(st.lists(st.integers(1, 90), min_size=1, max_size=12))
+def test_the_band_power_picture_stays_bounded(cuts):
+    # 1000 blocks of a ramp on channel 0 (and 2.0 on channel 1) into at most 16 columns, in any
+    # chunking: the same picture, whole columns the mean of their blocks, memory bounded
+    from htdsp.measure.activity import BandPower
+
+    p = np.stack([np.arange(1000.0) + 1.0, np.full(1000, 2.0)], axis=1)
+    whole = BandPower(2, 0.01, columns=16)
+    whole.add(p)
+    parts = BandPower(2, 0.01, columns=16)
+    i = 0
+    for c in [*np.cumsum(cuts).tolist(), 1000]:
+        parts.add(p[i:min(c, 1000)])
+        i = min(c, 1000)
+    db, col_s = whole.picture()
+    assert np.array_equal(parts.picture()[0], db) and parts.picture()[1] == col_s
+    assert db.shape[0] <= 17 and col_s == 0.01 * whole.span == 0.64   # 1000 / 64: 15 and one
+    span = whole.span
+    means = p[:(1000 // span) * span, 0].reshape(-1, span).mean(axis=1)
+    assert np.allclose(10 ** (db[:len(means), 0] / 10), means)
+    assert np.allclose(db[:, 1], 10 * np.log10(2.0))

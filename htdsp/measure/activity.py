@@ -37,6 +37,8 @@ ADJACENT_DB = 30.0
 #: the squelch back-dates a transmission's start, and the meter reads the channel's noise
 #: floor from the windows before it (10 windows)
 PREROLL_S = 1.0
+#: time columns a band's power picture keeps at most (pairs merge when full)
+POWER_COLUMNS = 1024
 
 
 def raster_offsets(fs, center_hz, raster_hz, bandwidth_hz, lo_hz=None, hi_hz=None):
@@ -149,6 +151,61 @@ class ActivityDetector:
             return np.where(self._idle[1] > 0, self._idle[0] / self._idle[1], np.nan)
 
 
+class BandPower:
+    """Every channel's power along time, for the band's picture (the waterfall people make
+    with rtl_power): the blocks' powers averaged into columns of ``span`` blocks; when
+    ``columns`` are full, neighbouring pairs merge and the span doubles, so memory is channels
+    x ``columns`` whatever the run's length.
+
+    Examples
+    --------
+    >>> bp = BandPower(2, 0.01, columns=4)
+    >>> bp.add(np.array([[1.0, 2.0]] * 10))
+    >>> db, col_s = bp.picture()
+    >>> db.shape, col_s                  # 10 blocks in 4 columns: 2 of 4 blocks, one open
+    ((3, 2), 0.04)
+    >>> round(float(db[0, 1]), 2)
+    3.01
+    """
+
+    def __init__(self, n_channels, block_s, columns=POWER_COLUMNS):
+        self.block_s = float(block_s)
+        self.span = 1
+        self._cols = np.zeros((int(columns), n_channels))
+        self._n = 0
+        self._acc = np.zeros(n_channels)
+        self._k = 0
+
+    def add(self, powers):
+        p = np.asarray(powers, dtype=np.float64)
+        i = 0
+        while i < p.shape[0]:
+            take = min(self.span - self._k, p.shape[0] - i)
+            self._acc += p[i:i + take].sum(axis=0)
+            self._k += take
+            i += take
+            if self._k == self.span:
+                if self._n == self._cols.shape[0]:          # full: pairs merge
+                    half = self._n // 2
+                    self._cols[:half] = (self._cols[0:2 * half:2] + self._cols[1:2 * half:2]) / 2
+                    self._n = half
+                    self.span *= 2
+                    continue                  # (the open column now needs more blocks)
+                self._cols[self._n] = self._acc / self._k
+                self._n += 1
+                self._acc[:] = 0.0
+                self._k = 0
+
+    def picture(self):
+        """``(db, column_s)``: each column's mean power per channel, dB (the open column's
+        too), and a column's length, s."""
+        cols = self._cols[:self._n]
+        if self._k:
+            cols = np.vstack([cols, self._acc / self._k])
+        with np.errstate(divide="ignore"):
+            return 10 * np.log10(np.maximum(cols, 1e-30)), self.span * self.block_s
+
+
 class BandFrontEnd(ChannelFrontEnd):
     """Activity first: every channel of a band watched through one filter bank's block powers
     (:class:`ActivityDetector`), and a channel's stream only once it is active.
@@ -165,7 +222,8 @@ class BandFrontEnd(ChannelFrontEnd):
     :attr:`paths` lists the active channels in the order they started, :attr:`started` those
     started by the last :meth:`process` (its last outputs, in that order), ``index`` a path's
     channel in the band; at most ``max_active`` run (a live run's CPU), the rest are listed in
-    :attr:`refused`. ``offsets_hz``: the band's channels; ``detector``: the activity.
+    :attr:`refused`. ``offsets_hz``: the band's channels; ``detector``: the activity;
+    ``power``: every channel's power along time (:class:`BandPower`, for the HTML's picture).
 
     Examples
     --------
@@ -197,6 +255,7 @@ class BandFrontEnd(ChannelFrontEnd):
         self._detector_args = (self.offsets_hz.size, b.hop / self.fs, threshold_db, min_s,
                                self.offsets_hz, self.bandwidth_hz)
         self.detector = ActivityDetector(*self._detector_args)
+        self.power = BandPower(self.offsets_hz.size, b.hop / self.fs)
         self.preroll_s = float(preroll_s)
         self.max_active = max_active
         self._win_out = window_samples(b.fs_out, WINDOW_S if window_s is None else window_s)[1]
@@ -243,6 +302,7 @@ class BandFrontEnd(ChannelFrontEnd):
         powers, ys = b.process_active(a, self._active)   # (raw: converted into its buffer)
         out = list(ys)
         self.started = []
+        self.power.add(powers)
         new = self.detector.add(powers)
         take = []
         for c in new:
@@ -293,6 +353,7 @@ class BandFrontEnd(ChannelFrontEnd):
         super().reset()
         self.bank.reset()
         self.detector = ActivityDetector(*self._detector_args)
+        self.power = BandPower(self.offsets_hz.size, self.bank.hop / self.fs)
         self._fresh()
 
     def copy(self):
@@ -301,6 +362,7 @@ class BandFrontEnd(ChannelFrontEnd):
         new = super().copy()
         new.bank = self.bank.copy()
         new.detector = _copy.deepcopy(self.detector)
+        new.power = _copy.deepcopy(self.power)
         new.paths, new.started, new._active = list(self.paths), list(self.started), \
             list(self._active)
         new._kept = deque((s, c.copy()) for s, c in self._kept)

@@ -177,8 +177,11 @@ class HtmlSink(Sink):
             if in_band:
                 band.append(e)
         if band:
+            power = getattr(session.front, "power", None)
             self.bands.append({"path": session.info.path, "rows": band,
-                               "png": _occupancy(band, session.duration_s)})
+                               "png": _occupancy(band, session.duration_s),
+                               "power_png": (_band_power(session, power)
+                                             if power is not None else None)})
 
     def discard(self, session):
         for run in session.runs:
@@ -221,6 +224,32 @@ def _occupancy(entries, duration_s):
     ax.set_ylabel("channel, MHz")
     ax.set_title("Band occupancy: transmissions per channel (colour: SINAD/SNR p50, 0-40 dB)")
     ax.grid(axis="x", alpha=0.3)
+    return _png(fig)
+
+
+def _band_power(session, power):
+    """Every watched channel's power along time (rtl_power's picture), dB over the band's
+    floor (the 20th percentile of all of it), 0-40 dB."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    db, col_s = power.picture()
+    center = session.info.center_freq_hz
+    f_mhz = (session.front.offsets_hz + (center or 0.0)) / 1e6
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    if db.size:
+        rel = db - np.percentile(db, 20)
+        # (at the channels' own frequencies: the one on the centre's spike is not watched)
+        t_s = (np.arange(db.shape[0]) + 0.5) * col_s
+        im = ax.pcolormesh(t_s, f_mhz, rel.T, shading="nearest", cmap="viridis", vmin=0,
+                           vmax=40, rasterized=True)
+        fig.colorbar(im, ax=ax, label="dB over the band's floor")
+    ax.set_xlabel("time, s")
+    ax.set_ylabel("channel, MHz" if center else "channel offset, MHz")
+    step = f"{col_s * 1e3:.0f} ms" if col_s < 1 else f"{col_s:.1f} s"
+    ax.set_title(f"Band power: {f_mhz.size} channels watched, a column every {step}")
     return _png(fig)
 
 
