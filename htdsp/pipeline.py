@@ -338,6 +338,9 @@ class Session:
         # per s of 2.4 MS/s input each, measured), the last few seconds kept for a channel
         # that starts late
         fe = self.front
+        if getattr(fe, "window_s", st.window_s) != st.window_s:
+            raise ValueError(f"the band's front end starts channels on {fe.window_s} s "
+                             f"windows, the settings measure {st.window_s} s ones")
         fs_c = getattr(fe, "channel_fs", None) or (fe.paths[0].channel_fs if fe.paths else
                                                     self.fs)
         self._raw = RawLevels(input_window(self.fs, fs_c, st.window_s))
@@ -398,6 +401,8 @@ class Session:
         w = self._raw.windows
         new = self._raw.process(data)
         if self._raw.active:
+            if len(new) > self._raw_kept.maxlen // 2:        # (a long chunk: keep it all)
+                self._raw_kept = deque(self._raw_kept, maxlen=2 * len(new) + 2)
             self._raw_kept.extend(zip(range(w, w + len(new)), new, strict=True))
             for run in self.runs:
                 run.meter.add_raw(new)
@@ -469,37 +474,49 @@ class Session:
         self.health_summary = self.health.summary()
         quiet = self._quiet_runs()
         entries = []
+        # (a band too small to watch runs every channel from the start: there, a channel
+        # without a transmission is an idle one)
+        watched = getattr(self.front, "watching", True)
         for run in self.runs:
             s = run.finish()
+            idle = run in quiet or (self.band is not None and not watched
+                                    and not s["transmissions"])
             # (a channel of a band that nobody used is the band's news, not a problem: the
-            # band's table shows it; one warning each would bury the rest)
-            if not s["unusable"] and not s["transmissions"] and run.chosen not in BAND_CHOICES:
+            # band's table shows it; one warning each would bury the rest. One whose carrier
+            # was seen but gave no transmission is worth it: the squelch never opened on it)
+            if not s["unusable"] and not s["transmissions"] and (
+                    run.chosen not in BAND_CHOICES or (self.band is not None and not idle)):
                 why = no_transmission_reason(run.meter, [t.kind for t in run.rx.squelch.terms],
                                              self.duration_s)
                 s["warnings"].append(f"no transmission found at {run.where()}: {why}")
             if run in quiet:
                 self._quiet_summary(run, s, quiet[run])
-            entries.append(self.entry(run))
+            e = self.entry(run)
+            if self.band is not None:
+                e["channel"]["activity"] = ("refused" if quiet.get(run, (0, False))[1] else
+                                            "idle" if idle else "scored")
+            entries.append(e)
         self.entries = entries
         for sk in self.sinks:
             sk.capture(self, entries)
         return entries
 
     def _quiet_runs(self):
-        """A band's channels that never ran (never used, or refused: too many at once) get a
-        run that is judged on nothing, for their entry (``all`` and ``range`` only); the runs
-        are put in frequency order. Returns ``{run: refused}``."""
+        """A band's channels that never ran get a run that is judged on nothing, for their
+        entry: with ``all`` and a range every one (never used, or refused: the run's cap of
+        channels reached), with ``auto`` the refused ones; the runs are put in frequency
+        order. Returns ``{run: (band index, refused)}``."""
         fe = self.front
         if self.band is not None:
             self.runs.sort(key=lambda r: r.offset_hz)
-        if self.band not in ("all", "range") or not hasattr(fe, "detector"):
+        if self.band is None or not hasattr(fe, "detector"):
             return {}
         quiet = {}
         running = {p.offset_hz for p in fe.paths}
         refused = set(getattr(fe, "refused", ()))
         first = None
         for i, off in enumerate(fe.offsets_hz):
-            if float(off) in running:
+            if float(off) in running or (self.band == "auto" and i not in refused):
                 continue
             c = Channel(float(off), self.band)
             if first is None:
@@ -523,8 +540,9 @@ class Session:
             s["noise_floor_dbfs"] = round(10 * math.log10(p * m.bw_factor), 3)
             s["noise_floor_dbfs_hz"] = round(10 * math.log10(p / m.enbw_hz), 3)
         if refused:
-            s["warnings"].append(f"a carrier at {run.where()} was not scored: "
-                                 f"{fe.max_active} channels were already running")
+            s["warnings"].append(f"a carrier at {run.where()} was not scored: this run had "
+                                 f"started its {fe.max_active} channels already (a channel "
+                                 "runs to the end once started)")
 
     def entry(self, run):
         """The ``captures[]`` entry of a run (its summary, without windows and events)."""

@@ -644,14 +644,14 @@ BAND_CHOICES = ("all", "auto", "range")
 
 def location_verdicts(captures):
     """One verdict per location (a capture path) from its channels' entries: a location passes
-    when all its channels pass, and is unusable when any is. A band's channel that nobody used
-    (``--channels``, no transmission) is not a link: it is reported, not judged (a band of
-    152 channels would otherwise always fail), unless no channel of the band was used."""
+    when all its channels pass, and is unusable when any is. A band's channel where no
+    carrier was seen (``--channels``: ``activity`` idle) is not a link: it is reported, not
+    judged (a band of 152 channels would otherwise always fail), unless no channel of the band
+    was used; one whose carrier was seen is judged, transmissions or not."""
     by_path = {}
     for c in captures:
         s = c["summary"]
-        unused = (c["channel"].get("chosen") in BAND_CHOICES
-                  and not s["transmissions"] and s["verdict"] != "unusable")
+        unused = c["channel"].get("activity") == "idle" and s["verdict"] != "unusable"
         by_path.setdefault(c["source"]["path"], []).append((s["verdict"], unused))
     by_path = {p: [v for v, unused in vs if not unused] or [v for v, _ in vs]
                for p, vs in by_path.items()}

@@ -185,15 +185,18 @@ def test_a_bands_unused_channels_are_reported_not_judged():
     # was not heard still fails
     from htdsp.score import location_verdicts
 
-    def entry(path, chosen, tx, verdict):
-        return {"source": {"path": path}, "channel": {"chosen": chosen},
-                "summary": {"transmissions": tx, "verdict": verdict}}
+    def entry(path, chosen, activity, verdict):
+        return {"source": {"path": path}, "channel": {"chosen": chosen, "activity": activity},
+                "summary": {"verdict": verdict}}
 
-    caps = [entry("a", "all", 0, "fail"), entry("a", "all", 3, "pass"),
-            entry("b", "all", 0, "fail"), entry("b", "all", 0, "fail"),
-            entry("c", "given", 0, "fail"), entry("c", "given", 2, "pass"),
-            entry("d", "range", 0, "unusable"), entry("d", "range", 1, "pass")]
-    assert location_verdicts(caps) == ["pass", "fail", "fail", "unusable"]
+    caps = [entry("a", "all", "idle", "fail"), entry("a", "all", "scored", "pass"),
+            entry("b", "all", "idle", "fail"), entry("b", "all", "idle", "fail"),
+            entry("c", "given", None, "fail"), entry("c", "given", None, "pass"),
+            entry("d", "range", "idle", "unusable"), entry("d", "range", "scored", "pass"),
+            # a carrier seen but never heard as a transmission, or refused: judged
+            entry("e", "auto", "scored", "fail"), entry("e", "auto", "scored", "pass"),
+            entry("f", "all", "refused", "fail"), entry("f", "all", "scored", "pass")]
+    assert location_verdicts(caps) == ["pass", "fail", "fail", "unusable", "fail", "fail"]
 
 
 def _detector_ref(p, need, ratio):

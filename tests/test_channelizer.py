@@ -127,7 +127,7 @@ def _transmissions(rec, offset_hz, kind):
     fs, fmt = src.info.sample_rate_hz, src.format
     st = Settings(keep_windows=True)
     if kind == "band":
-        offs = sorted({offset_hz, offset_hz - 2 * 12500.0, offset_hz + 3 * 12500.0})
+        offs = [offset_hz + k * 12500.0 for k in (-4, -2, 0, 3, 5)]      # (a band: >= 5)
         fe = BandFrontEnd(fs, offs, 12500.0, input_format=fmt)
         s = Session(src.info, fmt, [], st, front_end=fe, band="range")
     else:
@@ -243,7 +243,7 @@ def test_a_band_channel_started_late_is_the_bank_channel_from_its_start(cuts):
     x = 0.01 * (rng.standard_normal(n) + 1j * rng.standard_normal(n))
     x[int(1.2 * fs):] += 0.2 * np.exp(2j * np.pi * 50.3e3 * np.arange(n - int(1.2 * fs)) / fs)
     x = x.astype(np.complex64)
-    offs = [-50e3, 25e3, 50e3, 75e3]
+    offs = [-50e3, -25e3, 25e3, 50e3, 75e3]
     fe = BandFrontEnd(fs, offs, 12500.0)
     got = []
     i = 0
@@ -253,9 +253,43 @@ def test_a_band_channel_started_late_is_the_bank_channel_from_its_start(cuts):
             out = fe.process(x[i:c])
             got += [o for o in out]
             i = c
-    assert [fe.index[p.offset_hz] for p in fe.paths] == [2]
+    assert [fe.index[p.offset_hz] for p in fe.paths] == [3]
     p = fe.paths[0]
     ref = ChannelizerFrontEnd(fs, [50e3], 12500.0).process(x)[0]
     s_out = round(p.start_sample * fe.bank.fs_out / fs)
     assert 0.09 <= p.start_sample / fs <= 0.2                      # 1 s before, on a window
     assert np.array_equal(np.concatenate(got), ref[s_out:])
+
+
+def test_a_band_under_five_channels_runs_every_channel_from_the_start():
+    # no floor to compare with: every channel starts at 0 (not never)
+    x = np.zeros(60000, np.complex64)
+    fe = BandFrontEnd(250e3, [25e3, 50e3], 12500.0)
+    out = fe.process(x)
+    assert [p.start_sample for p in fe.paths] == [0.0, 0.0] and len(out) == 2
+    assert np.array_equal(out[1], ChannelizerFrontEnd(250e3, [50e3], 12500.0).process(x)[0])
+
+
+def test_a_run_scores_at_most_max_active_channels_and_says_which_it_refused():
+    # three carriers, a cap of two: the third is listed with a warning, and judged (a fail)
+    fs = 250e3
+    n = int(1.5 * fs)
+    t = np.arange(n) / fs
+    rng = np.random.default_rng(3)
+    x = 0.01 * (rng.standard_normal(n) + 1j * rng.standard_normal(n))
+    for off, t0 in ((-50e3, 0.2), (25e3, 0.4), (75e3, 0.8)):
+        x[int(t0 * fs):] += 0.3 * np.exp(2j * np.pi * off * t[int(t0 * fs):])
+    from htdsp.sources import SourceInfo
+
+    info = SourceInfo(path="mem", datatype="cf32", sample_rate_hz=fs, center_freq_hz=145e6)
+    offs = [-50e3, -25e3, 25e3, 50e3, 75e3, 100e3]
+    fe = BandFrontEnd(fs, offs, 12500.0, max_active=2)
+    s = Session(info, "cf32", [], Settings(), front_end=fe, band="auto")
+    for i in range(0, n, 40000):
+        s.feed(x[i:i + 40000].astype(np.complex64))
+    entries = s.finish()
+    got = {e["channel"]["offset_hz"]: e["channel"]["activity"] for e in entries}
+    assert got == {-50e3: "scored", 25e3: "scored", 75e3: "refused"}
+    refused = next(e for e in entries if e["channel"]["offset_hz"] == 75e3)
+    assert any("was not scored" in w for w in refused["summary"]["warnings"])
+    assert refused["summary"]["verdict"] == "fail"

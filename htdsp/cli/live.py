@@ -8,9 +8,9 @@ from htdsp import limits
 from htdsp.cli import common, scoring
 from htdsp.errors import EXIT_SOURCE_LOST, InputError
 
-#: channels of a --channels band a live run scores at once (each active one runs the whole
-#: chain, about 8.5 ms per s of 2.4 MS/s input on one core of this project's VM; the bank
-#: watching every channel about 30): a carrier beyond them is listed, not scored
+#: channels of a --channels band a live run starts (each runs the whole chain to the end,
+#: 12-15 ms per s of 2.4 MS/s input on one core of this project's VM; the bank watching every
+#: channel 25-30): a carrier beyond them is listed, not scored
 LIVE_MAX_ACTIVE = 16
 
 
@@ -244,6 +244,9 @@ def run(args):
         except (ValueError, OSError) as e:       # the annotations could not be written
             raise InputError(f"--annotate: {e}", args.record) from None
         scoring.told_squelch(args, session, "live")
+        if session.band is not None and not entries:
+            common.error_line("live", "--channels auto: no carrier seen in any channel of the "
+                              "band: nothing to score")
         scoring.report_capture(session, entries, "live")
         if recorder is not None and recorder.stopped and not args.quiet:
             print(f"htdsp live: recording stopped early: {recorder.stopped}", file=sys.stderr)

@@ -92,7 +92,9 @@ def _band_done(args, rec, session):
               f"{fe.offsets_hz.size} channels active{': ' + where + ' MHz' if where else ''}",
               file=sys.stderr)
     if not used:
-        raise InputError("--channels auto: no carrier seen in any channel of the band "
+        why = session.health.summary().get("unusable")
+        raise InputError(f"unusable capture: {why}" if why else
+                         "--channels auto: no carrier seen in any channel of the band "
                          "(try --channels all)", rec.path)
 
 

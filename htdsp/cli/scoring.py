@@ -208,8 +208,6 @@ def table(doc, out):
     """The summary table of a score (one row per capture and channel, a band's unused ones
     counted, not listed); a value that is an estimator's limit reads "≥ 49.1" (">= 49.1"
     where the stream cannot write the sign)."""
-    from htdsp.pipeline import BAND_CHOICES
-
     ge, le = "\u2265 ", "\u2264 "
     try:
         if getattr(out, "encoding", None):
@@ -227,7 +225,7 @@ def table(doc, out):
     unused = 0
     for c in doc["captures"]:
         s, ch = c["summary"], c["channel"]
-        if ch["chosen"] in BAND_CHOICES and not s["transmissions"] and not s["unusable"]:
+        if ch.get("activity") == "idle" and not s["unusable"]:
             unused += 1                  # (a band's unused channel: in the band's table)
             continue
         rows.append((os.path.basename(c["source"]["path"]),

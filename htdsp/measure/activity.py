@@ -37,6 +37,9 @@ ADJACENT_DB = 30.0
 #: the squelch back-dates a transmission's start, and the meter reads the channel's noise
 #: floor from the windows before it (10 windows)
 PREROLL_S = 1.0
+#: a band of fewer channels has no floor to compare a channel with (the fifth of the
+#: channels under it would be the channel itself): every channel runs from the start
+MIN_WATCHED = 5
 #: time columns a band's power picture keeps at most (pairs merge when full)
 POWER_COLUMNS = 1024
 
@@ -74,7 +77,8 @@ class ActivityDetector:
     block is the 20th percentile of the channels' powers in it (the noise most channels of a
     band hold; it stands while up to four in five are busy). Given the channels' offsets and
     bandwidth, a channel more than ``adjacent_db`` under a neighbour (within 1.5 bandwidths)
-    is taken for the neighbour's splatter in that block. ``active``, ``busy_fraction``
+    is taken for the neighbour's splatter in that block. Under ``MIN_WATCHED`` channels there
+    is no floor: every channel is active from the first block. ``active``, ``busy_fraction``
     (the share of blocks above the threshold), ``first_block`` (for each active channel the
     first block of the run that made it active), ``idle_power`` (each channel's mean power in
     the blocks under the threshold: its noise)."""
@@ -111,6 +115,14 @@ class ActivityDetector:
             return []
         # (the floor: the k-th smallest power, k a fifth of the channels; a partition, not a
         # sort or an interpolated percentile: 115 blocks a second of 192 channels)
+        if p.shape[1] < MIN_WATCHED:
+            # (no band to compare with: every channel active from the first block)
+            new = np.flatnonzero(~self.active).tolist()
+            self.first_block[~self.active] = self._blocks
+            self.active[:] = True
+            self._above += p.shape[0]
+            self._blocks += p.shape[0]
+            return new
         k = int(round(0.2 * (p.shape[1] - 1)))
         floor = np.partition(p, k, axis=1)[:, k:k + 1]
         above = p > self.ratio * floor
@@ -217,7 +229,7 @@ class BandFrontEnd(ChannelFrontEnd):
     are those of the channel measured from the start. Its :class:`ChannelPath` says where it
     starts (``start_sample``); the receiver, meter and judge built on it report input times.
     Once active, a channel stays active (a net keeps its channel; starting again would split
-    its judgement).
+    its judgement), so ``max_active`` caps the channels started in the whole run.
 
     :attr:`paths` lists the active channels in the order they started, :attr:`started` those
     started by the last :meth:`process` (its last outputs, in that order), ``index`` a path's
@@ -258,7 +270,10 @@ class BandFrontEnd(ChannelFrontEnd):
         self.power = BandPower(self.offsets_hz.size, b.hop / self.fs)
         self.preroll_s = float(preroll_s)
         self.max_active = max_active
-        self._win_out = window_samples(b.fs_out, WINDOW_S if window_s is None else window_s)[1]
+        self.window_s = WINDOW_S if window_s is None else float(window_s)
+        #: whether the band is watched (MIN_WATCHED channels or more), or every channel runs
+        self.watching = self.offsets_hz.size >= MIN_WATCHED
+        self._win_out = window_samples(b.fs_out, self.window_s)[1]
         self.index = {}
         self.refused = []
         self._fresh()
@@ -278,8 +293,10 @@ class BandFrontEnd(ChannelFrontEnd):
         self._kept.append((start, a.copy()))
         self._kept_n += n
         b = self.bank
-        need = int(self.preroll_s * self.fs) + 2 * b.n_fft + int(
-            self._win_out * self.fs / b.fs_out) + n
+        # (back from the first block of the run that made a channel active: that run, the
+        # preroll, a block's overlap and a window's edge)
+        need = int(self.preroll_s * self.fs) + (self.detector.need + 2) * b.hop + 2 * b.n_fft \
+            + int(self._win_out * self.fs / b.fs_out) + n
         while len(self._kept) > 1:
             first = self._kept[0][1]
             k = first.size if np.iscomplexobj(first) else first.size // 2
@@ -289,9 +306,9 @@ class BandFrontEnd(ChannelFrontEnd):
             self._kept_n -= k
 
     def _kept_input(self):
-        from htdsp.dsp.convert import convert
+        from htdsp.dsp.convert import convert, format_of_dtype
 
-        parts = [c if np.iscomplexobj(c) else convert(c, self.input_format)
+        parts = [c if np.iscomplexobj(c) else convert(c, format_of_dtype(c.dtype))
                  for _, c in self._kept]
         return self._kept[0][0], np.concatenate(parts)
 
