@@ -121,7 +121,8 @@ class WindowRecord(Record):
 
     __slots__ = ()
     FIELDS = (
-        Field("index", _I, "", "window number, from 0 at the input's start (a band's channel started late: its first window's)", required=True),
+        Field("index", _I, "", "window number, from 0 at the input's start (a late "
+              "channel's first is not 0)", required=True),
         Field("start_s", _N, "s", "start, seconds from the first input sample (the first "
               "window is shorter by the channel filter's delay)", required=True),
         Field("end_s", _N, "s", "end, likewise", required=True),

@@ -24,8 +24,8 @@ carrier detector over a whole band needs, without any channel's baseband.
 The forward transforms of a chunk's blocks and the channels' inverse transforms are batched
 calls to :mod:`scipy.fft` (the transform is what a filter bank is; a Numba FFT would be a
 hand-written copy of a mature one). State: the last ``n_fft - hop`` input samples, the samples
-of an unfinished block and the block count (each block's phase follows from its index), so any chunking gives
-the same output as one call (the same blocks, the same arithmetic).
+of an unfinished block and the block count (each block's phase follows from its index), so any
+chunking gives the same output as one call (the same blocks, the same arithmetic).
 
 References
 ----------

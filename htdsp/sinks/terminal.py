@@ -67,7 +67,8 @@ class LiveDisplay:
             return "-" if v is None else f"{v:.{nd}f}"
         lines = [f"htdsp live  {fe.offsets_hz.size} channels watched, {len(session.runs)} "
                  f"used  {elapsed_s:7.1f} s  lost {source.lost} samples"
-                 + (f"  {len(fe.refused)} not scored (the run's {fe.max_active} started)" if fe.refused else "")
+                 + (f"  {len(fe.refused)} not scored (the run's {fe.max_active} started)"
+                    if fe.refused else "")
                  + (f"  recording: {recorder.stopped or os.path.basename(recorder.files[-1])}"
                     if recorder and recorder.files else "")]
         runs = sorted(session.runs, key=lambda r: (not r.rx.squelch.is_open,
