@@ -240,14 +240,14 @@ class BandFrontEnd(ChannelFrontEnd):
     Examples
     --------
     >>> fs = 2.4e6
-    >>> fe = BandFrontEnd(fs, [-100e3, 0.0, 200e3], 12500.0)
+    >>> fe = BandFrontEnd(fs, [-100e3, -50e3, 0.0, 100e3, 200e3], 12500.0)
     >>> rng = np.random.default_rng(0)
     >>> n = int(2 * fs)                          # 2 s of noise, a carrier on 200 kHz from 1.5 s
     >>> x = 0.01 * (rng.standard_normal(n) + 1j * rng.standard_normal(n))
     >>> x[int(1.5 * fs):] += 0.1 * np.exp(2j * np.pi * 200e3 * np.arange(int(0.5 * fs)) / fs)
     >>> outs = [fe.process(x[i:i + 240000].astype(np.complex64)) for i in range(0, n, 240000)]
     >>> [(fe.index[p.offset_hz], round(p.start_sample / fs, 3)) for p in fe.paths]
-    [(2, 0.4)]
+    [(4, 0.4)]
     >>> round(sum(len(o[0]) for o in outs if o) / fe.bank.fs_out, 3)   # 0.4 s to the last block
     1.594
     """
