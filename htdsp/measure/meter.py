@@ -134,6 +134,18 @@ FLOOR_TAIL = 1e-3
 FLOOR_PASSES = 3
 FLOOR_MIN_BLOCKS = 0.1
 
+#: a given tone (``tone_hz`` a frequency) is there when its fit holds this share of the audio
+#: power (0.46 dB SINAD) within TONE_GIVEN_HZ of it (measured: module docstring)
+TONE_PRESENT_FRACTION = 0.1
+TONE_GIVEN_HZ = 5.0
+N_HARMONICS = 4
+RHO_LEVELS = (0.1, 0.3, 0.5, 1.0)
+#: the channel envelope kept (1 ms blocks, float32: 4 kB a second), s: the fading statistics of
+#: a longer transmission are those of its last ENVELOPE_KEEP_S
+ENVELOPE_KEEP_S = 300.0
+#: the Doppler estimate needs real fading: above this K the envelope's wiggles are noise
+DOPPLER_MAX_K_DB = 10.0
+
 
 def input_window(fs, fs_c, window_s=WINDOW_S):
     """A window in input samples at input rate ``fs`` (the raw levels' window)."""
@@ -146,17 +158,7 @@ def window_samples(fs_c, window_s=WINDOW_S):
     channel measured from the start)."""
     block = max(1, int(round(BLOCK_S * fs_c)))
     return block, block * max(1, int(round(window_s * fs_c / block)))
-#: a given tone (``tone_hz`` a frequency) is there when its fit holds this share of the audio
-#: power (0.46 dB SINAD) within TONE_GIVEN_HZ of it (measured: module docstring)
-TONE_PRESENT_FRACTION = 0.1
-TONE_GIVEN_HZ = 5.0
-N_HARMONICS = 4
-RHO_LEVELS = (0.1, 0.3, 0.5, 1.0)
-#: the channel envelope kept (1 ms blocks, float32: 4 kB a second), s: the fading statistics of
-#: a longer transmission are those of its last ENVELOPE_KEEP_S
-ENVELOPE_KEEP_S = 300.0
-#: the Doppler estimate needs real fading: above this K the envelope's wiggles are noise
-DOPPLER_MAX_K_DB = 10.0
+
 
 def db(p):
     """10 log10(p), or None when p is not a positive finite number."""
