@@ -20,11 +20,12 @@ def _htdsp(*args, **kw):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
 
 
-#: work that lasts well past the first second on any machine: the capture six times over, eight
-#: channels each (3.5 s of work here, 2 s of it after start-up; with the capture once and one
-#: channel, a fast machine had finished and was shutting down at 1.1 s). A band's channels,
-#: so that the unused ones print no warning: stderr holds only what the interruption says
-LONG_WORK = [CAPTURE] * 6 + ["--channels", "144.4125M-144.5M"]
+#: work that lasts well past the first second on any machine: the capture twelve times over,
+#: four channels each, every one running the whole chain (a band under five channels is not
+#: watched: all run; a wider band now runs only its one used channel, and finished at 1.1 s).
+#: A band's channels, so that the unused ones print no warning: stderr holds only what the
+#: interruption says
+LONG_WORK = [CAPTURE] * 12 + ["--channels", "144.4875M-144.525M"]
 
 
 @pytest.mark.parametrize("delay_s", [0.3, 0.7, 1.1])
