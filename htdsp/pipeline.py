@@ -42,10 +42,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from htdsp.measure import Meter
+from htdsp.measure.clues import StationClues
 from htdsp.measure.diagnose import no_transmission_reason
 from htdsp.measure.health import CaptureHealth
 from htdsp.measure.spectrum import Waterfall
 from htdsp.metrics import REQUIREMENT_METRICS, WINDOW_METRICS, WINDOW_S, parse_expr
+from htdsp.rx.ani import AniDecoder
 from htdsp.rx.frontend import XlatingFrontEnd
 from htdsp.rx.receiver import NFMReceiver
 from htdsp.rx.squelch import default_spec, with_utc
@@ -86,7 +88,9 @@ class Settings:
     pair (default: the shipped table); ``squelch`` a SPEC (default
     :func:`htdsp.rx.squelch.default_spec`); ``waterfall`` builds the band's waterfall (for the
     HTML); ``keep_windows`` keeps every window record in each run's meter (a library user's
-    analysis; a streaming score does not)."""
+    analysis; a streaming score does not); ``ani`` the ANI schemes decoded (see
+    :mod:`htdsp.rx.ani`; empty: none, and transmissions split at station changes by the
+    carrier and level clues alone)."""
 
     bandwidth_hz: float = 12500.0
     deviation_hz: float = None
@@ -100,6 +104,7 @@ class Settings:
     merge_gap_s: float = MERGE_GAP_S
     waterfall: bool = False
     keep_windows: bool = False
+    ani: tuple = ("dtmf", "selcall", "mdc1200")
 
     def __post_init__(self):
         if isinstance(self.criterion, str):
@@ -188,8 +193,15 @@ class ChannelRun:
         self.meter = Meter(self.rx, window_s=st.window_s, tone_hz=st.tone_hz,
                            cal_db=st.cal_db, channel_hz=self.freq_hz,
                            keep_windows=st.keep_windows)
+        self.clues = StationClues()
         self.judge = Judge(self.meter, st.criterion, st.requirements, st.daq_table,
-                           merge_gap_s=st.merge_gap_s, keep_transmissions=st.keep_windows)
+                           merge_gap_s=st.merge_gap_s, keep_transmissions=st.keep_windows,
+                           clues=self.clues)
+        rx = self.rx
+        # audio sample 0 is this input time: the channel stream's start, less the delays
+        t0 = -(rx.input_delay_samples / rx.fs) - (rx.delay_s - rx.path.delay_samples / rx.fs)
+        self.ani = AniDecoder(rx.audio_fs, t0_s=t0, schemes=st.ani) if st.ani else None
+        self._held = deque()              # squelch events waiting for their clues
         self.events = []
         self.recent_events = []
         self.last_channel = np.zeros(0, np.complex64)
@@ -214,6 +226,11 @@ class ChannelRun:
         ws = self.meter.process(ch, disc, ungated, mask)
         if ws:
             self.last_window = ws[-1]
+        if self.ani is not None:
+            self.clues.add_decodes(self.ani.process(ungated), self.ani.done_s)
+        else:
+            self.clues.done_s = math.inf
+        self.clues.add_windows(ws)
         self._judge(ws, self.rx.pop_events())
         return audio
 
@@ -227,11 +244,19 @@ class ChannelRun:
             if self.meter.keep_windows:
                 self.events += events
             self.recent_events = (self.recent_events + events)[-_RECENT_EVENTS:]
+        # an event goes to the judge once its station clues are in (whether it is another
+        # key-up decides whether it joins the one before): until then, nothing from its
+        # start on is final
+        self._held.extend(events)
+        clues = self.clues
+        ready = []
+        while self._held and clues.ready(self._held[0], final):
+            ready.append(clues.annotate(self._held.popleft()))
         j = self.judge
         j.add_windows(windows)
-        j.add_events(events)
+        j.add_events(ready)
         self._unjudged += len(windows)
-        if not (final or events or self._unjudged >= _JUDGE_EVERY):
+        if not (final or ready or self._unjudged >= _JUDGE_EVERY):
             return
         self._unjudged = 0
         if final:
@@ -240,8 +265,17 @@ class ChannelRun:
                 health=self.session.health_summary)
         else:
             oe = self.rx.open_event()
-            done_w, done_t = j.advance(self.rx.horizon_s(),
-                                       None if oe is None else with_utc(oe, self._utc))
+            horizon = self.rx.horizon_s()
+            if self._held:
+                horizon = min(horizon, self._held[0]["start_s"])
+                oe = None
+            elif oe is not None:
+                if clues.ready(oe):
+                    oe = clues.annotate(oe)
+                else:
+                    horizon = min(horizon, oe["start_s"])
+                    oe = None
+            done_w, done_t = j.advance(horizon, None if oe is None else with_utc(oe, self._utc))
         sinks = self.session.sinks
         for w in done_w:
             for s in sinks:
@@ -256,6 +290,8 @@ class ChannelRun:
 
     def _forget(self, t_s):
         """Drop the decoder readings no transmission can still need."""
+        if math.isfinite(t_s):
+            self.clues.forget_before(min([t_s] + [e["start_s"] for e in list(self._held)[:1]]))
         det = self.rx.squelch.decoder("ctcss") if self.rx.squelch is not None else None
         if det is None or not math.isfinite(t_s) or self.meter.keep_windows:
             return                       # (kept windows may be judged again: keep it all)
@@ -271,6 +307,8 @@ class ChannelRun:
         if not self._finished:
             self._finished = True
             self.rx.flush()
+            if self.ani is not None:
+                self.clues.add_decodes(self.ani.flush(), math.inf)
             self._judge([], self.rx.finish(), final=True)
             if self._twinned:                # (as judged, before the session adds to it)
                 self._plain = copy.deepcopy(self.summary)

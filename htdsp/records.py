@@ -185,8 +185,17 @@ class TransmissionRecord(Record):
               "end_of_input"),
         Field("ctcss_hz", _N, "Hz", "CTCSS tone decoded"),
         Field("dcs_code", _S, "", "DCS code decoded"),
-        Field("squelch_events", _I, "", "squelch events joined into it (fades under 2 s)",
-              required=True),
+        Field("squelch_events", _I, "", "squelch events joined into it (fades under 2 s "
+              "within one station's over)", required=True),
+        Field("split_reason", _S, "", "why it is not joined to the transmission before it "
+              "though under 2 s after it: ani (a key-up ID, or a post-ID before), carrier "
+              "or level (another transmitter)"),
+        Field("ani", _S, "", "the ANI decoded in it (dtmf:ID, selcall:STANDARD:ID, "
+              "mdc1200:ID; the first, when several)"),
+        Field("station", _S, "", "the station: its roster name, else a label (station-3)"),
+        Field("station_confidence", _N, "probability", "how sure the attribution is"),
+        Field("station_by", _S, "", "ani (named outright), fingerprint, or null "
+              "(a doubling, or nothing to go on)"),
         Field("windows", _I, "", "complete windows inside it", public=False),
         Field("rssi_dbfs", _N, "dBFS", "mean channel power"),
         Field("rssi_dbm", _N, "dBm", "the same with --cal-db"),

@@ -206,9 +206,20 @@ def _differ(a, b):
 def _joins(prev, e, gap_s):
     """Whether event ``e`` continues the transmission ``prev`` (see :func:`merge_events`)."""
     return (e["start_s"] - prev["end_s"] < gap_s
+            and not e.get("split_before")
             and prev.get("close_reason") not in _DELIBERATE_END
             and not _differ(prev.get("ctcss_hz"), e.get("ctcss_hz"))
             and not _differ(prev.get("dcs_code"), e.get("dcs_code")))
+
+
+def _with_split(last, e, gap_s):
+    """``e`` with ``split_before`` kept only where it is what kept ``e`` from joining the
+    transmission ``last`` (an :class:`_Open`, or None)."""
+    if e.get("split_before") and not (
+            last is not None and last.joinable
+            and _joins(last.event, {**e, "split_before": None}, gap_s)):
+        return {**e, "split_before": None}
+    return e
 
 
 def _join(m, e):
@@ -225,8 +236,9 @@ def merge_events(events, gap_s=MERGE_GAP_S):
     """Join squelch events separated by less than ``gap_s``: a fade deep enough to close the
     squelch mid-over is a dropout of that transmission, not the end of one and the start of
     another (its windows count, and fail). Never across a reverse burst or a DCS turn-off (the
-    transmitter said it ended) or between different CTCSS tones or DCS codes (another user).
-    ``squelch_events`` counts the parts."""
+    transmitter said it ended), between different CTCSS tones or DCS codes (another user), or
+    before an event marked ``split_before`` (another station keyed: its ANI, its carrier or
+    its level, :mod:`htdsp.measure.clues`). ``squelch_events`` counts the parts."""
     out = []
     for e in sorted(events, key=lambda e: e["start_sample"]):
         if out and _joins(out[-1], e, gap_s):
@@ -289,8 +301,10 @@ class Judge:
     """
 
     def __init__(self, meter, criterion, requirements, daq_table, *, merge_gap_s=MERGE_GAP_S,
-                 keep_transmissions=True):
+                 keep_transmissions=True, clues=None):
         self.meter = meter
+        #: the channel's :class:`htdsp.measure.clues.StationClues` (a transmission's ANI)
+        self.clues = clues
         self.criterion = criterion
         self.requirements = list(requirements)
         self.daq_table = daq_table
@@ -362,6 +376,7 @@ class Judge:
                 _join(last.event, e)
                 last.joinable = e.get("close_reason") not in _DELIBERATE_END
             else:
+                e = _with_split(last, e, self.merge_gap_s)
                 if last is not None:
                     last.joinable = False
                 self._last = _Open(e, self.meter)
@@ -428,6 +443,7 @@ class Judge:
                 self._prov, self._prov_start = last, oe["start_sample"]
                 last.open_end_s = oe["end_s"]
                 return
+        oe = _with_split(last, oe, self.merge_gap_s)
         if last is not None:
             last.joinable = False
         tx = _Open({**oe, "close_reason": None}, self.meter)
@@ -493,10 +509,16 @@ class Judge:
         if tx.run:
             tx.runs.append(tx.run)
         e = tx.event
-        t = TransmissionRecord(e)
+        t = TransmissionRecord({k: v for k, v in e.items() if k in TransmissionRecord.NAMES})
         t.update(tx.stats.result(e["start_s"], e["end_s"]))
         t["availability"] = finite(tx.ok / tx.judged, 4) if tx.judged else None
         t["dropouts"] = len(tx.runs)
+        t["split_reason"] = e.get("split_before")
+        if self.clues is not None:
+            ids = [d["label"] for d in self.clues.decodes_within(e["start_s"], e["end_s"])]
+            t["ani"] = ids[0] if ids else None
+        # what a station's judgement adds up (kept with the record, never written)
+        t.aux = {"ok": tx.ok, "judged": tx.judged, "series": tx.stats.series}
         self._n_tx += 1
         self._drops[0] += len(tx.runs)
         self._drops[1] += sum(tx.runs)

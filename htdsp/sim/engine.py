@@ -274,8 +274,9 @@ def simulate(sc, out_path=None, *, block_s=0.1, noise=True, progress=None, overw
         if progress:
             progress(n0 / n_out)
 
+    bursts = [[(t0, t1, at) for t0, t1, at, _ in st.ani_bursts] for st in streams]
     truth = _truth(sc, plan, gains, amps, tx_info, carrier_acc, noise_acc, counts["clipped"],
-                   file_pos, gaps, impulses, noise)
+                   file_pos, gaps, impulses, noise, bursts)
     if writer is not None:
         writer.update_global(truth["global"])
         for a in truth["annotations"]:
@@ -326,8 +327,45 @@ def _file_index(n, gaps):
     return n - lost
 
 
+def doublings(sc, gains=None, fs_f=None):
+    """Every stretch where two or more transmitters are keyed at once: ``[{"start_s",
+    "end_s", "transmitters": [k, ...], "level_difference_db"}]`` (the level difference of
+    the two strongest at the receiver, their path gains' mean power over the stretch
+    included when ``gains`` is given)."""
+    edges = []
+    for k, tx in enumerate(sc.transmitters):
+        for a, b in tx.intervals(sc.duration_s):
+            edges += [(a, 1, k), (b, -1, k)]
+    edges.sort(key=lambda e: (e[0], e[1]))
+    on, out, start = set(), [], None
+    for t, kind, k in edges:
+        before = len(on)
+        if kind > 0:
+            on.add(k)
+        else:
+            on.discard(k)
+        if before < 2 <= len(on):
+            start, who = t, set(on)
+        elif len(on) >= 2:
+            who |= on
+        elif before >= 2 > len(on) and t > start:
+            out.append({"start_s": start, "end_s": t, "transmitters": sorted(who)})
+    for d in out:
+        lv = []
+        for k in d["transmitters"]:
+            p = sc.transmitters[k].power_db
+            if gains is not None:
+                i0, i1 = int(d["start_s"] * fs_f), int(math.ceil(d["end_s"] * fs_f)) + 1
+                g2 = np.abs(gains[k][i0:i1]) ** 2
+                p += 10 * math.log10(max(float(g2.mean()), 1e-30)) if g2.size else 0.0
+            lv.append(p)
+        lv.sort(reverse=True)
+        d["level_difference_db"] = lv[0] - lv[1]
+    return out
+
+
 def _truth(sc, plan, gains, amps, tx_info, carrier_acc, noise_acc, clipped, n_file, gaps,
-           impulses, noise):
+           impulses, noise, bursts=None):
     fs = sc.fs
     rated = sc.rated_deviation_hz
     p_noise_ch = plan.p_noise * sc.bandwidth_hz / fs
@@ -390,6 +428,13 @@ def _truth(sc, plan, gains, amps, tx_info, carrier_acc, noise_acc, clipped, n_fi
                    "htdsp:modulation": tx.modulation,
                    "htdsp:tone_hz": _r(tx.tone_hz) if tx.modulation == "tone" else None,
                    "htdsp:ctcss_hz": tx.ctcss_hz,
+                   "htdsp:ctcss_error_hz": _r(tx.ctcss_error_hz) if tx.ctcss_hz else None,
+                   "htdsp:station": tx.name,
+                   "htdsp:ani": [{"kind": tx.ani["kind"], "id": str(tx.ani["id"]).upper(),
+                                  "standard": tx.ani.get("standard"), "at": at,
+                                  "start_s": _r(t0), "end_s": _r(t1)}
+                                 for t0, t1, at in (bursts[k] if bursts else ())
+                                 if a <= t0 < b] if tx.ani else [],
                    "htdsp:dcs_code": _dcs_name(tx.dcs_code),
                    "htdsp:mean_cnr_db": _r(mean_cnr)}
             annotations.append(ann)
@@ -410,6 +455,9 @@ def _truth(sc, plan, gains, amps, tx_info, carrier_acc, noise_acc, clipped, n_fi
         "htdsp:transmitters": txs,
         "htdsp:frontend": fe,
         "htdsp:impulses": {"count": impulses, **(sc.impulses or {})},
+        "htdsp:doublings": [{**d, "start_s": _r(d["start_s"]), "end_s": _r(d["end_s"]),
+                             "level_difference_db": _r(d["level_difference_db"], 3)}
+                            for d in doublings(sc, gains, plan.fs_f)],
         "htdsp:windows": {"window_s": WINDOW_S, "criterion": f"sinad>={CRITERION_SINAD_DB:g}",
                           "cnr_db": cnr_w, "transmitter": who, "criterion_met": met},
     }

@@ -13,7 +13,15 @@ Modulation paths (as in a radio and a test set):
 
 CTCSS and DCS are added after the splatter filter. At unkey, CTCSS sends a reverse burst (phase
 flipped 180 degrees for ``burst_s``) and DCS a turn-off code (134.4 Hz for ``burst_s``) while the
-carrier is still up; both are inside the keyed interval.
+carrier is still up; both are inside the keyed interval. ``ctcss_error_hz`` is the encoder's own
+clock error (the tone sent is ``ctcss_hz + ctcss_error_hz``).
+
+ANI (``ani``): a PTT-ID burst (DTMF, 5-tone selcall or MDC1200, see :data:`ANI_KINDS`) sent at
+key-up (``ani_delay_s`` after the carrier rises: radios wait for the receiver's squelch), at
+key-down (ending ``ANI_TAIL_S`` before the reverse burst or turn-off code) or both. It replaces
+the message while it lasts and goes through the microphone path like speech (pre-emphasis,
+limiter, splatter filter), so the receiver's de-emphasised audio holds it flat; its peak
+deviation before pre-emphasis is ``ani_deviation_hz`` (default half the rated deviation).
 """
 
 from dataclasses import asdict, dataclass, field
@@ -27,6 +35,64 @@ from htdsp.standards import CTCSS_TONES_HZ, DCS_BAUD, dcs_bits, parse_dcs
 
 #: ramp time of the carrier at key-up and unkey (raised cosine), s
 RAMP_S = 1e-3
+#: a key-down ANI burst ends this long before the reverse burst (or the unkey), s
+ANI_TAIL_S = 0.05
+#: the ANI schemes: kind -> (module of its encoder and decoder, what an ID is)
+ANI_KINDS = {"dtmf": ("htdsp.rx.dtmf", "DTMF digits 0-9 A-D * #"),
+             "selcall": ("htdsp.rx.selcall", "5-tone digits 0-9 with a standard"),
+             "mdc1200": ("htdsp.rx.mdc1200", "a 16-bit unit ID as 4 hex digits")}
+ANI_AT = ("key-up", "key-down", "both")
+
+
+def ani_spec(spec):
+    """Check an ANI spec (``{"kind", "id", "at", "standard"}``) and return it completed.
+
+    Examples
+    --------
+    >>> ani_spec({"kind": "mdc1200", "id": "0a1f"})["id"]
+    '0A1F'
+    >>> ani_spec({"kind": "dtmf", "id": "12x"})
+    Traceback (most recent call last):
+    ...
+    ValueError: DTMF ANI '12x' may only hold 0-9 A-D * #
+    """
+    if not isinstance(spec, dict) or spec.get("kind") not in ANI_KINDS:
+        raise ValueError(f"ANI must be a dict with kind one of {', '.join(ANI_KINDS)}")
+    out = {"kind": spec["kind"], "id": str(spec.get("id", "")).upper(),
+           "at": spec.get("at", "key-up"), "standard": spec.get("standard")}
+    if out["at"] not in ANI_AT:
+        raise ValueError(f"ANI 'at' must be one of {', '.join(ANI_AT)}, not {out['at']!r}")
+    ident = out["id"]
+    if out["kind"] == "dtmf":
+        if not ident or any(c not in "0123456789ABCD*#" for c in ident):
+            raise ValueError(f"DTMF ANI {spec.get('id')!r} may only hold 0-9 A-D * #")
+    elif out["kind"] == "selcall":
+        out["standard"] = (out["standard"] or "ccir").lower()
+        if not ident.isdigit() or len(ident) < 3:
+            raise ValueError(f"selcall ANI {spec.get('id')!r} must be 3 or more digits 0-9")
+    else:
+        try:
+            ok = len(ident) == 4 and 0 <= int(ident, 16) <= 0xFFFF
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError(f"MDC1200 ANI {spec.get('id')!r} must be 4 hex digits")
+    return out
+
+
+def ani_waveform(spec, fs, at):
+    """The audio of one ANI burst of ``spec`` at rate ``fs`` (peak 1), sent at ``at``
+    (``key-up`` or ``key-down``: MDC1200 sends a pre-ID or a post-ID)."""
+    import importlib
+
+    spec = ani_spec(spec)
+    mod = importlib.import_module(ANI_KINDS[spec["kind"]][0])
+    if spec["kind"] == "mdc1200":
+        # PTT ID: opcode 0x01, argument 0x80 for the pre-ID (key-up), 0x00 for the post-ID
+        return mod.encode(int(spec["id"], 16), fs, op=0x01, arg=0x80 if at == "key-up" else 0)
+    if spec["kind"] == "selcall":
+        return mod.encode(spec["id"], fs, standard=spec["standard"])
+    return mod.encode(spec["id"], fs)
 
 
 @dataclass
@@ -54,6 +120,10 @@ class Transmitter:
     burst_s: float = 0.15
     preemphasis_tau_s: float = 750e-6
     seed_offset: int = 0
+    ctcss_error_hz: float = 0.0
+    ani: dict | None = None
+    ani_deviation_hz: float | None = None
+    ani_delay_s: float = 0.2
 
     def check(self, rated_dev_hz):
         if self.modulation not in ("tone", "multitone", "speech", "silence"):
@@ -65,6 +135,8 @@ class Transmitter:
             raise ValueError("a transmitter sends CTCSS or DCS, not both")
         if self.dcs_code is not None:
             parse_dcs(self.dcs_code)
+        if self.ani is not None:
+            ani_spec(self.ani)
         dev = self.peak_deviation(rated_dev_hz)
         if not 0 <= dev <= 2 * rated_dev_hz:
             raise ValueError(f"deviation {dev} Hz is impossible for a rated {rated_dev_hz} Hz")
@@ -75,6 +147,12 @@ class Transmitter:
             return float(self.deviation_hz)
         return {"tone": 0.6, "multitone": 0.6, "speech": 1.0, "silence": 0.0}[
             self.modulation] * rated_dev_hz
+
+    def ani_deviation(self, rated_dev_hz):
+        """ANI deviation before pre-emphasis: default half of rated (1.25 kHz at 2.5 kHz)."""
+        if self.ani_deviation_hz is not None:
+            return float(self.ani_deviation_hz)
+        return 0.5 * rated_dev_hz
 
     def subaudible_deviation(self, rated_dev_hz):
         """CTCSS/DCS deviation: default 10 % of rated (500 Hz at 5 kHz, 250 Hz at 2.5 kHz)."""
@@ -106,6 +184,7 @@ class Transmitter:
         d["subaudible_deviation_hz"] = (self.subaudible_deviation(rated_dev_hz)
                                         if (self.ctcss_hz or self.dcs_code) else None)
         d["keyed"] = [list(iv) for iv in self.keyed]
+        d["ani_deviation_hz"] = self.ani_deviation(rated_dev_hz) if self.ani else None
         d["tones_hz"] = list(self.tones_hz)
         return d
 
@@ -201,6 +280,36 @@ class TransmitterStream:
         # bit 1 -> +deviation; an inverted code's word is already complemented
         self._dcs = (np.array(dcs_bits(tx.dcs_code), dtype=np.float64) * 2 - 1
                      if tx.dcs_code else None)
+        self.ani_bursts = self._ani_bursts() if tx.ani else []
+
+    def _mic_path(self, m):
+        """The microphone path after the message (pre-emphasis, limiter, splatter filter) from
+        rest, on a stand-alone burst at ``fs_msg`` (deviation in Hz)."""
+        if self._pre is not None:
+            m = scipy.signal.lfilter(*self._pre, m)
+        m = np.clip(m, -self.rated, self.rated)
+        return scipy.signal.sosfilt(self._splat, m)
+
+    def _ani_bursts(self):
+        """``[(start_s, end_s, at, audio at fs_msg in Hz)]``: every ANI burst of the run, where
+        it fits in its keyed interval."""
+        tx = self.tx
+        spec = ani_spec(tx.ani)
+        dev = tx.ani_deviation(self.rated)
+        tail = ANI_TAIL_S + (tx.burst_s if (tx.ctcss_hz or tx.dcs_code) else 0.0)
+        ats = ("key-up", "key-down") if spec["at"] == "both" else (spec["at"],)
+        waves = {at: self._mic_path(ani_waveform(spec, self.fs_msg, at) * dev) for at in ats}
+        out = []
+        for a, b in self.intervals:
+            lo, hi = a + tx.ani_delay_s, b - tail
+            for at in ats:
+                w = waves[at]
+                d = w.size / self.fs_msg
+                t0 = lo if at == "key-up" else hi - d
+                if t0 >= lo and t0 + d <= hi and not any(
+                        t0 < e and s < t0 + d for s, e, _, _ in out):
+                    out.append((t0, t0 + d, at, w))
+        return out
 
     def _talk_spurts(self, rng, duration_s):
         """Alternating talk (mean 1.6 s) and pause (mean 0.35 s) stretches: list of (a, b)."""
@@ -213,6 +322,15 @@ class TransmitterStream:
         return spurts
 
     def _message(self, t):
+        m = self._plain_message(t)
+        for t0, t1, _, w in self.ani_bursts:           # an ANI burst replaces the message
+            if t0 < t[-1] and t1 > t[0]:
+                i0, i1 = np.searchsorted(t, [t0, t1])
+                m = np.array(m, dtype=np.float64, copy=True)
+                m[i0:i1] = np.interp(t[i0:i1], t0 + np.arange(w.size) / self.fs_msg, w)
+        return m
+
+    def _plain_message(self, t):
         kind = self.tx.modulation
         if kind == "tone":
             return self.dev * np.cos(2 * np.pi * self.tx.tone_hz * t + self._phase0)
@@ -249,7 +367,7 @@ class TransmitterStream:
     def _subaudible(self, t):
         tx = self.tx
         if tx.ctcss_hz:
-            s = self.sub_dev * np.cos(2 * np.pi * tx.ctcss_hz * t)
+            s = self.sub_dev * np.cos(2 * np.pi * (tx.ctcss_hz + tx.ctcss_error_hz) * t)
             for _, end in self.intervals:             # reverse burst: phase flipped 180 deg
                 s[(t >= end - tx.burst_s) & (t < end)] *= -1
             return s

@@ -1,0 +1,166 @@
+"""Station clues: where one station's over ends and another's begins.
+
+The squelch's events are joined into transmissions across fades (:mod:`htdsp.score`); a net's
+quick turns are fades too, to the squelch: 0.6-2.5 s between one station's unkey and the next
+one's key-up. :class:`StationClues` tells them apart with what the channel says about the
+transmitter on each side of a gap, and marks an event ``split_before`` (the reason) when it is
+another key-up:
+
+- ``ani``: an ANI decode (:mod:`htdsp.rx.ani`) starting in the event's first
+  :data:`ANI_HEAD_S` (a key-up ID), or ending within :data:`ANI_TAIL_S` of the previous event's
+  end (a post-ID: the transmitter said it unkeyed);
+- ``carrier``: the carrier frequency error of the event's first :data:`HEAD_S` and of the
+  previous event's last :data:`HEAD_S` (medians of the fully keyed windows, at least
+  :data:`MIN_WINDOWS` each) differ by more than :data:`CARRIER_JUMP_HZ` (each radio's crystal
+  is off by tens to hundreds of Hz at VHF; one radio's error moves by a few Hz in a fade);
+- ``level``: their levels (median RSSI) differ by more than :data:`LEVEL_JUMP_DB` (beyond
+  what a fade's recovery gives over a second).
+
+An event is annotated once its clues are in (:meth:`ready`: the audio decoded and the windows
+measured to :data:`HEAD_S` past its start, or its end, and :data:`LAG_S` more for the
+decoders' own latency); until then the judge is not given it. The event also carries its own
+key-up ID (``ani``) and its head's numbers (``head_freq_hz``, ``head_rssi_dbfs``).
+"""
+
+import math
+from collections import deque
+
+import numpy as np
+
+#: the span of an over's start (and end) whose carrier and level are compared, s
+HEAD_S = 1.0
+#: a key-up ID starts within this of the event's start (radios wait 0.1-0.5 s), s
+ANI_HEAD_S = 1.2
+#: a post-ID ends within this of the event's end (or up to 0.3 s after: the squelch's hang)
+ANI_TAIL_S = 1.5
+#: fully keyed windows needed on each side for the carrier and level clues
+MIN_WINDOWS = 2
+#: carrier errors further apart than this are two radios, Hz
+CARRIER_JUMP_HZ = 25.0
+#: levels further apart than this are two transmitters, dB
+LEVEL_JUMP_DB = 15.0
+#: the decoders' latency after the audio they decode (a DTMF burst ends after its silence), s
+LAG_S = 0.6
+#: windows and decodes kept before what is still needed, s (an over before it, its gap)
+KEEP_S = 20.0
+
+
+def _median(v):
+    return float(np.median(v)) if len(v) else None
+
+
+class StationClues:
+    """The clues of one channel (see module docstring): fed the meter's windows and the ANI
+    decodes as they come, asked to annotate the squelch's events in order.
+
+    Examples
+    --------
+    Two overs 1 s apart, the second 80 Hz off the first: another radio.
+
+    >>> c = StationClues()
+    >>> w = [{"start_s": i / 10, "end_s": (i + 1) / 10, "keyed": 1.0, "gap": False,
+    ...       "freq_error_hz": 100.0 if i < 30 else 180.0, "rssi_dbfs": -40.0}
+    ...      for i in range(60) if not 20 <= i < 30]
+    >>> c.add_windows(w)
+    >>> c.done_s = 6.0
+    >>> a = c.annotate({"start_s": 0.0, "end_s": 2.0, "start_sample": 0})
+    >>> b = c.annotate({"start_s": 3.0, "end_s": 6.0, "start_sample": 3})
+    >>> a["split_before"], b["split_before"], b["head_freq_hz"]
+    (None, 'carrier', 180.0)
+    """
+
+    def __init__(self):
+        self._w = deque()                 # (start_s, end_s, freq_error_hz, rssi_dbfs)
+        self._d = deque()                 # ANI decodes (with start_s, end_s, label)
+        self._done = {}                   # start_sample -> annotation made
+        self._prev = None                 # the last finished event annotated
+        #: input time up to which the decoders have looked, s
+        self.done_s = -math.inf
+        self._w_end = -math.inf
+
+    def add_windows(self, windows):
+        for w in windows:
+            self._w_end = max(self._w_end, w["end_s"])
+            if w.get("gap") or w.get("keyed") is None or w["keyed"] < 0.99:
+                continue
+            self._w.append((w["start_s"], w["end_s"], w.get("freq_error_hz"),
+                            w.get("rssi_dbfs")))
+
+    def add_decodes(self, decodes, done_s):
+        self._d.extend(decodes)
+        self.done_s = done_s
+
+    def forget_before(self, t_s):
+        """Drop what no event starting at ``t_s`` or later (nor the last one before it, nor
+        a transmission still open from there) can need."""
+        t = t_s - KEEP_S
+        while self._w and self._w[0][1] < t:
+            self._w.popleft()
+        while self._d and self._d[0]["end_s"] < t:
+            self._d.popleft()
+
+    # ------------------------------------------------------------------ reading
+    def _span(self, a, b):
+        ws = [w for w in self._w if a - 1e-9 <= w[0] and w[1] <= b + 1e-9]
+        f = [w[2] for w in ws if w[2] is not None]
+        r = [w[3] for w in ws if w[3] is not None]
+        return (_median(f) if len(f) >= MIN_WINDOWS else None,
+                _median(r) if len(r) >= MIN_WINDOWS else None)
+
+    def decodes_within(self, start_s, end_s):
+        """The ANI decodes of the span (starting in it, or ending in its hang), time order."""
+        return [d for d in self._d if start_s - 0.3 <= d["start_s"] and d["end_s"]
+                <= end_s + 0.3]
+
+    def _head_ani(self, e):
+        for d in self._d:
+            if e["start_s"] - 0.3 <= d["start_s"] <= e["start_s"] + ANI_HEAD_S:
+                return d["label"]
+        return None
+
+    def _tail_ani(self, e):
+        for d in self._d:
+            if e["end_s"] - ANI_TAIL_S <= d["end_s"] <= e["end_s"] + 0.3 \
+                    and d["start_s"] >= e["start_s"] - 0.3:
+                return d["label"]
+        return None
+
+    def ready(self, e, final=False):
+        """Whether the clues of event ``e`` (finished, or the open one: ``close_reason``
+        None) are all in."""
+        if final or e["start_sample"] in self._done:
+            return True
+        end = e["end_s"] if e.get("close_reason") is not None else math.inf
+        need = min(end, e["start_s"] + max(HEAD_S, ANI_HEAD_S)) + LAG_S
+        return min(self.done_s, self._w_end) >= need
+
+    def annotate(self, e):
+        """``e`` with its clues (``split_before``, ``ani``, ``head_freq_hz``,
+        ``head_rssi_dbfs``): the same ones every time it is asked (an open event and then
+        its finished self)."""
+        key = e["start_sample"]
+        if key not in self._done:
+            prev = self._prev
+            f_head, r_head = self._span(e["start_s"], min(e["end_s"], e["start_s"] + HEAD_S))
+            why = None
+            ani = self._head_ani(e)
+            if prev is not None:
+                f_tail, r_tail = self._span(max(prev["start_s"], prev["end_s"] - HEAD_S),
+                                            prev["end_s"])
+                if ani is not None or self._tail_ani(prev) is not None:
+                    why = "ani"
+                elif f_head is not None and f_tail is not None \
+                        and abs(f_head - f_tail) > CARRIER_JUMP_HZ:
+                    why = "carrier"
+                elif r_head is not None and r_tail is not None \
+                        and abs(r_head - r_tail) > LEVEL_JUMP_DB:
+                    why = "level"
+            self._done[key] = {"split_before": why, "ani": ani,
+                               "head_freq_hz": None if f_head is None else round(f_head, 2),
+                               "head_rssi_dbfs": None if r_head is None else round(r_head, 3)}
+            if len(self._done) > 64:
+                for k in list(self._done)[:-32]:
+                    del self._done[k]
+        if e.get("close_reason") is not None:
+            self._prev = e
+        return {**e, **self._done[key]}
