@@ -35,6 +35,7 @@ Examples
 """
 
 import copy
+import functools
 import math
 from collections import deque
 from dataclasses import dataclass, field
@@ -51,12 +52,14 @@ from htdsp.rx.ani import AniDecoder
 from htdsp.rx.frontend import XlatingFrontEnd
 from htdsp.rx.receiver import NFMReceiver
 from htdsp.rx.squelch import default_spec, with_utc
+from htdsp.stations import StationBook
 from htdsp.score import (
     BAND_CHOICES,
     MERGE_GAP_S,
     SCHEMA_ID,
     Judge,
     area_summary,
+    daq_from_sinad,
     load_daq_table,
     location_verdicts,
 )
@@ -90,7 +93,9 @@ class Settings:
     HTML); ``keep_windows`` keeps every window record in each run's meter (a library user's
     analysis; a streaming score does not); ``ani`` the ANI schemes decoded (see
     :mod:`htdsp.rx.ani`; empty: none, and transmissions split at station changes by the
-    carrier and level clues alone)."""
+    carrier and level clues alone); ``roster`` the net's stations
+    (:func:`htdsp.stations.load_roster`); ``time_out_s`` the net's time-out timer (an over
+    longer is an overrun)."""
 
     bandwidth_hz: float = 12500.0
     deviation_hz: float = None
@@ -104,7 +109,9 @@ class Settings:
     merge_gap_s: float = MERGE_GAP_S
     waterfall: bool = False
     keep_windows: bool = False
-    ani: tuple = ("dtmf", "selcall", "mdc1200")
+    ani: tuple = ()
+    roster: tuple = ()
+    time_out_s: float = 60.0
 
     def __post_init__(self):
         if isinstance(self.criterion, str):
@@ -172,8 +179,8 @@ class ChannelRun:
     judge; emits final window and transmission records to the session's sinks.
 
     Attributes: ``freq_hz`` (None without a centre frequency), ``offset_hz``, ``chosen``,
-    ``rx``, ``meter``, ``judge``, ``events`` (every squelch event, unjoined, with
-    ``Settings.keep_windows``), ``recent_events`` (the last few, for a meter),
+    ``rx``, ``meter``, ``judge``, ``events`` (every squelch event, unjoined, with its station
+    clues, with ``Settings.keep_windows``), ``recent_events`` (the last few, for a meter),
     ``last_channel`` (the last chunk's channel stream), ``last_window``, ``summary`` (after
     :meth:`Session.finish`).
     """
@@ -241,8 +248,6 @@ class ChannelRun:
             return
         events = [with_utc(e, self._utc) for e in events]
         if events:
-            if self.meter.keep_windows:
-                self.events += events
             self.recent_events = (self.recent_events + events)[-_RECENT_EVENTS:]
         # an event goes to the judge once its station clues are in (whether it is another
         # key-up decides whether it joins the one before): until then, nothing from its
@@ -252,6 +257,8 @@ class ChannelRun:
         ready = []
         while self._held and clues.ready(self._held[0], final):
             ready.append(clues.annotate(self._held.popleft()))
+        if ready and self.meter.keep_windows:
+            self.events += ready
         j = self.judge
         j.add_windows(windows)
         j.add_events(ready)
@@ -280,7 +287,9 @@ class ChannelRun:
         for w in done_w:
             for s in sinks:
                 s.window(self, w)
+        book = self.session.stations
         for t in done_t:
+            book.attribute(t, capture=self.session.key, channel=self.freq_hz or self.offset_hz)
             for s in sinks:
                 s.transmission(self, t)
         self._unforgotten += len(done_w)
@@ -393,6 +402,10 @@ class Session:
         self.lost = 0
         self._rng = np.random.default_rng(0)
         self.entries = None
+        self.scoring = None
+        self._book = None
+        #: this capture in a run's station book
+        self.key = str(getattr(info, "path", "") or id(self))
         for s in self.sinks:
             s.start(self)
         for p, c in zip(self.front.paths, channels, strict=True):
@@ -500,6 +513,16 @@ class Session:
     def duration_s(self):
         return self.samples / self.fs
 
+    @property
+    def stations(self):
+        """The run's :class:`htdsp.stations.StationBook` (this session's own without a
+        :class:`Scoring`)."""
+        if self.scoring is not None:
+            return self.scoring.stations
+        if self._book is None:
+            self._book = StationBook(self.settings.roster)
+        return self._book
+
     def discard(self):
         """The capture failed part way: the sinks drop what they hold of it."""
         for s in self.sinks:
@@ -510,6 +533,7 @@ class Session:
         channel, without their windows and events, which went to the sinks) and gives them to
         the sinks."""
         self.health_summary = self.health.summary()
+        self.stations.note_capture(self.key, self.duration_s)
         quiet = self._quiet_runs()
         entries = []
         # (a band too small to watch runs every channel from the start: there, a channel
@@ -621,6 +645,8 @@ class Scoring:
         self.area_reliability = area_reliability
         self.captures = []
         self.errors = []
+        #: who sent each transmission, across every capture and channel
+        self.stations = StationBook(self.settings.roster)
 
     def header(self):
         """The document's fields before its captures."""
@@ -655,7 +681,12 @@ class Scoring:
         """The document (its captures without their records) with the area's aggregate; the
         sinks close with it."""
         aggregate = area_summary(self.verdicts(), self.confidence, self.area_reliability)
+        st = self.settings
+        daq = functools.partial(daq_from_sinad, table=tuple(
+            [float(v) for v in col] for col in st.daq_table))
         doc = {**self.header(), "captures": self.captures, "aggregate": aggregate,
+               "stations": [r.public() for r in self.stations.summaries(st.requirements, daq)],
+               "net": self.stations.net_summary(st.time_out_s),
                "errors": list(self.errors)}
         for s in self.sinks:
             s.close(self, doc)

@@ -24,7 +24,8 @@ makes it typed. Fields marked internal are kept for the score's own use and are 
 
 from dataclasses import dataclass
 
-__all__ = ["Field", "Record", "WindowRecord", "TransmissionRecord", "WINDOW_COLUMNS",
+__all__ = ["Field", "Record", "WindowRecord", "TransmissionRecord", "StationRecord",
+           "WINDOW_COLUMNS",
            "schema_properties", "markdown_table"]
 
 
@@ -221,6 +222,43 @@ class TransmissionRecord(Record):
         Field("availability", _N, "fraction", "counted windows meeting the criterion"),
         Field("dropouts", _I, "", "runs of failing windows", required=True),
         Field("bounds", _O, "", "fields whose value is an estimator's limit"),
+    )
+
+
+class StationRecord(Record):
+    """One station of a run (the ``stations`` of the score document): who, its fingerprint,
+    and its link judged on its own transmissions (doubled ones left out)."""
+
+    __slots__ = ()
+    FIELDS = (
+        Field("station", _S, "", "its roster name, else a label (station-3, or its ANI)",
+              required=True),
+        Field("in_roster", _B, "", "named by the roster", required=True),
+        Field("ani", _S, "", "the ANI IDs it sent, space-separated"),
+        Field("transmissions", _I, "", "transmissions attributed to it", required=True),
+        Field("talk_time_s", _N, "s", "their air time", required=True),
+        Field("doubled", _I, "", "of them doubled by another station (not judged)",
+              required=True),
+        Field("guessed", _I, "", "of them attributed by fingerprint with confidence under "
+              "0.9", required=True),
+        Field("availability", _N, "fraction", "its counted windows meeting the criterion"),
+        Field("sinad_db_p10", _N, "dB", "10th percentile of its windows' SINAD"),
+        Field("sinad_db_p50", _N, "dB", "median SINAD"),
+        Field("sinad_db_p90", _N, "dB", "90th percentile SINAD"),
+        Field("snr_db_p10", _N, "dB", "10th percentile of its tone-free SNR"),
+        Field("snr_db_p50", _N, "dB", "median tone-free SNR"),
+        Field("snr_db_p90", _N, "dB", "90th percentile tone-free SNR"),
+        Field("daq", _N, "DAQ", "DAQ of its median SINAD (else SNR)"),
+        Field("dropouts", _I, "", "runs of failing windows in its transmissions",
+              required=True),
+        Field("carrier_error_hz", _N, "Hz", "its fingerprint: mean carrier frequency error "
+              "(the receiver's LO error removed when known)"),
+        Field("carrier_error_std_hz", _N, "Hz", "spread of its transmissions' carrier error"),
+        Field("ctcss_freq_error_hz", _N, "Hz", "mean CTCSS frequency error"),
+        Field("rssi_dbfs", _N, "dBFS", "mean level of its transmissions"),
+        Field("verdict", _S, "", "pass or fail on the requirements (null: nothing judged)"),
+        Field("requirements", _O, "", "each requirement, its value and whether it is met",
+              public=False),
     )
 
 

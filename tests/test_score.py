@@ -447,7 +447,11 @@ def test_the_streaming_judge_is_the_batch_judge(name):
         s.run(src)
         s.finish()
         assert s.runs[0].meter.windows == []                 # nothing kept
-        assert got.t == [dict(t) for t in tx]
+        # (the station is the run's attribution, made as each transmission is judged)
+        named = ("station", "station_confidence", "station_by")
+        assert [t["station"] for t in got.t] == [t["station"] for t in run.judge.transmissions]
+        assert all(t["station"] is not None for t in got.t)
+        assert [{**t, **dict.fromkeys(named)} for t in got.t] == [dict(t) for t in tx]
         assert got.w == [dict(w) for w in run.meter.windows]
         assert s.runs[0].summary == summary
 

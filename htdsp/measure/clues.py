@@ -10,11 +10,13 @@ another key-up:
   :data:`ANI_HEAD_S` (a key-up ID), or ending within :data:`ANI_TAIL_S` of the previous event's
   end (a post-ID: the transmitter said it unkeyed);
 - ``carrier``: the carrier frequency error of the event's first :data:`HEAD_S` and of the
-  previous event's last :data:`HEAD_S` (medians of the fully keyed windows, at least
-  :data:`MIN_WINDOWS` each) differ by more than :data:`CARRIER_JUMP_HZ` (each radio's crystal
-  is off by tens to hundreds of Hz at VHF; one radio's error moves by a few Hz in a fade);
-- ``level``: their levels (median RSSI) differ by more than :data:`LEVEL_JUMP_DB` (beyond
-  what a fade's recovery gives over a second).
+  last :data:`TAIL_S` before it (medians of the fully keyed windows of at least
+  :data:`MIN_CNR_DB`, at least :data:`MIN_WINDOWS` each) differ by more than
+  :data:`CARRIER_JUMP_HZ` and by more than :data:`SPREAD_K` robust spreads of the windows
+  before (each radio's crystal is off by tens to hundreds of Hz at VHF; one radio's estimate
+  moves by a few Hz, more in a deep fade);
+- ``level``: their levels (median RSSI) differ likewise by more than :data:`LEVEL_JUMP_DB`
+  (beyond what a fade's recovery gives over a second).
 
 An event is annotated once its clues are in (:meth:`ready`: the audio decoded and the windows
 measured to :data:`HEAD_S` past its start, or its end, and :data:`LAG_S` more for the
@@ -33,8 +35,14 @@ HEAD_S = 1.0
 ANI_HEAD_S = 1.2
 #: a post-ID ends within this of the event's end (or up to 0.3 s after: the squelch's hang)
 ANI_TAIL_S = 1.5
+#: the span of keyed windows before a gap the next over is compared with, s
+TAIL_S = 3.0
 #: fully keyed windows needed on each side for the carrier and level clues
-MIN_WINDOWS = 2
+MIN_WINDOWS = 3
+#: windows under this CNR give no carrier clue (in a deep fade the estimate wanders), dB
+MIN_CNR_DB = 12.0
+#: a jump must exceed this many robust spreads of the windows before it
+SPREAD_K = 4.0
 #: carrier errors further apart than this are two radios, Hz
 CARRIER_JUMP_HZ = 25.0
 #: levels further apart than this are two transmitters, dB
@@ -49,6 +57,14 @@ def _median(v):
     return float(np.median(v)) if len(v) else None
 
 
+def _spread(v):
+    """A robust standard deviation (1.4826 MAD; 0 for fewer than 3 values)."""
+    if len(v) < 3:
+        return 0.0
+    v = np.asarray(v, dtype=np.float64)
+    return float(1.4826 * np.median(np.abs(v - np.median(v))))
+
+
 class StationClues:
     """The clues of one channel (see module docstring): fed the meter's windows and the ANI
     decodes as they come, asked to annotate the squelch's events in order.
@@ -59,7 +75,7 @@ class StationClues:
 
     >>> c = StationClues()
     >>> w = [{"start_s": i / 10, "end_s": (i + 1) / 10, "keyed": 1.0, "gap": False,
-    ...       "freq_error_hz": 100.0 if i < 30 else 180.0, "rssi_dbfs": -40.0}
+    ...       "freq_error_hz": 100.0 if i < 30 else 180.0, "rssi_dbfs": -40.0, "cnr_db": 30.0}
     ...      for i in range(60) if not 20 <= i < 30]
     >>> c.add_windows(w)
     >>> c.done_s = 6.0
@@ -83,7 +99,9 @@ class StationClues:
             self._w_end = max(self._w_end, w["end_s"])
             if w.get("gap") or w.get("keyed") is None or w["keyed"] < 0.99:
                 continue
-            self._w.append((w["start_s"], w["end_s"], w.get("freq_error_hz"),
+            cnr = w.get("cnr_db")
+            good = cnr is not None and cnr >= MIN_CNR_DB
+            self._w.append((w["start_s"], w["end_s"], w.get("freq_error_hz") if good else None,
                             w.get("rssi_dbfs")))
 
     def add_decodes(self, decodes, done_s):
@@ -100,12 +118,15 @@ class StationClues:
             self._d.popleft()
 
     # ------------------------------------------------------------------ reading
-    def _span(self, a, b):
+    def _span(self, a, b, spread=False):
         ws = [w for w in self._w if a - 1e-9 <= w[0] and w[1] <= b + 1e-9]
         f = [w[2] for w in ws if w[2] is not None]
         r = [w[3] for w in ws if w[3] is not None]
-        return (_median(f) if len(f) >= MIN_WINDOWS else None,
-                _median(r) if len(r) >= MIN_WINDOWS else None)
+        out = (_median(f) if len(f) >= MIN_WINDOWS else None,
+               _median(r) if len(r) >= MIN_WINDOWS else None)
+        if spread:
+            out += (_spread(f), _spread(r))
+        return out
 
     def decodes_within(self, start_s, end_s):
         """The ANI decodes of the span (starting in it, or ending in its hang), time order."""
@@ -145,15 +166,18 @@ class StationClues:
             why = None
             ani = self._head_ani(e)
             if prev is not None:
-                f_tail, r_tail = self._span(max(prev["start_s"], prev["end_s"] - HEAD_S),
-                                            prev["end_s"])
+                # the over before: its last TAIL_S of keyed windows (across its fades), and
+                # how much they wander (a fading link's estimates spread: the jump must
+                # stand out of them)
+                f_tail, r_tail, sf, sr = self._span(prev["end_s"] - TAIL_S, prev["end_s"],
+                                                    spread=True)
                 if ani is not None or self._tail_ani(prev) is not None:
                     why = "ani"
                 elif f_head is not None and f_tail is not None \
-                        and abs(f_head - f_tail) > CARRIER_JUMP_HZ:
+                        and abs(f_head - f_tail) > max(CARRIER_JUMP_HZ, SPREAD_K * sf):
                     why = "carrier"
                 elif r_head is not None and r_tail is not None \
-                        and abs(r_head - r_tail) > LEVEL_JUMP_DB:
+                        and abs(r_head - r_tail) > max(LEVEL_JUMP_DB, SPREAD_K * sr):
                     why = "level"
             self._done[key] = {"split_before": why, "ani": ani,
                                "head_freq_hz": None if f_head is None else round(f_head, 2),

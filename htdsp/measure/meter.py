@@ -292,6 +292,10 @@ class BoundedSeries:
         return finite(p, 3), "lower" if can_rise else "upper" if can_fall else None
 
 
+#: a bound's code in a histogram -> the bound
+_BOUND_OF = {0: None, 1: "lower", 2: "upper"}
+
+
 class BoundedHistogram:
     """:class:`BoundedSeries` for values on a decimal grid (``decimals``: a window's figures are
     rounded to 3), held as counts per grid step in blocks of 1000 steps, allocated where values
@@ -331,6 +335,23 @@ class BoundedHistogram:
             return
         self._add(k, code)
         self.n += 1
+
+    def merge(self, other):
+        """Add every value of ``other`` (a station's histogram made of its transmissions')."""
+        if other._few is not None:
+            for k, code in other._few:
+                self.append(k / other.scale, _BOUND_OF[code])
+            return
+        if self._few is not None:
+            few, self._few = self._few, None
+            for k, code in few:
+                self._add(k, code)
+        for code, blocks in enumerate(other._blocks):
+            for b, c in blocks.items():
+                mine = self._blocks[code].get(b)
+                self._blocks[code][b] = c.copy() if mine is None else mine + c
+        self.n += other.n
+        self._max_abs = max(self._max_abs, other._max_abs)
 
     def _add(self, k, code):
         blocks = self._blocks[code]

@@ -1,0 +1,418 @@
+"""Stations on a net: who sent each transmission, each station's link judged on its own.
+
+A :class:`StationBook` is shared by every capture and channel of a run. Each transmission, as
+it is judged, is attributed (``station``, ``station_confidence``, ``station_by``):
+
+- **by ANI**: a decoded PTT-ID names its station outright (confidence 1): the roster's station
+  with that ID, else a station labelled by its ID;
+- **by fingerprint** otherwise: the transmitter's carrier frequency error (each radio's
+  crystal differs by tens to hundreds of Hz at VHF), its CTCSS encoder's frequency error and,
+  within one capture, the level it arrives at. Each station's fingerprint is the running mean
+  of its transmissions'; a transmission goes to the station of highest posterior probability
+  (Gaussian likelihoods of the differences, :data:`CARRIER_SIGMA_HZ`, :data:`CTCSS_SIGMA_HZ`,
+  :data:`LEVEL_SIGMA_DB`, against a new station equally likely anywhere in
+  :data:`CARRIER_SPAN_HZ`), which is its confidence; when a new station is likelier it gets
+  the next label (``station-3``). A guess is a guess: a confidence under
+  :data:`GUESS_BELOW` says so.
+
+Carrier errors seen through different dongles differ by each dongle's LO error (up to kHz):
+they are compared after removing it, given as ``ppm`` of a capture, or measured against a
+roster station marked ``reference`` (a base or repeater whose own carrier error is known):
+once a transmission of it is named by ANI, the capture's LO error is its measured error less
+its known one. Without either, captures are compared as they are.
+
+The roster (TOML, :func:`load_roster`)::
+
+    [[station]]
+    name = "Muaro Jambi"
+    ani = ["selcall:zvei1:10105"]    # dtmf:ID, selcall:STANDARD:ID, mdc1200:ID
+    ctcss_hz = 88.5
+    carrier_error_hz = 270            # optional: seeds the fingerprint
+    reference = false                 # true: its carrier_error_hz is known, LO error from it
+    notes = "regent's car"
+"""
+
+import math
+from dataclasses import dataclass, field
+
+from htdsp.errors import InputError
+from htdsp.measure import BoundedHistogram, finite
+from htdsp.records import StationRecord
+
+#: one transmission's carrier error about its station's mean (measured: 2-8 Hz), Hz
+CARRIER_SIGMA_HZ = 10.0
+#: the CTCSS encoder's frequency error about its station's mean, Hz
+CTCSS_SIGMA_HZ = 0.05
+#: the level within one capture about its station's mean (fading, a station moving), dB
+LEVEL_SIGMA_DB = 6.0
+#: a new station's carrier error is equally likely anywhere in this span, Hz
+CARRIER_SPAN_HZ = 2000.0
+#: a new station's CTCSS error is equally likely in this span, Hz
+CTCSS_SPAN_HZ = 2.0
+#: a new station's level is equally likely in this span, dB
+LEVEL_SPAN_DB = 60.0
+#: a fingerprint's attribution under this confidence is a guess (the report says so)
+GUESS_BELOW = 0.9
+#: a call not answered by another station within this is unanswered, s
+UNANSWERED_S = 30.0
+
+
+@dataclass
+class Station:
+    """A roster entry (see module docstring)."""
+
+    name: str
+    ani: list = field(default_factory=list)
+    ctcss_hz: float = None
+    dcs_code: str = None
+    carrier_error_hz: float = None
+    reference: bool = False
+    notes: str = ""
+
+
+def load_roster(path):
+    """The stations of a roster file (TOML); a bad file is an :class:`InputError` naming it.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "net.toml"
+    >>> _ = p.write_text('[[station]]\\nname = "base"\\nani = ["MDC1200:1001"]\\n')
+    >>> load_roster(p)[0].ani
+    ['mdc1200:1001']
+    """
+    try:
+        import tomllib
+    except ModuleNotFoundError:                      # Python 3.10
+        import tomli as tomllib
+    from htdsp.rx.ani import parse_ani_label
+
+    try:
+        with open(path, "rb") as f:
+            doc = tomllib.load(f)
+    except OSError as e:
+        raise InputError(f"cannot read the roster: {e.strerror or e}", path) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise InputError(f"the roster is not valid TOML: {e}", path) from None
+    entries = doc.get("station")
+    if not isinstance(entries, list) or not entries:
+        raise InputError("the roster has no [[station]] tables", path)
+    out, names, ids = [], set(), {}
+    known = set(Station.__dataclass_fields__)
+    for i, e in enumerate(entries):
+        where = f"station {i + 1}"
+        if not isinstance(e, dict) or not isinstance(e.get("name"), str) or not e["name"]:
+            raise InputError(f"{where} has no name", path)
+        bad = set(e) - known
+        if bad:
+            raise InputError(f"{where} ({e['name']}): unknown key {sorted(bad)[0]!r}", path)
+        if e["name"] in names:
+            raise InputError(f"two stations are named {e['name']!r}", path)
+        names.add(e["name"])
+        ani = e.get("ani", [])
+        if isinstance(ani, str):
+            ani = [ani]
+        try:
+            ani = [parse_ani_label(a) for a in ani]
+        except ValueError as x:
+            raise InputError(f"{where} ({e['name']}): {x}", path) from None
+        for a in ani:
+            if a in ids:
+                raise InputError(f"{a} is both {ids[a]!r} and {e['name']!r}", path)
+            ids[a] = e["name"]
+        for k in ("ctcss_hz", "carrier_error_hz"):
+            v = e.get(k)
+            if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v)):
+                raise InputError(f"{where} ({e['name']}): {k} must be a number", path)
+        if e.get("reference") and e.get("carrier_error_hz") is None:
+            raise InputError(f"{where} ({e['name']}): a reference station needs its "
+                             "carrier_error_hz", path)
+        out.append(Station(e["name"], ani, e.get("ctcss_hz"), e.get("dcs_code"),
+                           e.get("carrier_error_hz"), bool(e.get("reference", False)),
+                           str(e.get("notes", ""))))
+    return out
+
+
+class _Mean:
+    """A running mean and spread."""
+
+    __slots__ = ("n", "s", "s2")
+
+    def __init__(self):
+        self.n, self.s, self.s2 = 0, 0.0, 0.0
+
+    def add(self, v):
+        if v is not None:
+            self.n += 1
+            self.s += v
+            self.s2 += v * v
+
+    @property
+    def mean(self):
+        return self.s / self.n if self.n else None
+
+    @property
+    def std(self):
+        if self.n < 2:
+            return None
+        return math.sqrt(max(self.s2 / self.n - (self.s / self.n) ** 2, 0.0))
+
+
+class _Entry:
+    """A station as the book knows it: who, its fingerprint, its link's running judgement."""
+
+    def __init__(self, label, roster=None):
+        self.label = label
+        self.roster = roster
+        self.ani = set(roster.ani) if roster else set()
+        self.carrier = _Mean()
+        self.ctcss = _Mean()
+        self.level = {}                    # capture -> _Mean of rssi_dbfs
+        if roster is not None and roster.carrier_error_hz is not None:
+            self.seed = float(roster.carrier_error_hz)
+        else:
+            self.seed = None
+        self.n = 0
+        self.talk_s = 0.0
+        self.ok = 0
+        self.judged = 0
+        self.dropouts = 0
+        self.doubled = 0
+        self.guesses = 0
+        self.series = {"sinad_db": BoundedHistogram(), "snr_db": BoundedHistogram()}
+        self.first_s = None
+
+    def carrier_mean(self):
+        if self.carrier.n:
+            return self.carrier.mean
+        return self.seed
+
+
+def _log_gauss(d, sigma):
+    return -0.5 * (d / sigma) ** 2 - math.log(sigma * math.sqrt(2 * math.pi))
+
+
+class StationBook:
+    """Attribution of transmissions to stations across a run (see module docstring).
+
+    Parameters
+    ----------
+    roster : list of Station, optional
+
+    Examples
+    --------
+    >>> book = StationBook([Station("base", ["mdc1200:1001"])])
+    >>> t = {"ani": "mdc1200:1001", "freq_error_hz": -20.0, "rssi_dbfs": -30.0,
+    ...      "ctcss_freq_error_hz": None, "start_s": 0.0, "end_s": 3.0}
+    >>> book.attribute(t)["station"], t["station_by"]
+    ('base', 'ani')
+    >>> u = dict(t, ani=None, freq_error_hz=-24.0)
+    >>> book.attribute(u)["station"], u["station_by"], u["station_confidence"] > 0.9
+    ('base', 'fingerprint', True)
+    >>> book.attribute(dict(u, freq_error_hz=150.0))["station"]
+    'station-1'
+    """
+
+    def __init__(self, roster=()):
+        self.roster = list(roster)
+        self.entries = [_Entry(r.name, r) for r in self.roster]
+        self._by_ani = {a: e for e in self.entries for a in e.ani}
+        self._next = 1
+        #: capture -> its receiver's LO error, Hz (given as ppm, or from a reference station)
+        self.lo_hz = {}
+        self._lo_meas = {}
+        self._log = {}                     # (capture, channel) -> [(start, end, station)]
+        self._duration = {}                # capture -> its length, s
+
+    # ------------------------------------------------------------------ LO error
+    def set_lo(self, capture, lo_hz):
+        """The capture's LO error is known (``ppm`` times the channel frequency), Hz."""
+        self.lo_hz[capture] = float(lo_hz)
+
+    def _corrected(self, t, capture):
+        f = t.get("freq_error_hz")
+        if f is None:
+            return None
+        return f - self.lo_hz.get(capture, 0.0)
+
+    # ------------------------------------------------------------------ attribution
+    def _new(self, label=None):
+        if label is None:
+            label = f"station-{self._next}"
+            self._next += 1
+        e = _Entry(label)
+        self.entries.append(e)
+        return e
+
+    def _score(self, e, f, c, lv, capture):
+        """Log-likelihood of a fingerprint under station ``e`` (None: nothing to compare)."""
+        s, used = 0.0, False
+        m = e.carrier_mean()
+        if f is not None and m is not None:
+            s += _log_gauss(f - m, CARRIER_SIGMA_HZ if e.carrier.n else 3 * CARRIER_SIGMA_HZ)
+            used = True
+        if c is not None and e.ctcss.n:
+            s += _log_gauss(c - e.ctcss.mean, CTCSS_SIGMA_HZ)
+        lm = e.level.get(capture)
+        if lv is not None and lm is not None and lm.n:
+            s += _log_gauss(lv - lm.mean, LEVEL_SIGMA_DB)
+        return s if used else None
+
+    @staticmethod
+    def _score_new(f, c, lv, capture_has_level):
+        s = -math.log(CARRIER_SPAN_HZ)
+        if c is not None:
+            s -= math.log(CTCSS_SPAN_HZ)
+        if lv is not None and capture_has_level:
+            s -= math.log(LEVEL_SPAN_DB)
+        return s
+
+    def attribute(self, t, capture=None, doubled=False, channel=None):
+        """Name the station of transmission ``t`` (a record: ``station``,
+        ``station_confidence``, ``station_by`` are set) and add it to that station's
+        judgement. A ``doubled`` transmission (two stations keyed at once) is named only by
+        ANI and left out of the judgement."""
+        f = self._corrected(t, capture)
+        c = t.get("ctcss_freq_error_hz")
+        lv = t.get("rssi_dbfs")
+        ani = t.get("ani")
+        entry, conf, by = None, None, None
+        if ani is not None:
+            entry = self._by_ani.get(ani)
+            if entry is None:
+                entry = self._new(ani)
+                entry.ani.add(ani)
+                self._by_ani[ani] = entry
+            conf, by = 1.0, "ani"
+            self._reference(entry, t, capture)
+            f = self._corrected(t, capture)             # (a reference just told the LO)
+        elif f is not None and not doubled:
+            scores = [(self._score(e, f, c, lv, capture), e) for e in self.entries]
+            scores = [(s, e) for s, e in scores if s is not None]
+            has_level = any(capture in e.level for _, e in scores)
+            new = self._score_new(f, c, lv, has_level)
+            # each known station as likely as a new one: the evidence decides
+            best = max(scores, key=lambda x: x[0], default=None)
+            z = max([new] + [s for s, _ in scores])
+            total = math.exp(new - z) + sum(math.exp(s - z) for s, _ in scores)
+            if best is not None and best[0] > new:
+                entry, conf = best[1], math.exp(best[0] - z) / total
+            else:
+                entry, conf = self._new(), math.exp(new - z) / total
+            by = "fingerprint"
+        if entry is None:
+            t["station"], t["station_confidence"], t["station_by"] = None, None, None
+            self._log.setdefault((capture, channel), []).append(
+                (t["start_s"], t["end_s"], None))
+            return t
+        t["station"] = entry.label
+        t["station_confidence"] = finite(conf, 4)
+        t["station_by"] = by
+        self._add(entry, t, f, c, lv, capture, doubled, by == "fingerprint" and
+                  conf < GUESS_BELOW)
+        self._log.setdefault((capture, channel), []).append(
+            (t["start_s"], t["end_s"], entry.label))
+        return t
+
+    def _reference(self, entry, t, capture):
+        r = entry.roster
+        if r is None or not r.reference or t.get("freq_error_hz") is None:
+            return
+        ms = self._lo_meas.setdefault(capture, [])
+        ms.append(t["freq_error_hz"] - r.carrier_error_hz)
+        ms.sort()
+        self.lo_hz[capture] = ms[len(ms) // 2]
+
+    def _add(self, e, t, f, c, lv, capture, doubled, guess):
+        if e.first_s is None:
+            e.first_s = t["start_s"]
+        e.n += 1
+        e.talk_s += t["end_s"] - t["start_s"]
+        if doubled:
+            e.doubled += 1
+            return
+        e.guesses += bool(guess)
+        e.carrier.add(f)
+        e.ctcss.add(c)
+        e.level.setdefault(capture, _Mean()).add(lv)
+        aux = getattr(t, "aux", None)
+        if isinstance(aux, dict):
+            e.ok += aux["ok"]
+            e.judged += aux["judged"]
+            for k in ("sinad_db", "snr_db"):
+                e.series[k].merge(aux["series"][k])
+        e.dropouts += t.get("dropouts") or 0
+
+    # ------------------------------------------------------------------ judgement
+    def summaries(self, requirements, daq):
+        """One :class:`htdsp.records.StationRecord` per station heard (roster order, then as
+        first heard), judged on ``requirements`` (the run's; a metric a station has no value
+        for is unmet) with ``daq(sinad_db)`` for its DAQ."""
+        out = []
+        for e in self.entries:
+            if not e.n:
+                continue
+            r = StationRecord(station=e.label, in_roster=e.roster is not None,
+                              ani=" ".join(sorted(e.ani)) or None, transmissions=e.n,
+                              talk_time_s=round(e.talk_s, 3), doubled=e.doubled,
+                              guessed=e.guesses, dropouts=e.dropouts)
+            r["availability"] = finite(e.ok / e.judged, 4) if e.judged else None
+            for k in ("sinad_db", "snr_db"):
+                for q in (10, 50, 90):
+                    r[f"{k}_p{q}"] = e.series[k].percentile(q)[0]
+            q50 = r["sinad_db_p50"] if r["sinad_db_p50"] is not None else r["snr_db_p50"]
+            r["daq"] = daq(q50) if q50 is not None else None
+            r["carrier_error_hz"] = finite(e.carrier.mean, 2)
+            r["carrier_error_std_hz"] = finite(e.carrier.std, 2)
+            r["ctcss_freq_error_hz"] = finite(e.ctcss.mean, 3)
+            lv = [m.mean for m in e.level.values() if m.n]
+            r["rssi_dbfs"] = finite(sum(lv) / len(lv), 3) if lv else None
+            res = []
+            for q in requirements:
+                key = q.field or q.metric
+                v = r[key] if key in StationRecord.NAMES else None
+                res.append({"requirement": str(q), "value": v, "met": q.holds(v)})
+            r["requirements"] = res
+            r["verdict"] = (None if not e.judged else
+                            "pass" if all(x["met"] is True for x in res) else "fail")
+            out.append(r)
+        return out
+
+    def note_capture(self, capture, duration_s):
+        """A capture has ended (its length is the base of its channels' busy fraction)."""
+        self._duration[capture] = float(duration_s)
+
+    def net_summary(self, time_out_s=60.0, answer_within_s=UNANSWERED_S):
+        """The net's view: per channel of each capture, its busy fraction, the stations
+        heard, the longest over, the overs past ``time_out_s`` and the unanswered calls (a
+        station's transmission followed, within ``answer_within_s``, by nobody's but its own:
+        it called again)."""
+        out = []
+        for (cap, ch), log in self._log.items():
+            log = sorted(log)
+            busy, end = 0.0, -math.inf
+            for a, b, _ in log:                     # union of the intervals
+                if b > end:
+                    busy += b - max(a, end)
+                    end = b
+            dur = self._duration.get(cap)
+            longest = max(log, key=lambda x: x[1] - x[0])
+            unanswered = []
+            for (a, b, who), (a2, _, who2) in zip(log, log[1:]):
+                if who is not None and who2 == who and a2 - b < answer_within_s:
+                    unanswered.append({"station": who, "start_s": a})
+            if log and log[-1][2] is not None and dur is not None \
+                    and dur - log[-1][1] >= answer_within_s:
+                unanswered.append({"station": log[-1][2], "start_s": log[-1][0]})
+            out.append({
+                "capture": cap, "channel": ch, "transmissions": len(log),
+                "stations": sorted({w for _, _, w in log if w is not None}),
+                "busy_fraction": finite(busy / dur, 4) if dur else None,
+                "longest_over": {"station": longest[2], "start_s": longest[0],
+                                 "duration_s": round(longest[1] - longest[0], 3)},
+                "time_out_s": time_out_s,
+                "time_out_overruns": [{"station": w, "start_s": a, "duration_s": round(b - a, 3)}
+                                      for a, b, w in log if b - a > time_out_s],
+                "unanswered_calls": unanswered,
+            })
+        return out

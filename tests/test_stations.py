@@ -1,0 +1,142 @@
+"""Stations on a net against simulator truth: a transmission never spans two stations, a fade
+inside one station's over is still joined, transmissions are grouped into their stations by
+fingerprint; the roster's file errors are one line naming the file."""
+
+import numpy as np
+import pytest
+
+from htdsp.errors import InputError
+from htdsp.pipeline import Channel, Scoring, Settings
+from htdsp.sim.channel import ChannelModel
+from htdsp.sim.engine import Scenario, doublings, simulate
+from htdsp.sim.scenarios import REGENT_NET, net_schedule, scenario
+from htdsp.sim.transmitter import Transmitter
+from htdsp.sources import RepeatSource
+from htdsp.stations import Station, StationBook, load_roster
+
+#: five radios, carrier errors at least 70 Hz apart (a slow Rayleigh path among them)
+ERRORS_HZ = (-250.0, -120.0, -20.0, 90.0, 260.0)
+LEVELS_DB = (0.0, -4.0, 3.0, -8.0, -2.0)
+ORDER = (0, 1, 2, 3, 4, 1, 0, 2, 4, 3, 1, 2, 0, 4)
+
+
+def _score(sc, settings):
+    x = simulate(sc, None)
+    src = RepeatSource(x.pop("samples"), sc.fs, samples=int(sc.duration_s * sc.fs))
+    s = Scoring(settings).session(src.info, "cf32", [Channel(sc.offset_hz)])
+    s.run(src)
+    s.finish()
+    return x, s.runs[0]
+
+
+@pytest.fixture(scope="module")
+def quick_turns():
+    # the issue's case: 14 overs by five stations, 0.6-2.5 s apart, no CTCSS (so no
+    # reverse burst says where an over ends), scored as 2 transmissions before the clues
+    rng = np.random.default_rng(5)
+    keyed = [[] for _ in ERRORS_HZ]
+    t = 0.8
+    for k in ORDER:
+        n = rng.uniform(2.0, 3.4)
+        keyed[k].append((round(t, 3), round(t + n, 3)))
+        t += n + rng.uniform(0.6, 2.5)
+    txs = [Transmitter(f"st{k}", "speech", freq_error_hz=f, power_db=lv, keyed=keyed[k],
+                       seed_offset=k) for k, (f, lv) in enumerate(zip(ERRORS_HZ, LEVELS_DB))]
+    chans = [ChannelModel(), ChannelModel("rayleigh", speed_mps=3.0), ChannelModel(),
+             ChannelModel(), ChannelModel("rician", k_factor_db=6.0, speed_mps=2.0)]
+    sc = Scenario(duration_s=60.0, fs=250e3, cnr_db=28.0, transmitters=txs, channels=chans,
+                  seed=3)
+    return _score(sc, Settings(ani=(), keep_windows=True))
+
+
+def test_every_over_is_its_own_transmission(quick_turns):
+    truth, run = quick_turns
+    want = sorted((a["htdsp:start_s"], a["htdsp:end_s"], a["htdsp:station"])
+                  for a in truth["annotations"])
+    got = run.judge.transmissions
+    assert len(want) == len(ORDER) == 14
+    assert len(got) == 14
+    for t, (a, b, _) in zip(got, want, strict=True):
+        assert abs(t["start_s"] - a) < 0.1 and abs(t["end_s"] - b) < 0.1
+    # the gaps under 2 s were split by the carrier (no ANI here), the others by their gap
+    gaps = [w[0] - v[1] for v, w in zip(want, want[1:])]
+    for t, g in zip(got[1:], gaps, strict=True):
+        assert t["split_reason"] == ("carrier" if g < 2.0 else None)
+
+
+def test_transmissions_group_into_their_stations_by_fingerprint(quick_turns):
+    truth, run = quick_turns
+    want = [a["htdsp:station"] for a in sorted(truth["annotations"],
+                                               key=lambda a: a["htdsp:start_s"])]
+    got = [t["station"] for t in run.judge.transmissions]
+    assert all(t["station_by"] == "fingerprint" for t in run.judge.transmissions)
+    # one label per radio, the same radio always the same label
+    pairs = set(zip(want, got, strict=True))
+    assert len(pairs) == len(set(want)) == len(set(got)) == 5
+
+
+def test_a_fade_inside_one_over_is_still_joined():
+    # one radio's 20 s over through deep slow fading at 15 dB CNR: fades close the squelch,
+    # the clues must not read them as other stations
+    sc = Scenario(duration_s=30.0, fs=240e3, cnr_db=15.0, seed=6,
+                  channels=[ChannelModel("rayleigh", speed_mps=1.0)],
+                  transmitters=[Transmitter(modulation="tone", keyed=[(1.0, 29.0)])])
+    _, run = _score(sc, Settings(ani=(), keep_windows=True))
+    assert len(run.events) >= 4                     # the squelch did close in fades
+    assert len(run.judge.transmissions) == 1
+    assert all(e["split_before"] is None for e in run.events)
+
+
+def test_the_regent_net_preset():
+    sc = scenario("regent-net", 600.0)
+    assert [t.name for t in sc.transmitters][:2] == ["base", "batanghari"]
+    assert len(sc.transmitters) == 12
+    errs = sorted(t.freq_error_hz for t in sc.transmitters)
+    assert min(b - a for a, b in zip(errs, errs[1:])) >= 50.0
+    n = sum(len(t.keyed) for t in sc.transmitters)
+    assert 60 <= n <= 150
+    longest = max(b - a for t in sc.transmitters for a, b in t.keyed)
+    assert longest > 60.0                            # one over past the 60 s time-out
+    ds = doublings(sc)
+    assert len(ds) >= 4
+    diffs = sorted(d["level_difference_db"] for d in ds)
+    assert diffs[0] <= 2.0 and diffs[-1] >= 13.0      # 0-15 dB apart
+    weak = [t.name for t in sc.transmitters if t.power_db < -15]
+    assert len(weak) == 2 and all(t.ani for t in sc.transmitters)
+    # a schedule is the same every time, and never keys a station twice at once
+    again = net_schedule(600.0, [lv for _, lv, *_ in REGENT_NET], {3, 8})
+    assert again == net_schedule(600.0, [lv for _, lv, *_ in REGENT_NET], {3, 8})
+    for iv in again:
+        assert all(b1 <= a2 for (_, b1), (a2, _) in zip(iv, iv[1:]))
+
+
+def test_the_book_names_by_ani_and_guesses_by_fingerprint():
+    book = StationBook([Station("base", ["mdc1200:1001"], carrier_error_hz=-20.0,
+                                reference=True)])
+    t = {"ani": "mdc1200:1001", "freq_error_hz": 480.0, "rssi_dbfs": -30.0,
+         "ctcss_freq_error_hz": None, "start_s": 0.0, "end_s": 3.0}
+    assert book.attribute(dict(t), capture="a")["station_by"] == "ani"
+    # the dongle of capture "a" reads 500 Hz high: the reference station says so
+    assert book.lo_hz["a"] == pytest.approx(500.0)
+    u = book.attribute(dict(t, ani=None, freq_error_hz=-18.0), capture="b")
+    assert (u["station"], u["station_by"]) == ("base", "fingerprint")
+    # halfway between two known radios: a guess, and it says so
+    book.attribute(dict(t, ani="dtmf:7", freq_error_hz=520.0), capture="a")
+    w = book.attribute(dict(t, ani=None, freq_error_hz=500.0), capture="a")
+    assert w["station_confidence"] < 0.9
+
+
+@pytest.mark.parametrize("text,problem", [
+    ("[[station]]\nname = 'a'\nani = ['nope:1']\n", "KIND:ID"),
+    ("[[station]]\nname = 'a'\n[[station]]\nname = 'a'\n", "two stations"),
+    ("[[station]]\nname = 'a'\nreference = true\n", "carrier_error_hz"),
+    ("[[station]]\nname = 'a'\ncolour = 1\n", "unknown key"),
+    ("name = ", "not valid TOML"),
+    ("x = 1\n", "no [[station]]"),
+])
+def test_a_bad_roster_is_one_line_naming_the_file(tmp_path, text, problem):
+    p = tmp_path / "net.toml"
+    p.write_text(text)
+    with pytest.raises(InputError) as e:
+        load_roster(p)
+    assert problem in str(e.value) and "net.toml" in str(e.value)
