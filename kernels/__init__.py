@@ -68,6 +68,16 @@ from .squelch import (
 )
 from .stats import IQ_STATS_STATE, iq_stats_kernel, iq_stats_state
 from .subaudible import ctcss_analyse_kernel, dcs_slice_kernel
+from .tones import (
+    DTMF_RUN,
+    DTMF_STATE,
+    SELCALL_RUN,
+    SELCALL_STATE,
+    dtmf_kernel,
+    dtmf_state,
+    selcall_kernel,
+    selcall_state,
+)
 
 #: every kernel of the package, by name (the pairing test checks each has a reference and a bench)
 KERNELS = (
@@ -97,6 +107,8 @@ KERNELS = (
     "raw_levels_kernel",
     "hann_power_kernel",
     "band_power_kernel",
+    "dtmf_kernel",
+    "selcall_kernel",
 )
 
 __all__ = [
@@ -115,4 +127,6 @@ __all__ = [
     "block_moments_kernel", "block_moments_state", "tone_fit_kernel", "window_hist_kernel",
     "window_hist_state", "RAW_LEVELS_STATE", "raw_levels_kernel", "raw_levels_state",
     "hann_power_kernel", "band_power_kernel", "KERNELS", "CACHE_DIR",
+    "DTMF_RUN", "DTMF_STATE", "dtmf_kernel", "dtmf_state", "SELCALL_RUN", "SELCALL_STATE",
+    "selcall_kernel", "selcall_state",
 ]
