@@ -52,7 +52,6 @@ from htdsp.rx.ani import AniDecoder
 from htdsp.rx.frontend import XlatingFrontEnd
 from htdsp.rx.receiver import NFMReceiver
 from htdsp.rx.squelch import default_spec, with_utc
-from htdsp.stations import StationBook
 from htdsp.score import (
     BAND_CHOICES,
     MERGE_GAP_S,
@@ -63,6 +62,7 @@ from htdsp.score import (
     load_daq_table,
     location_verdicts,
 )
+from htdsp.stations import StationBook
 
 __all__ = ["Settings", "Channel", "ChannelRun", "Session", "Scoring", "Sink", "score_file"]
 
@@ -109,7 +109,7 @@ class Settings:
     merge_gap_s: float = MERGE_GAP_S
     waterfall: bool = False
     keep_windows: bool = False
-    ani: tuple = ()
+    ani: tuple = ("dtmf", "selcall")
     roster: tuple = ()
     time_out_s: float = 60.0
 

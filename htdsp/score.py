@@ -54,7 +54,7 @@ from htdsp.metrics import (  # noqa: F401 - the judgement grammar, re-exported
 )
 from htdsp.records import TransmissionRecord
 
-SCHEMA_ID = "htdsp.score/2"
+SCHEMA_ID = "htdsp.score/3"
 
 # ------------------------------------------------------------------ DAQ
 def load_daq_table(path=None):

@@ -25,7 +25,7 @@ The roster (TOML, :func:`load_roster`)::
 
     [[station]]
     name = "Muaro Jambi"
-    ani = ["selcall:zvei1:10105"]    # dtmf:ID, selcall:STANDARD:ID, mdc1200:ID
+    ani = ["selcall:zvei1:10105"]    # dtmf:ID or selcall:STANDARD:ID
     ctcss_hz = 88.5
     carrier_error_hz = 270            # optional: seeds the fingerprint
     reference = false                 # true: its carrier_error_hz is known, LO error from it
@@ -77,9 +77,9 @@ def load_roster(path):
     --------
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "net.toml"
-    >>> _ = p.write_text('[[station]]\\nname = "base"\\nani = ["MDC1200:1001"]\\n')
+    >>> _ = p.write_text('[[station]]\\nname = "base"\\nani = ["DTMF:100"]\\n')
     >>> load_roster(p)[0].ani
-    ['mdc1200:1001']
+    ['dtmf:100']
     """
     try:
         import tomllib
@@ -201,8 +201,8 @@ class StationBook:
 
     Examples
     --------
-    >>> book = StationBook([Station("base", ["mdc1200:1001"])])
-    >>> t = {"ani": "mdc1200:1001", "freq_error_hz": -20.0, "rssi_dbfs": -30.0,
+    >>> book = StationBook([Station("base", ["dtmf:100"])])
+    >>> t = {"ani": "dtmf:100", "freq_error_hz": -20.0, "rssi_dbfs": -30.0,
     ...      "ctcss_freq_error_hz": None, "start_s": 0.0, "end_s": 3.0}
     >>> book.attribute(t)["station"], t["station_by"]
     ('base', 'ani')
@@ -398,7 +398,7 @@ class StationBook:
             dur = self._duration.get(cap)
             longest = max(log, key=lambda x: x[1] - x[0])
             unanswered = []
-            for (a, b, who), (a2, _, who2) in zip(log, log[1:]):
+            for (a, b, who), (a2, _, who2) in zip(log, log[1:], strict=False):
                 if who is not None and who2 == who and a2 - b < answer_within_s:
                     unanswered.append({"station": who, "start_s": a})
             if log and log[-1][2] is not None and dur is not None \

@@ -197,7 +197,7 @@ def test_reports_and_audio_are_replaced_on_a_rerun(tmp_path):
     out = tmp_path / "r.json"
     out.write_text("old")
     assert main(["score", str(CAPTURE), "--channel", "144.5M", "--json", str(out), "-q"]) == 0
-    assert json.loads(out.read_text())["schema"] == "htdsp.score/2"
+    assert json.loads(out.read_text())["schema"] == "htdsp.score/3"
     wav = tmp_path / "a.wav"
     wav.write_bytes(b"old")
     assert main(["demod", str(CAPTURE), "--channel", "144.5M", "-o", str(wav), "-q"]) == 0

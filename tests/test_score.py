@@ -70,7 +70,7 @@ def test_json_validates_against_the_shipped_schema(real_report):
 
     _, doc, _, _ = real_report
     jsonschema.validate(doc, schema())
-    assert doc["schema"] == "htdsp.score/2"
+    assert doc["schema"] == "htdsp.score/3"
     bad = json.loads(json.dumps(doc))
     bad["captures"][0]["summary"]["verdict"] = "maybe"
     with pytest.raises(jsonschema.ValidationError):

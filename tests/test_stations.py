@@ -41,7 +41,8 @@ def quick_turns():
         keyed[k].append((round(t, 3), round(t + n, 3)))
         t += n + rng.uniform(0.6, 2.5)
     txs = [Transmitter(f"st{k}", "speech", freq_error_hz=f, power_db=lv, keyed=keyed[k],
-                       seed_offset=k) for k, (f, lv) in enumerate(zip(ERRORS_HZ, LEVELS_DB))]
+                       seed_offset=k)
+           for k, (f, lv) in enumerate(zip(ERRORS_HZ, LEVELS_DB, strict=True))]
     chans = [ChannelModel(), ChannelModel("rayleigh", speed_mps=3.0), ChannelModel(),
              ChannelModel(), ChannelModel("rician", k_factor_db=6.0, speed_mps=2.0)]
     sc = Scenario(duration_s=60.0, fs=250e3, cnr_db=28.0, transmitters=txs, channels=chans,
@@ -59,7 +60,7 @@ def test_every_over_is_its_own_transmission(quick_turns):
     for t, (a, b, _) in zip(got, want, strict=True):
         assert abs(t["start_s"] - a) < 0.1 and abs(t["end_s"] - b) < 0.1
     # the gaps under 2 s were split by the carrier (no ANI here), the others by their gap
-    gaps = [w[0] - v[1] for v, w in zip(want, want[1:])]
+    gaps = [w[0] - v[1] for v, w in zip(want, want[1:], strict=False)]
     for t, g in zip(got[1:], gaps, strict=True):
         assert t["split_reason"] == ("carrier" if g < 2.0 else None)
 
@@ -92,7 +93,7 @@ def test_the_regent_net_preset():
     assert [t.name for t in sc.transmitters][:2] == ["base", "batanghari"]
     assert len(sc.transmitters) == 12
     errs = sorted(t.freq_error_hz for t in sc.transmitters)
-    assert min(b - a for a, b in zip(errs, errs[1:])) >= 50.0
+    assert min(b - a for a, b in zip(errs, errs[1:], strict=False)) >= 50.0
     n = sum(len(t.keyed) for t in sc.transmitters)
     assert 60 <= n <= 150
     longest = max(b - a for t in sc.transmitters for a, b in t.keyed)
@@ -107,13 +108,13 @@ def test_the_regent_net_preset():
     again = net_schedule(600.0, [lv for _, lv, *_ in REGENT_NET], {3, 8})
     assert again == net_schedule(600.0, [lv for _, lv, *_ in REGENT_NET], {3, 8})
     for iv in again:
-        assert all(b1 <= a2 for (_, b1), (a2, _) in zip(iv, iv[1:]))
+        assert all(b1 <= a2 for (_, b1), (a2, _) in zip(iv, iv[1:], strict=False))
 
 
 def test_the_book_names_by_ani_and_guesses_by_fingerprint():
-    book = StationBook([Station("base", ["mdc1200:1001"], carrier_error_hz=-20.0,
+    book = StationBook([Station("base", ["dtmf:100"], carrier_error_hz=-20.0,
                                 reference=True)])
-    t = {"ani": "mdc1200:1001", "freq_error_hz": 480.0, "rssi_dbfs": -30.0,
+    t = {"ani": "dtmf:100", "freq_error_hz": 480.0, "rssi_dbfs": -30.0,
          "ctcss_freq_error_hz": None, "start_s": 0.0, "end_s": 3.0}
     assert book.attribute(dict(t), capture="a")["station_by"] == "ani"
     # the dongle of capture "a" reads 500 Hz high: the reference station says so
@@ -140,3 +141,29 @@ def test_a_bad_roster_is_one_line_naming_the_file(tmp_path, text, problem):
     with pytest.raises(InputError) as e:
         load_roster(p)
     assert problem in str(e.value) and "net.toml" in str(e.value)
+
+
+def test_ani_names_the_stations_and_splits_their_turns():
+    # three radios on the same carrier error within 8 Hz (no fingerprint tells them apart):
+    # key-up IDs (DTMF, CCIR selcall) and a DTMF post-ID split turns 0.7-1.2 s apart and name
+    # every transmission outright; the base's answers carry no ID (fingerprint only)
+    anis = ({"kind": "dtmf", "id": "101"},
+            {"kind": "selcall", "id": "10102", "standard": "ccir"},
+            {"kind": "dtmf", "id": "109", "at": "key-down"})
+    keyed = ([(0.5, 3.5), (10.7, 13.5)], [(4.3, 7.0), (14.5, 17.0)], [(7.7, 10.0)])
+    txs = [Transmitter(f"st{k}", "speech", freq_error_hz=40.0 + 4 * k, ani=a, keyed=keyed[k],
+                       seed_offset=k) for k, a in enumerate(anis)]
+    sc = Scenario(duration_s=18.0, fs=250e3, cnr_db=30.0, transmitters=txs, seed=4)
+    roster = [Station("Batanghari", ["dtmf:101"]), Station("Bungo", ["selcall:ccir:10102"])]
+    truth, run = _score(sc, Settings(keep_windows=True, roster=roster))
+    want = sorted((a["htdsp:start_s"], a["htdsp:station"], [x["kind"] for x in a["htdsp:ani"]])
+                  for a in truth["annotations"])
+    assert all(k for _, _, k in want)                 # every over sent its ID
+    got = run.judge.transmissions
+    assert len(got) == 5
+    names = {"st0": "Batanghari", "st1": "Bungo", "st2": "dtmf:109"}
+    for t, (a, who, _) in zip(got, want, strict=True):
+        assert abs(t["start_s"] - a) < 0.1
+        assert t["station"] == names[who] and t["station_by"] == "ani"
+        assert t["station_confidence"] == 1.0
+    assert [t["split_reason"] for t in got[1:]] == ["ani"] * 4

@@ -43,7 +43,7 @@ def add_score_options(s, live=False):
     j.add_argument("--confidence", type=common.PROBABILITY, default=0.95, metavar="P",
                    help="confidence of the one-sided Wilson bound (default 0.95)")
     o = s.add_argument_group("output (reports replace an earlier file atomically)")
-    o.add_argument("--json", metavar="FILE", help="the report as JSON (schema htdsp.score/2); "
+    o.add_argument("--json", metavar="FILE", help="the report as JSON (schema htdsp.score/3); "
                                                   "- for stdout")
     o.add_argument("--csv", metavar="FILE", help="the per-window series")
     o.add_argument("--html", metavar="FILE", help="a self-contained HTML report with plots")

@@ -8,7 +8,8 @@ another key-up:
 
 - ``ani``: an ANI decode (:mod:`htdsp.rx.ani`) starting in the event's first
   :data:`ANI_HEAD_S` (a key-up ID), or ending within :data:`ANI_TAIL_S` of the previous event's
-  end (a post-ID: the transmitter said it unkeyed);
+  end (a post-ID: the transmitter said it unkeyed), or the event's own post-ID (when it ends
+  within :data:`HOLD_S`) differing from the IDs of the event before;
 - ``carrier``: the carrier frequency error of the event's first :data:`HEAD_S` and of the
   last :data:`TAIL_S` before it (medians of the fully keyed windows of at least
   :data:`MIN_CNR_DB`, at least :data:`MIN_WINDOWS` each) differ by more than
@@ -19,9 +20,10 @@ another key-up:
   (beyond what a fade's recovery gives over a second).
 
 An event is annotated once its clues are in (:meth:`ready`: the audio decoded and the windows
-measured to :data:`HEAD_S` past its start, or its end, and :data:`LAG_S` more for the
-decoders' own latency); until then the judge is not given it. The event also carries its own
-key-up ID (``ani``) and its head's numbers (``head_freq_hz``, ``head_rssi_dbfs``).
+measured to :data:`HOLD_S` past its start, or its end, and :data:`LAG_S` more for the
+decoders' own latency); until then the judge is not given it (its windows wait). The event
+also carries its own key-up ID (``ani``) and its head's numbers (``head_freq_hz``,
+``head_rssi_dbfs``).
 """
 
 import math
@@ -35,6 +37,9 @@ HEAD_S = 1.0
 ANI_HEAD_S = 1.2
 #: a post-ID ends within this of the event's end (or up to 0.3 s after: the squelch's hang)
 ANI_TAIL_S = 1.5
+#: an event is held this long (or to its end) before it is annotated: a post-ID at its end
+#: that differs from the ID before it says it is another station too, s
+HOLD_S = 8.0
 #: the span of keyed windows before a gap the next over is compared with, s
 TAIL_S = 3.0
 #: fully keyed windows needed on each side for the carrier and level clues
@@ -78,9 +83,10 @@ class StationClues:
     ...       "freq_error_hz": 100.0 if i < 30 else 180.0, "rssi_dbfs": -40.0, "cnr_db": 30.0}
     ...      for i in range(60) if not 20 <= i < 30]
     >>> c.add_windows(w)
-    >>> c.done_s = 6.0
-    >>> a = c.annotate({"start_s": 0.0, "end_s": 2.0, "start_sample": 0})
-    >>> b = c.annotate({"start_s": 3.0, "end_s": 6.0, "start_sample": 3})
+    >>> c.done_s = 12.0
+    >>> e = {"close_reason": "noise"}
+    >>> a = c.annotate({**e, "start_s": 0.0, "end_s": 2.0, "start_sample": 0})
+    >>> b = c.annotate({**e, "start_s": 3.0, "end_s": 6.0, "start_sample": 3})
     >>> a["split_before"], b["split_before"], b["head_freq_hz"]
     (None, 'carrier', 180.0)
     """
@@ -152,7 +158,7 @@ class StationClues:
         if final or e["start_sample"] in self._done:
             return True
         end = e["end_s"] if e.get("close_reason") is not None else math.inf
-        need = min(end, e["start_s"] + max(HEAD_S, ANI_HEAD_S)) + LAG_S
+        need = min(end, e["start_s"] + HOLD_S) + LAG_S
         return min(self.done_s, self._w_end) >= need
 
     def annotate(self, e):
@@ -171,7 +177,12 @@ class StationClues:
                 # stand out of them)
                 f_tail, r_tail, sf, sr = self._span(prev["end_s"] - TAIL_S, prev["end_s"],
                                                     spread=True)
-                if ani is not None or self._tail_ani(prev) is not None:
+                # its own post-ID (an over ended within HOLD_S) other than the IDs before
+                own = self._tail_ani(e) if e.get("close_reason") is not None else None
+                before = {d["label"] for d in self.decodes_within(prev["start_s"],
+                                                                   prev["end_s"])}
+                if ani is not None or self._tail_ani(prev) is not None \
+                        or (own is not None and before and own not in before):
                     why = "ani"
                 elif f_head is not None and f_tail is not None \
                         and abs(f_head - f_tail) > max(CARRIER_JUMP_HZ, SPREAD_K * sf):

@@ -2,11 +2,11 @@
 
 :class:`AniDecoder` takes one channel's receiver audio (de-emphasised, before the squelch gate,
 at the receiver's audio rate), decimates it to about 8 kHz (every scheme's tones lie below
-3 kHz) and runs the decoders of :data:`SCHEMES` on it: DTMF (:mod:`htdsp.rx.dtmf`), 5-tone
-selcall (:mod:`htdsp.rx.selcall`) and MDC1200 (:mod:`htdsp.rx.mdc1200`). A decode comes back
+3 kHz) and runs the decoders of :data:`SCHEMES` on it: DTMF (:mod:`htdsp.rx.dtmf`) and 5-tone
+selcall (:mod:`htdsp.rx.selcall`); MDC1200 is still to come. A decode comes back
 with its times on the input's clock (``start_s``, ``end_s``: seconds from the first input
 sample) and a ``label`` naming the station's ID in one string (``dtmf:101``,
-``selcall:ccir:10102``, ``mdc1200:1001``), the form a roster writes.
+``selcall:ccir:10102``), the form a roster writes.
 """
 
 import importlib
@@ -18,8 +18,7 @@ from htdsp.dsp.fir import FIRDecimator
 
 #: scheme -> (module, decoder class)
 SCHEMES = {"dtmf": ("htdsp.rx.dtmf", "DtmfDecoder"),
-           "selcall": ("htdsp.rx.selcall", "SelcallDecoder"),
-           "mdc1200": ("htdsp.rx.mdc1200", "Mdc1200Decoder")}
+           "selcall": ("htdsp.rx.selcall", "SelcallDecoder")}
 #: the decoders' rate aims at this (at least), Hz
 ANI_RATE_HZ = 8000.0
 
@@ -31,8 +30,8 @@ def ani_label(decode):
     --------
     >>> ani_label({"kind": "selcall", "id": "10102", "standard": "ccir"})
     'selcall:ccir:10102'
-    >>> ani_label({"kind": "mdc1200", "id": "1001"})
-    'mdc1200:1001'
+    >>> ani_label({"kind": "dtmf", "id": "101"})
+    'dtmf:101'
     """
     if decode["kind"] == "selcall":
         return f"selcall:{decode['standard']}:{decode['id']}"
@@ -44,8 +43,8 @@ def parse_ani_label(text):
 
     Examples
     --------
-    >>> parse_ani_label("MDC1200:0a1f")
-    'mdc1200:0A1F'
+    >>> parse_ani_label("DTMF:10a")
+    'dtmf:10A'
     >>> parse_ani_label("selcall:10102")
     Traceback (most recent call last):
     ...
@@ -66,14 +65,7 @@ def parse_ani_label(text):
     if len(parts) != 2:
         raise ValueError(f"ANI {text!r} must be KIND:ID")
     ident = parts[1].upper()
-    if kind == "mdc1200":
-        try:
-            ok = len(ident) == 4 and int(ident, 16) >= 0
-        except ValueError:
-            ok = False
-        if not ok:
-            raise ValueError(f"MDC1200 ANI {text!r}: the unit ID is 4 hex digits")
-    elif not ident or any(c not in "0123456789ABCD*#" for c in ident):
+    if not ident or any(c not in "0123456789ABCD*#" for c in ident):
         raise ValueError(f"DTMF ANI {text!r}: the digits are 0-9 A-D * #")
     return f"{kind}:{ident}"
 
@@ -141,6 +133,8 @@ class AniDecoder:
         y = np.asarray(audio, dtype=np.float32)
         if self._lp is not None:
             y = self._lp.process(y)
+            if np.iscomplexobj(y):                # (the decimator works in complex64)
+                y = np.ascontiguousarray(y.real)
         got = []
         for dec in self._decoders:
             got += dec.process(y)

@@ -1,7 +1,7 @@
 """The outputs of a score (:class:`htdsp.pipeline.Sink`): each takes the records as they
 become final, so none holds a run's windows.
 
-- :class:`~htdsp.sinks.document.JsonSink`: the JSON document (schema ``htdsp.score/2``); its
+- :class:`~htdsp.sinks.document.JsonSink`: the JSON document (schema ``htdsp.score/3``); its
   windows and events are spooled to a temporary file beside the output as they come and
   copied into the document at the end of each capture.
 - :class:`~htdsp.sinks.table.CsvSink`: the per-window CSV (spooled per channel, so the rows of

@@ -1,4 +1,4 @@
-"""The JSON document of a score (schema ``htdsp.score/2``, shipped as
+"""The JSON document of a score (schema ``htdsp.score/3``, shipped as
 ``htdsp/data/score.schema.json``), streamed: each capture is written when it ends, its windows
 and events copied from spools filled as they came, so the document is never whole in memory.
 """
