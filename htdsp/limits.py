@@ -106,6 +106,8 @@ AUDIO_RATE = Range("audio rate", 8e3, 192e3, "Hz")
 DEEMPHASIS_US = Range("de-emphasis time constant", 0.0, 10000.0, "us")
 WINDOW = Range("measurement window", 0.01, 10.0, "s")
 CAL_DB = Range("calibration", -300.0, 300.0, "dB")
+#: ``--time-out``: a net's time-out timer (radios offer 15 s to 10 min)
+TIME_OUT = Range("time-out timer", 1.0, 3600.0, "s")
 #: ``htdsp simulate --duration`` (the output's size is also checked against the free space)
 SIM_DURATION = Range("duration", 0.0, 24 * 3600.0, "s", lo_open=True)
 #: ``htdsp live --duration`` and ``--rotate``

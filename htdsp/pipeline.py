@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from htdsp.measure import Meter
-from htdsp.measure.clues import StationClues
+from htdsp.measure.clues import Doublings, StationClues
 from htdsp.measure.diagnose import no_transmission_reason
 from htdsp.measure.health import CaptureHealth
 from htdsp.measure.spectrum import Waterfall
@@ -201,6 +201,7 @@ class ChannelRun:
                            cal_db=st.cal_db, channel_hz=self.freq_hz,
                            keep_windows=st.keep_windows)
         self.clues = StationClues()
+        self.doublings = Doublings()
         self.judge = Judge(self.meter, st.criterion, st.requirements, st.daq_table,
                            merge_gap_s=st.merge_gap_s, keep_transmissions=st.keep_windows,
                            clues=self.clues)
@@ -238,8 +239,18 @@ class ChannelRun:
         else:
             self.clues.done_s = math.inf
         self.clues.add_windows(ws)
+        self._note_doublings(self.doublings.add_windows(ws))
         self._judge(ws, self.rx.pop_events())
         return audio
+
+    @property
+    def channel_key(self):
+        """This channel in the run's station book: its frequency, else its offset, Hz."""
+        return self.freq_hz or self.offset_hz
+
+    def _note_doublings(self, found):
+        for d in found:
+            self.session.stations.note_doubling(self.session.key, self.channel_key, d)
 
     def _judge(self, windows, events, final=False):
         if not (windows or events or final):
@@ -289,7 +300,9 @@ class ChannelRun:
                 s.window(self, w)
         book = self.session.stations
         for t in done_t:
-            book.attribute(t, capture=self.session.key, channel=self.freq_hz or self.offset_hz)
+            dur = t["end_s"] - t["start_s"]
+            book.attribute(t, capture=self.session.key, channel=self.channel_key,
+                           doubled=bool(t["doubled_s"]) and t["doubled_s"] >= 0.5 * dur)
             for s in sinks:
                 s.transmission(self, t)
         self._unforgotten += len(done_w)
@@ -318,6 +331,7 @@ class ChannelRun:
             self.rx.flush()
             if self.ani is not None:
                 self.clues.add_decodes(self.ani.flush(), math.inf)
+            self._note_doublings(self.doublings.flush())
             self._judge([], self.rx.finish(), final=True)
             if self._twinned:                # (as judged, before the session adds to it)
                 self._plain = copy.deepcopy(self.summary)

@@ -160,8 +160,12 @@ class WindowRecord(Record):
         Field("dc_offset_dbfs", _N, "dBFS", "power of the mean I/Q (integer input)"),
         Field("tone_missing", _B, "", "a given --tone was not found here (null without a given "
               "tone)"),
+        Field("second_carrier_db", _N, "dB", "two stations keyed at once: the weaker "
+              "carrier's level below the stronger (null: one carrier; not counted when set)"),
         Field("bounds", _O, "", "fields whose value is an estimator's limit: lower or upper"),
         Field("noise_method", _S, "", "how the noise was measured", public=False),
+        Field("doubled_spans", _O, "", "(start_s, end_s) of its 5 ms sub-windows holding two "
+              "carriers", public=False),
         Field("oob_noise_db", _N, "dB", "noise above the voice band", public=False),
         Field("audio_power_db", _N, "dB", "audio power", public=False),
     )
@@ -221,6 +225,8 @@ class TransmissionRecord(Record):
               required=True),
         Field("availability", _N, "fraction", "counted windows meeting the criterion"),
         Field("dropouts", _I, "", "runs of failing windows", required=True),
+        Field("doubled_s", _N, "s", "time inside it with two stations keyed at once (its "
+              "windows not counted)"),
         Field("bounds", _O, "", "fields whose value is an estimator's limit"),
     )
 

@@ -5,8 +5,8 @@ that marks the transmissions) and :class:`htdsp.measure.Meter`. Then, per captur
 
 - every window is judged by the **criterion** (default ``sinad>=20``, DAQ 3.4; the tone-free
   SNR stands in for SINAD when there is no test tone). Only windows wholly inside a
-  transmission (between its start and end, so not the squelch's hang after it) and free of
-  lost samples count; **availability** is the fraction of them meeting it;
+  transmission (between its start and end, so not the squelch's hang after it), free of
+  lost samples and not doubled (two stations keyed at once, ``second_carrier_db``) count; **availability** is the fraction of them meeting it;
 - **transmissions**: the squelch's events, joined when less than 2 s apart (a fade that
   closes the squelch mid-over is a dropout, and its windows count as failing);
 - **dropouts**: runs of failing windows inside a transmission (count, total and longest, s);
@@ -263,6 +263,7 @@ class _Open:
         self.runs = []
         self.ok = 0
         self.judged = 0
+        self.doubled_s = 0.0
 
     def holds(self, w):
         e = self.event
@@ -404,7 +405,10 @@ class Judge:
                     break                         # a transmission may still take it
             self._pending.popleft()
             if tx is not None and not w["gap"]:
-                self._count(w, tx)
+                if w.get("second_carrier_db") is None:
+                    self._count(w, tx)
+                else:                             # two stations at once: neither's link
+                    tx.doubled_s += w["end_s"] - w["start_s"]
             self._window_done(w)
             done_w.append(w)
         done_t = []
@@ -514,6 +518,7 @@ class Judge:
         t["availability"] = finite(tx.ok / tx.judged, 4) if tx.judged else None
         t["dropouts"] = len(tx.runs)
         t["split_reason"] = e.get("split_before")
+        t["doubled_s"] = round(tx.doubled_s, 3)
         if self.clues is not None:
             ids = [d["label"] for d in self.clues.decodes_within(e["start_s"], e["end_s"])]
             t["ani"] = ids[0] if ids else None

@@ -223,6 +223,7 @@ class StationBook:
         self._lo_meas = {}
         self._log = {}                     # (capture, channel) -> [(start, end, station)]
         self._duration = {}                # capture -> its length, s
+        self._doublings = {}               # (capture, channel) -> [doubling]
 
     # ------------------------------------------------------------------ LO error
     def set_lo(self, capture, lo_hz):
@@ -378,13 +379,20 @@ class StationBook:
             out.append(r)
         return out
 
+    def note_doubling(self, capture, channel, doubling):
+        """Two stations keyed at once on a channel (:class:`htdsp.measure.clues.Doublings`)."""
+        self._doublings.setdefault((capture, channel), []).append(dict(doubling))
+        self._log.setdefault((capture, channel), [])
+
     def note_capture(self, capture, duration_s):
         """A capture has ended (its length is the base of its channels' busy fraction)."""
         self._duration[capture] = float(duration_s)
 
     def net_summary(self, time_out_s=60.0, answer_within_s=UNANSWERED_S):
         """The net's view: per channel of each capture, its busy fraction, the stations
-        heard, the longest over, the overs past ``time_out_s`` and the unanswered calls (a
+        heard, the longest over, its doublings (two stations keyed at once: their interval
+        and the weaker's level below the stronger), the overs past ``time_out_s`` and the
+        unanswered calls (a
         station's transmission followed, within ``answer_within_s``, by nobody's but its own:
         it called again)."""
         out = []
@@ -396,7 +404,7 @@ class StationBook:
                     busy += b - max(a, end)
                     end = b
             dur = self._duration.get(cap)
-            longest = max(log, key=lambda x: x[1] - x[0])
+            longest = max(log, key=lambda x: x[1] - x[0]) if log else None
             unanswered = []
             for (a, b, who), (a2, _, who2) in zip(log, log[1:], strict=False):
                 if who is not None and who2 == who and a2 - b < answer_within_s:
@@ -408,8 +416,10 @@ class StationBook:
                 "capture": cap, "channel": ch, "transmissions": len(log),
                 "stations": sorted({w for _, _, w in log if w is not None}),
                 "busy_fraction": finite(busy / dur, 4) if dur else None,
-                "longest_over": {"station": longest[2], "start_s": longest[0],
-                                 "duration_s": round(longest[1] - longest[0], 3)},
+                "longest_over": None if longest is None else {
+                    "station": longest[2], "start_s": longest[0],
+                    "duration_s": round(longest[1] - longest[0], 3)},
+                "doublings": self._doublings.get((cap, ch), []),
                 "time_out_s": time_out_s,
                 "time_out_overruns": [{"station": w, "start_s": a, "duration_s": round(b - a, 3)}
                                       for a, b, w in log if b - a > time_out_s],

@@ -167,3 +167,35 @@ def test_ani_names_the_stations_and_splits_their_turns():
         assert t["station"] == names[who] and t["station_by"] == "ani"
         assert t["station_confidence"] == 1.0
     assert [t["split_reason"] for t in got[1:]] == ["ani"] * 4
+
+
+@pytest.mark.parametrize("diff_db", [0.0, 7.0, 15.0])
+def test_a_doubling_is_found_with_its_interval_and_left_out(diff_db):
+    # a second station keys for 1.3 s in the middle of another's over, 0-15 dB under it
+    txs = [Transmitter("a", "speech", keyed=[(1.0, 7.0)], freq_error_hz=50.0, ctcss_hz=88.5),
+           Transmitter("b", "speech", power_db=-diff_db, keyed=[(3.0, 4.3)],
+                       freq_error_hz=-110.0, seed_offset=1, ctcss_hz=88.5)]
+    sc = Scenario(duration_s=8.0, fs=250e3, cnr_db=25.0, transmitters=txs, seed=1,
+                  channels=[ChannelModel("rician", k_factor_db=6.0, speed_mps=1.5)])
+    truth, run = _score(sc, Settings(ani=(), keep_windows=True))
+    (want,) = truth["global"]["htdsp:doublings"]
+    (got,) = run.doublings.found
+    assert abs(got["start_s"] - want["start_s"]) <= 0.1
+    assert abs(got["end_s"] - want["end_s"]) <= 0.1
+    assert abs(got["second_carrier_db"] - want["level_difference_db"]) <= 3.0
+    (t,) = run.judge.transmissions
+    assert t["doubled_s"] == pytest.approx(1.3, abs=0.25)
+    # its windows are nobody's link: not counted, and the CTCSS is never a wrong tone
+    doubled = [w for w in run.meter.windows if w["second_carrier_db"] is not None]
+    assert doubled and not any(w["counted"] for w in doubled)
+    assert t["ctcss_hz"] == 88.5
+
+
+@pytest.mark.parametrize("speed,cnr", [(10.0, 15.0), (30.0, 25.0)])
+def test_no_doubling_in_a_fading_single_station(speed, cnr):
+    sc = Scenario(duration_s=8.0, fs=250e3, cnr_db=cnr, seed=2,
+                  transmitters=[Transmitter("a", "speech", keyed=[(1.0, 7.5)])],
+                  channels=[ChannelModel("rayleigh", speed_mps=speed)])
+    _, run = _score(sc, Settings(ani=(), keep_windows=True))
+    assert run.meter.windows and run.doublings.found == []
+    assert not any(w["second_carrier_db"] is not None for w in run.meter.windows)

@@ -42,6 +42,15 @@ def add_score_options(s, live=False):
                    help="area target for several locations (default 0.95)")
     j.add_argument("--confidence", type=common.PROBABILITY, default=0.95, metavar="P",
                    help="confidence of the one-sided Wilson bound (default 0.95)")
+    n = s.add_argument_group("stations on a net")
+    n.add_argument("--roster", metavar="FILE",
+                   help="the net's stations (TOML: [[station]] name, ani, ctcss_hz, "
+                   "carrier_error_hz, reference, notes); others get labels (station-3)")
+    n.add_argument("--ani", default="all", metavar="LIST|all|none",
+                   help="ANI (PTT-ID) schemes to decode: dtmf, selcall (comma-separated; "
+                   "default all); none leaves station identity to the fingerprint")
+    n.add_argument("--time-out", type=common.TIME_OUT, default=60.0, metavar="S",
+                   help="the net's time-out timer: overs longer are reported (default 60s)")
     o = s.add_argument_group("output (reports replace an earlier file atomically)")
     o.add_argument("--json", metavar="FILE", help="the report as JSON (schema htdsp.score/3); "
                                                   "- for stdout")
@@ -101,10 +110,22 @@ def settings(args):
         raise InputError(str(getattr(e, "strerror", None) or e), args.daq_table) from None
     if args.json == "-" and args.jsonl == "-":
         raise InputError("--json - and --jsonl - cannot both write to stdout")
+    from htdsp.rx.ani import SCHEMES
+    from htdsp.stations import load_roster
+
+    ani = args.ani.strip().lower()
+    schemes = (tuple(SCHEMES) if ani == "all" else () if ani == "none" else
+               tuple(a.strip() for a in ani.split(",") if a.strip()))
+    bad = [a for a in schemes if a not in SCHEMES]
+    if bad or not (schemes or ani == "none"):
+        raise InputError(f"--ani takes all, none or a list of {', '.join(SCHEMES)}; "
+                         f"got {args.ani!r}")
+    roster = tuple(load_roster(args.roster)) if args.roster else ()
     return Settings(bandwidth_hz=args.bandwidth, deviation_hz=args.deviation, tone_hz=tone_hz,
                     squelch=args.squelch, window_s=args.window, cal_db=args.cal_db,
                     criterion=criterion, requirements=requirements, daq_table=daq_table,
-                    waterfall=bool(args.html))
+                    waterfall=bool(args.html), ani=schemes, roster=roster,
+                    time_out_s=args.time_out)
 
 
 class Reports:

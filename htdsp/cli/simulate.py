@@ -95,6 +95,9 @@ def add_parser(sub):
     o.add_argument("--keyed", metavar="A-B[,A-B]|random",
                    help="keyed intervals in s, e.g. 1-4,6-9, or 'random' (a seeded PTT "
                    "schedule: overs of 2-8 s, gaps of 1-5 s)")
+    o.add_argument("--no-ani", action="store_true",
+                   help="every transmitter without its ANI (PTT-ID): stations known by their "
+                   "fingerprint alone")
     o.add_argument("--fading", choices=["none", "rayleigh", "rician"])
     o.add_argument("--k-factor", type=_ranged(K_FACTOR_DB), metavar="DB", help="Rician K")
     o.add_argument("--doppler", type=_ranged(DOPPLER_HZ), metavar="HZ",
@@ -131,6 +134,9 @@ def _apply_overrides(sc, a):
                       ("bandwidth_hz", a.bandwidth)):
         if val is not None:
             setattr(sc, attr, val)
+    if a.no_ani:
+        for t in sc.transmitters:
+            t.ani = None
     tx = sc.transmitters[0]
     for attr, val in (("modulation", a.modulation), ("tone_hz", a.tone),
                       ("deviation_hz", a.tx_deviation), ("freq_error_hz", a.freq_error),

@@ -199,3 +199,61 @@ class StationClues:
         if e.get("close_reason") is not None:
             self._prev = e
         return {**e, **self._done[key]}
+
+
+#: sub-window spans closer than this are one doubling, s
+DOUBLING_JOIN_S = 0.015
+#: a doubling shorter than this is a fade's flicker, not two stations, s
+DOUBLING_MIN_S = 0.08
+
+
+class Doublings:
+    """Doublings (two stations keyed at once) from the windows' doubled 5 ms sub-windows
+    (:meth:`htdsp.measure.Meter` ``doubled_spans``, ``second_carrier_db``): spans less than
+    :data:`DOUBLING_JOIN_S` apart join; one of at least :data:`DOUBLING_MIN_S` that holds a
+    doubled window is reported: ``{"start_s", "end_s", "second_carrier_db"}`` (the median of
+    its doubled windows'), once a window after it holds none.
+
+    Examples
+    --------
+    >>> d = Doublings()
+    >>> w = lambda a, spans, db: {"start_s": a, "end_s": a + 0.1, "doubled_spans": spans,
+    ...                           "second_carrier_db": db}
+    >>> d.add_windows([w(1.0, ((1.06, 1.1),), None), w(1.1, ((1.1, 1.2),), 6.0),
+    ...                w(1.2, ((1.2, 1.23),), None), w(1.3, (), None)])
+    [{'start_s': 1.06, 'end_s': 1.23, 'second_carrier_db': 6.0}]
+    """
+
+    def __init__(self):
+        self._run = None                  # [start, end, [levels]]
+        self.found = []
+
+    def add_windows(self, windows):
+        """Windows in order; returns the doublings finished by them."""
+        out = []
+        for w in windows:
+            spans = w.get("doubled_spans") or ()
+            for a, b in spans:
+                if self._run is not None and a - self._run[1] <= DOUBLING_JOIN_S:
+                    self._run[1] = max(self._run[1], b)
+                else:
+                    out += self._close()
+                    self._run = [a, b, []]
+            if w.get("second_carrier_db") is not None and self._run is not None:
+                self._run[2].append(w["second_carrier_db"])
+            if self._run is not None and w["end_s"] - self._run[1] > DOUBLING_JOIN_S:
+                out += self._close()
+        self.found += out
+        return out
+
+    def flush(self):
+        out = self._close()
+        self.found += out
+        return out
+
+    def _close(self):
+        run, self._run = self._run, None
+        if run is None or run[1] - run[0] < DOUBLING_MIN_S or not run[2]:
+            return []
+        return [{"start_s": round(float(run[0]), 6), "end_s": round(float(run[1]), 6),
+                 "second_carrier_db": round(float(np.median(run[2])), 2)}]

@@ -170,26 +170,26 @@ def net_schedule(duration_s, stations, weak, seed=2016):
     """
     rng = np.random.default_rng(seed)
     keyed = [[] for _ in stations]
-    t = float(rng.uniform(0.5, 1.5))
+    t = float(rng.uniform(0.2, 0.6))
     n_st = len(stations)
     k, answers = 1, 0
     doubled = set()
 
     def key(who, a, length):
         b = min(a + length, duration_s)
-        if b - a > 0.5:
+        if b - a > 0.3:
             keyed[who].append((round(a, 3), round(b, 3)))
         return b
 
     def gap():
         return float(rng.uniform(0.6, 2.5))
 
-    while t < duration_s - 1.0:
+    while t < duration_s - 0.3:
         t = key(0, t, rng.uniform(2.0, 4.0)) + gap()                   # the base calls k
         if k in weak and rng.uniform() < _UNANSWERED:
             t += float(rng.uniform(4.0, 6.0))                          # no answer: again
             continue
-        if t >= duration_s - 1.0:
+        if t >= duration_s - 0.3:
             break
         length = _LONG_ANSWER[1] if answers == _LONG_ANSWER[0] else rng.uniform(3.0, 10.0)
         end = key(k, t, length)
@@ -204,7 +204,7 @@ def net_schedule(duration_s, stations, weak, seed=2016):
             key(who, a, rng.uniform(0.8, 1.5))
         t = end + gap()
         answers += 1
-        if rng.uniform() < 0.3 and t < duration_s - 1.0:
+        if rng.uniform() < 0.3 and t < duration_s - 0.3:
             t = key(0, t, rng.uniform(1.5, 3.0)) + gap()               # "copied, thanks"
         k = k % (n_st - 1) + 1
     return keyed
