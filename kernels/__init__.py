@@ -32,6 +32,7 @@ from .fm import (
     fm_demod_state,
 )
 from .iir import DEEMPH_STATE, deemph_kernel, deemph_state, sosfilt_kernel, sosfilt_state
+from .mdc1200 import MDC1200_DECODE, MDC1200_STATE, mdc1200_kernel, mdc1200_state
 from .measure import (
     BLOCK_MOMENTS_STATE,
     RAW_LEVELS_STATE,
@@ -97,6 +98,7 @@ KERNELS = (
     "raw_levels_kernel",
     "hann_power_kernel",
     "band_power_kernel",
+    "mdc1200_kernel",
 )
 
 __all__ = [
@@ -114,5 +116,6 @@ __all__ = [
     "ctcss_analyse_kernel", "dcs_slice_kernel", "BLOCK_MOMENTS_STATE", "WINDOW_HIST_STATE",
     "block_moments_kernel", "block_moments_state", "tone_fit_kernel", "window_hist_kernel",
     "window_hist_state", "RAW_LEVELS_STATE", "raw_levels_kernel", "raw_levels_state",
-    "hann_power_kernel", "band_power_kernel", "KERNELS", "CACHE_DIR",
+    "hann_power_kernel", "band_power_kernel", "MDC1200_DECODE", "MDC1200_STATE",
+    "mdc1200_kernel", "mdc1200_state", "KERNELS", "CACHE_DIR",
 ]
