@@ -40,7 +40,8 @@ written twice (``buf[i]`` and ``buf[i + L]``) so that the FIR window is always c
 ``cprev`` the previous ``c``; per sampler ``t`` (next boundary, fractional sample), ``rate``
 (the loop's bit-period correction), ``qual`` (recent decision clarity), ``reg``
 (sync register), ``nreg`` (bits in it), ``mode`` (0 hunting, 1 first block, 2 second block),
-``count``, ``pol`` (+-1: sync polarity), ``t_sync`` (the start of the sync word), ``soft``
+``count``, ``pol`` (+-1: sync polarity), ``t_sync`` (the start of the sync word), ``t_hist``
+/ ``t_pos`` (the last 40 boundaries, a ring), ``soft``
 (block soft bits), ``first`` / ``first_metric`` (a double packet's first block); the pending
 decode ``p_*`` and the last one emitted ``l_*``; ``pm``, ``pm2``, ``path``, ``path2``,
 ``code`` are Viterbi scratch.
@@ -77,6 +78,8 @@ MDC1200_STATE = np.dtype([
     ("count", np.int64, (MDC1200_MAX_SAMPLERS,)),
     ("pol", np.float64, (MDC1200_MAX_SAMPLERS,)),
     ("t_sync", np.float64, (MDC1200_MAX_SAMPLERS,)),
+    ("t_hist", np.float64, (MDC1200_MAX_SAMPLERS, SYNC_BITS)),
+    ("t_pos", np.int64, (MDC1200_MAX_SAMPLERS,)),
     ("soft", np.float64, (MDC1200_MAX_SAMPLERS, BLOCK_BITS)),
     ("first", np.int64, (MDC1200_MAX_SAMPLERS, 4)),
     ("first_metric", np.float64, (MDC1200_MAX_SAMPLERS,)),
@@ -93,8 +96,9 @@ MDC1200_STATE = np.dtype([
 
 #: one decode: sample indexes of the sync word's first sample and the block's last, op, arg,
 #: unit ID, a double packet's four extra bytes, ``double`` (0 single, 1 double, -1 a double
-#: packet whose second block failed), ``metric`` (mean agreement of the soft bits with the
-#: code word, 1 = perfect) and ``corrected`` (hard decisions the code word disagrees with)
+#: packet whose second block failed), ``metric`` (mean agreement of the soft bits, each the
+#: decision arm's share of ``|c|``, with the code word: near 1 for a clean packet) and
+#: ``corrected`` (hard decisions the code word disagrees with)
 MDC1200_DECODE = np.dtype([
     ("start", np.int64), ("end", np.int64), ("op", np.int64), ("arg", np.int64),
     ("unit", np.int64), ("extra", np.int64, (4,)), ("double", np.int64),
@@ -200,7 +204,6 @@ def _decode_block(soft, state):
         if (word >> (55 - n)) & 1:
             data[n // 8] |= 1 << (n % 8)
     # agreement of the code word with the soft and hard decisions
-    total = 0.0
     agree = 0.0
     corrected = 0
     reg = 0
@@ -210,11 +213,10 @@ def _decode_block(soft, state):
         p = d ^ ((reg >> 2) & 1) ^ ((reg >> 5) & 1) ^ ((reg >> 6) & 1)
         for q, c in ((n, d), (56 + n, p)):
             y = soft[16 * (q % 7) + q // 7]
-            total += abs(y)
             agree += y if c else -y
             if (y > 0) != (c == 1):
                 corrected += 1
-    metric = agree / total if total > 0 else 0.0
+    metric = agree / BLOCK_BITS
     ok = _crc16(data) == (data[4] | (data[5] << 8))
     return ok, metric, corrected
 
@@ -344,6 +346,8 @@ def mdc1200_kernel(x, spb, taps_re, taps_im, wa_re, wa_im, wb_re, wb_im, n_sampl
     count = state[0]["count"]
     pol = state[0]["pol"]
     t_sync = state[0]["t_sync"]
+    t_hist = state[0]["t_hist"]
+    t_pos = state[0]["t_pos"]
     soft = state[0]["soft"]
     first = state[0]["first"]
     first_metric = state[0]["first_metric"]
@@ -354,6 +358,7 @@ def mdc1200_kernel(x, spb, taps_re, taps_im, wa_re, wa_im, wb_re, wb_im, n_sampl
     cpr = state[0]["cprev_re"]
     cpi = state[0]["cprev_im"]
     w = 2.0 * math.pi * 1500.0 / (1200.0 * spb)
+    t_next = -1e300                # the earliest pending boundary: found on the first pass
     near = spb / (4.0 * max(n_samplers, 1))
     max_rate = 0.02 * spb
     k = 0
@@ -371,6 +376,13 @@ def mdc1200_kernel(x, spb, taps_re, taps_im, wa_re, wa_im, wb_re, wb_im, n_sampl
         if j == L:
             j = 0
         n = n_in - 1 - M
+        # no boundary before this centre: skip the samplers (most samples)
+        if n <= t_next:
+            cpr = cr
+            cpi = ci
+            if state[0]["p_on"] and n >= state[0]["p_emit_at"]:
+                k = _emit(state, out, k)
+            continue
         for s in range(n_samplers):
             t = tt[s]
             if not (t < n):
@@ -423,6 +435,11 @@ def mdc1200_kernel(x, spb, taps_re, taps_im, wa_re, wa_im, wb_re, wb_im, n_sampl
                         break
             bit = 1 if y > 0 else 0
             if mode[s] == 0:
+                # the boundary 40 bits ago, where the sync word would have begun
+                tp = t_pos[s]
+                t40 = t_hist[s, tp]
+                t_hist[s, tp] = t
+                t_pos[s] = tp + 1 if tp + 1 < SYNC_BITS else 0
                 reg[s] = ((reg[s] << 1) | bit) & _MASK40
                 nreg[s] += 1
                 if nreg[s] >= SYNC_BITS:
@@ -431,10 +448,13 @@ def mdc1200_kernel(x, spb, taps_re, taps_im, wa_re, wa_im, wb_re, wb_im, n_sampl
                         pol[s] = 1.0 if dist <= max_dist else -1.0
                         mode[s] = 1
                         count[s] = 0
-                        t_sync[s] = t - SYNC_BITS * (spb + rate[s])
+                        t_sync[s] = t40
                 continue
             sv = soft[s]
-            sv[count[s]] = pol[s] * y
+            # soft bit as the decision arm's share of |c| (+-1 at the best timing): a
+            # sampler locked half a carrier cycle off (decisions inverted, the envelope 0.4 bit
+            # out) reads right on a clean packet too, but less clearly, and loses the de-dup
+            sv[count[s]] = pol[s] * y / mag if mag > 0 else 0.0
             count[s] += 1
             if count[s] < BLOCK_BITS:
                 continue
@@ -470,6 +490,10 @@ def mdc1200_kernel(x, spb, taps_re, taps_im, wa_re, wa_im, wb_re, wb_im, n_sampl
                 mode[s] = 0
                 nreg[s] = 0
                 reg[s] = 0
+        t_next = tt[0]
+        for s in range(1, n_samplers):
+            if tt[s] < t_next:
+                t_next = tt[s]
         cpr = cr
         cpi = ci
         if state[0]["p_on"] and n >= state[0]["p_emit_at"]:

@@ -569,7 +569,7 @@ def mdc_block_ref(soft):
          ^ (d[n - 6] if n >= 6 else 0) for n in range(56)]
     c = np.array(d + p)
     agree = np.sum(np.where(c == 1, code, -code))
-    metric = agree / np.sum(np.abs(code)) if np.sum(np.abs(code)) > 0 else 0.0
+    metric = agree / 112
     corrected = int(np.sum((code > 0) != (c == 1)))
     ok = mdc_crc_ref(data[:4]) == data[4] | (data[5] << 8)
     return data, ok, metric, corrected
@@ -590,7 +590,8 @@ def mdc1200_ref(x, spb, taps, wa, wb, n_samplers, max_dist, max_corrected, kp, k
     c = np.convolve(xp, np.asarray(taps)[::-1], "valid") if xp.size >= L else np.zeros(0)
     near = spb / (4.0 * n_samplers)
     S = [dict(t=M + 1 + s * spb / n_samplers, rate=0.0, qual=0.0, reg=0, nreg=0, mode=0,
-              soft=[], pol=1.0, t_sync=0.0, first=None) for s in range(n_samplers)]
+              soft=[], pol=1.0, t_sync=0.0, first=None, ends=[0.0] * 40)
+         for s in range(n_samplers)]
     found = []
     pend = None
     last = None
@@ -646,15 +647,17 @@ def mdc1200_ref(x, spb, taps, wa, wb, n_samplers, max_dist, max_corrected, kp, k
                         break
             bit = int(y > 0)
             if sm["mode"] == 0:
+                t40 = sm["ends"][0]                     # the boundary 40 bits ago
+                sm["ends"] = [*sm["ends"][1:], t]
                 sm["reg"] = ((sm["reg"] << 1) | bit) & ((1 << 40) - 1)
                 sm["nreg"] += 1
                 if sm["nreg"] >= 40:
                     dist = bin(sm["reg"] ^ MDC_SYNC).count("1")
                     if dist <= max_dist or dist >= 40 - max_dist:
                         sm.update(mode=1, soft=[], pol=1.0 if dist <= max_dist else -1.0,
-                                  t_sync=t - 40 * (spb + sm["rate"]))
+                                  t_sync=t40)
                 continue
-            sm["soft"].append(sm["pol"] * y)
+            sm["soft"].append(sm["pol"] * y / mag if mag > 0 else 0.0)
             if len(sm["soft"]) < 112:
                 continue
             data, ok, metric, corr = mdc_block_ref(sm["soft"])
