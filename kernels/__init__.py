@@ -32,6 +32,7 @@ from .fm import (
     fm_demod_state,
 )
 from .iir import DEEMPH_STATE, deemph_kernel, deemph_state, sosfilt_kernel, sosfilt_state
+from .mdc1200 import MDC1200_DECODE, MDC1200_STATE, mdc1200_kernel, mdc1200_state
 from .measure import (
     BLOCK_MOMENTS_STATE,
     RAW_LEVELS_STATE,
@@ -109,6 +110,7 @@ KERNELS = (
     "band_power_kernel",
     "dtmf_kernel",
     "selcall_kernel",
+    "mdc1200_kernel",
 )
 
 __all__ = [
@@ -128,5 +130,6 @@ __all__ = [
     "window_hist_state", "RAW_LEVELS_STATE", "raw_levels_kernel", "raw_levels_state",
     "hann_power_kernel", "band_power_kernel", "KERNELS", "CACHE_DIR",
     "DTMF_RUN", "DTMF_STATE", "dtmf_kernel", "dtmf_state", "SELCALL_RUN", "SELCALL_STATE",
-    "selcall_kernel", "selcall_state",
+    "selcall_kernel", "selcall_state", "MDC1200_DECODE", "MDC1200_STATE", "mdc1200_kernel",
+    "mdc1200_state",
 ]

@@ -520,3 +520,168 @@ def band_power_ref(X, lo, w2):
     n = p.shape[1]
     idx = (np.asarray(lo)[:, None] + np.arange(np.shape(w2)[1])[None, :]) % n
     return np.einsum("bcj,cj->bc", p[:, idx], np.asarray(w2, dtype=np.float64))
+
+
+# ---------------------------------------------------------------------------------------------
+# MDC1200 (mdc1200_kernel): the same decoder written plainly, per packet stage
+# ---------------------------------------------------------------------------------------------
+MDC_SYNC = 0x07092A446F
+
+
+def mdc_crc_ref(four):
+    """The MDC CRC (atmatthewat/mdc-encode-decode, mdc_common.c): bytes bit-reversed, CRC-16
+    0x1021 from 0 MSB first, the result bit-reversed and inverted."""
+    crc = 0
+    for byte in four:
+        rev = int(f"{byte:08b}"[::-1], 2)
+        for bit in f"{rev:08b}":
+            top = (crc >> 15) ^ int(bit)
+            crc = (crc << 1) & 0xFFFF
+            if top:
+                crc ^= 0x1021
+    return int(f"{crc:016b}"[::-1], 2) ^ 0xFFFF
+
+
+def mdc_block_ref(soft):
+    """One 112-bit block (soft values in order sent, + = 1): deinterleave, exhaustive-path
+    Viterbi (64 states, data bit then parity ``d ^ d[-2] ^ d[-5] ^ d[-6]``), CRC.
+    Returns (bytes, crc ok, metric, corrected)."""
+    soft = np.asarray(soft, dtype=np.float64)
+    code = np.array([soft[16 * (q % 7) + q // 7] for q in range(112)])
+    sys_, par = code[:56], code[56:]
+    paths = {(): 0.0}                    # decoded bits so far -> metric, best per state
+    for n in range(56):
+        nxt = {}
+        for bits, m in paths.items():
+            for d in (0, 1):
+                b = (*bits, d)
+                p = d ^ (b[-3] if n >= 2 else 0) ^ (b[-6] if n >= 5 else 0) ^ \
+                    (b[-7] if n >= 6 else 0)
+                mm = m + (sys_[n] if d else -sys_[n]) + (par[n] if p else -par[n])
+                key = b[-6:]
+                if key not in nxt or mm > nxt[key][1]:
+                    nxt[key] = (b, mm)
+        paths = {b: m for b, m in nxt.values()}
+    bits = max(paths, key=paths.get)
+    data = [sum(bits[8 * i + j] << j for j in range(8)) for i in range(7)]
+    d = list(bits)
+    p = [d[n] ^ (d[n - 2] if n >= 2 else 0) ^ (d[n - 5] if n >= 5 else 0)
+         ^ (d[n - 6] if n >= 6 else 0) for n in range(56)]
+    c = np.array(d + p)
+    agree = np.sum(np.where(c == 1, code, -code))
+    metric = agree / 112
+    corrected = int(np.sum((code > 0) != (c == 1)))
+    ok = mdc_crc_ref(data[:4]) == data[4] | (data[5] << 8)
+    return data, ok, metric, corrected
+
+
+def mdc1200_ref(x, spb, taps, wa, wb, n_samplers, max_dist, max_corrected, kp, ki, leak):
+    """Decodes of a whole input, flushed: the kernel's algorithm as plain Python (complex
+    FIR by numpy convolution, then every sampler's boundaries in time order). Returns
+    (start, end, op, arg, unit, extra tuple, double, metric, corrected) tuples."""
+    x = np.asarray(x, dtype=np.float64)
+    L = len(taps)
+    M = (L - 1) // 2
+    Q = len(wa)
+    w = 2 * np.pi * 1500.0 / (1200.0 * spb)
+    # pad as the kernel's flush does: zeros past the end
+    pad = np.zeros(int(np.ceil(2 * spb)) + 2)
+    xp = np.r_[x, pad]
+    c = np.convolve(xp, np.asarray(taps)[::-1], "valid") if xp.size >= L else np.zeros(0)
+    near = spb / (4.0 * n_samplers)
+    S = [dict(t=M + 1 + s * spb / n_samplers, rate=0.0, qual=0.0, reg=0, nreg=0, mode=0,
+              soft=[], pol=1.0, t_sync=0.0, first=None, ends=[0.0] * 40)
+         for s in range(n_samplers)]
+    found = []
+    pend = None
+    last = None
+
+    def key(p):                          # one packet: op, argument, unit
+        return p[2:5]
+
+    def better(p, q):                    # a whole packet first, then the larger metric
+        return (p[6] >= 0, p[7]) > (q[6] >= 0, q[7])
+
+    def offer(p):
+        nonlocal pend, last, pend_due
+        if pend is not None and key(p) == key(pend) and abs(p[1] - pend[1]) <= 2 * spb:
+            if better(p, pend):
+                pend = p
+            return
+        if last is not None and key(p) == key(last) and abs(p[1] - last[1]) <= 2 * spb:
+            return
+        if pend is not None:
+            found.append(pend)
+            last = pend
+        pend = p
+        pend_due = p[1] + 2 * spb + 1
+
+    pend_due = 0.0
+    for i in range(1, len(c)):
+        n = i + M
+        for s, sm in enumerate(S):
+            t = sm["t"]
+            if not t < n:
+                continue
+            qi = min(max(int((t - (n - 1)) * Q), 0), Q - 1)
+            z = wa[qi] * c[i - 1] + wb[qi] * c[i]
+            y = -z.imag
+            mag = abs(z)
+            err = ((-z.real if y > 0 else z.real) / mag / w) if mag > 0 else 0.0
+            sm["qual"] += 0.1 * ((abs(y) / mag if mag > 0 else 0.0) - sm["qual"])
+            sm["rate"] += ki * err
+            if sm["mode"] == 0:
+                sm["rate"] *= 1 - leak
+            sm["rate"] = min(max(sm["rate"], -0.02 * spb), 0.02 * spb)
+            sm["t"] = t + spb + sm["rate"] + kp * err
+            if sm["mode"] == 0 and sm["nreg"] % 4 == 0:
+                for r in range(s):
+                    if S[r]["mode"] != 0:
+                        continue
+                    dphi = (sm["t"] - S[r]["t"]) % spb
+                    if dphi < near or spb - dphi < near:
+                        g = sm if sm["qual"] <= S[r]["qual"] else S[r]
+                        g["t"] += 0.5 * spb
+                        g["nreg"] = 0
+                        g["qual"] = 0.0
+                        break
+            bit = int(y > 0)
+            if sm["mode"] == 0:
+                t40 = sm["ends"][0]                     # the boundary 40 bits ago
+                sm["ends"] = [*sm["ends"][1:], t]
+                sm["reg"] = ((sm["reg"] << 1) | bit) & ((1 << 40) - 1)
+                sm["nreg"] += 1
+                if sm["nreg"] >= 40:
+                    dist = bin(sm["reg"] ^ MDC_SYNC).count("1")
+                    if dist <= max_dist or dist >= 40 - max_dist:
+                        sm.update(mode=1, soft=[], pol=1.0 if dist <= max_dist else -1.0,
+                                  t_sync=t40)
+                continue
+            sm["soft"].append(sm["pol"] * y / mag if mag > 0 else 0.0)
+            if len(sm["soft"]) < 112:
+                continue
+            data, ok, metric, corr = mdc_block_ref(sm["soft"])
+            ok = ok and corr <= max_corrected
+            start, end = int(np.ceil(sm["t_sync"])), int(np.ceil(t)) - 1
+            if ok and sm["mode"] == 1 and data[0] in (0x35, 0x55):
+                sm.update(mode=2, soft=[], first=(data[:4], metric, corr))
+                continue
+            if sm["mode"] == 2:
+                f4, fm, fc = sm["first"]
+                unit = (f4[2] << 8) | f4[3]
+                if ok:
+                    offer((start, end, f4[0], f4[1], unit, tuple(data[:4]), 1, min(metric, fm),
+                           corr + fc))
+                else:
+                    offer((start, end, f4[0], f4[1], unit, (0, 0, 0, 0), -1, fm, fc))
+            elif ok:
+                offer((start, end, data[0], data[1], (data[2] << 8) | data[3], (0, 0, 0, 0), 0,
+                       metric, corr))
+            sm.update(mode=0, nreg=0, reg=0)
+        if pend is not None and n >= pend_due:
+            found.append(pend)
+            last = pend
+            pend = None
+    if pend is not None:
+        found.append(pend)
+    return found
