@@ -109,7 +109,7 @@ class Settings:
     merge_gap_s: float = MERGE_GAP_S
     waterfall: bool = False
     keep_windows: bool = False
-    ani: tuple = ("dtmf", "selcall")
+    ani: tuple = ("dtmf", "selcall", "mdc1200")
     roster: tuple = ()
     time_out_s: float = 60.0
 

@@ -25,7 +25,7 @@ The roster (TOML, :func:`load_roster`)::
 
     [[station]]
     name = "Muaro Jambi"
-    ani = ["selcall:zvei1:10105"]    # dtmf:ID or selcall:STANDARD:ID
+    ani = ["selcall:zvei1:10105"]    # dtmf:ID, selcall:STANDARD:ID or mdc1200:ID
     ctcss_hz = 88.5
     carrier_error_hz = 270            # optional: seeds the fingerprint
     reference = false                 # true: its carrier_error_hz is known, LO error from it

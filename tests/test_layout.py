@@ -11,6 +11,7 @@ import pytest
 
 from htdsp.records import (
     WINDOW_COLUMNS,
+    StationRecord,
     TransmissionRecord,
     WindowRecord,
     markdown_table,
@@ -99,14 +100,15 @@ def test_the_csv_header_is_the_declaration(tmp_path):
     assert WINDOW_COLUMNS[2:] == WindowRecord.PUBLIC
 
 
-@pytest.mark.parametrize("name,cls", [("window", WindowRecord), ("event", TransmissionRecord)])
+@pytest.mark.parametrize("name,cls", [("window", WindowRecord), ("event", TransmissionRecord),
+                                      ("station", StationRecord)])
 def test_the_schema_properties_are_the_declaration(name, cls):
     s = json.loads((PKG / "data" / "score.schema.json").read_text())
     assert s["$defs"][name]["properties"] == schema_properties(cls)
     assert set(s["$defs"][name]["required"]) <= set(cls.PUBLIC)
 
 
-@pytest.mark.parametrize("cls", [WindowRecord, TransmissionRecord])
+@pytest.mark.parametrize("cls", [WindowRecord, TransmissionRecord, StationRecord])
 def test_the_readme_tables_are_the_declaration(cls):
     readme = (ROOT / "README.md").read_text()
     assert markdown_table(cls) in readme
@@ -121,6 +123,8 @@ def test_the_document_writes_every_public_field_in_order(tmp_path):
     assert c["windows"] and c["events"]
     assert all(tuple(w) == WindowRecord.PUBLIC for w in c["windows"])
     assert all(tuple(e) == TransmissionRecord.PUBLIC for e in c["events"])
+    doc = json.loads(out.read_text())
+    assert doc["stations"] and all(tuple(s) == StationRecord.PUBLIC for s in doc["stations"])
 
 
 def test_a_record_keeps_its_fields():

@@ -47,7 +47,7 @@ def add_score_options(s, live=False):
                    help="the net's stations (TOML: [[station]] name, ani, ctcss_hz, "
                    "carrier_error_hz, reference, notes); others get labels (station-3)")
     n.add_argument("--ani", default="all", metavar="LIST|all|none",
-                   help="ANI (PTT-ID) schemes to decode: dtmf, selcall (comma-separated; "
+                   help="ANI (PTT-ID) schemes to decode: dtmf, selcall, mdc1200 (comma-separated; "
                    "default all); none leaves station identity to the fingerprint")
     n.add_argument("--time-out", type=common.TIME_OUT, default=60.0, metavar="S",
                    help="the net's time-out timer: overs longer are reported (default 60s)")

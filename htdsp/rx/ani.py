@@ -2,11 +2,11 @@
 
 :class:`AniDecoder` takes one channel's receiver audio (de-emphasised, before the squelch gate,
 at the receiver's audio rate), decimates it to about 8 kHz (every scheme's tones lie below
-3 kHz) and runs the decoders of :data:`SCHEMES` on it: DTMF (:mod:`htdsp.rx.dtmf`) and 5-tone
-selcall (:mod:`htdsp.rx.selcall`); MDC1200 is still to come. A decode comes back
+3 kHz) and runs the decoders of :data:`SCHEMES` on it: DTMF (:mod:`htdsp.rx.dtmf`), 5-tone
+selcall (:mod:`htdsp.rx.selcall`) and MDC1200 (:mod:`htdsp.rx.mdc1200`). A decode comes back
 with its times on the input's clock (``start_s``, ``end_s``: seconds from the first input
 sample) and a ``label`` naming the station's ID in one string (``dtmf:101``,
-``selcall:ccir:10102``), the form a roster writes.
+``selcall:ccir:10102``, ``mdc1200:1001``), the form a roster writes.
 """
 
 import importlib
@@ -18,7 +18,8 @@ from htdsp.dsp.fir import FIRDecimator
 
 #: scheme -> (module, decoder class)
 SCHEMES = {"dtmf": ("htdsp.rx.dtmf", "DtmfDecoder"),
-           "selcall": ("htdsp.rx.selcall", "SelcallDecoder")}
+           "selcall": ("htdsp.rx.selcall", "SelcallDecoder"),
+           "mdc1200": ("htdsp.rx.mdc1200", "Mdc1200Decoder")}
 #: the decoders' rate aims at this (at least), Hz
 ANI_RATE_HZ = 8000.0
 
@@ -43,8 +44,8 @@ def parse_ani_label(text):
 
     Examples
     --------
-    >>> parse_ani_label("DTMF:10a")
-    'dtmf:10A'
+    >>> parse_ani_label("MDC1200:0a1f")
+    'mdc1200:0A1F'
     >>> parse_ani_label("selcall:10102")
     Traceback (most recent call last):
     ...
@@ -65,7 +66,14 @@ def parse_ani_label(text):
     if len(parts) != 2:
         raise ValueError(f"ANI {text!r} must be KIND:ID")
     ident = parts[1].upper()
-    if not ident or any(c not in "0123456789ABCD*#" for c in ident):
+    if kind == "mdc1200":
+        try:
+            ok = len(ident) == 4 and int(ident, 16) >= 0
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError(f"MDC1200 ANI {text!r}: the unit ID is 4 hex digits")
+    elif not ident or any(c not in "0123456789ABCD*#" for c in ident):
         raise ValueError(f"DTMF ANI {text!r}: the digits are 0-9 A-D * #")
     return f"{kind}:{ident}"
 

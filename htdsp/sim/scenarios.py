@@ -120,26 +120,27 @@ def _band(d):
 #: path: None static, else (fading, K dB, speed m/s)); carrier errors at least 60 Hz apart;
 #: two weak links (a mountain regency, a far coast) fading below the criterion
 REGENT_NET = (
-    ("base", 6.0, -20.0, 0.02, {"kind": "dtmf", "id": "100"}, None),
+    ("base", 6.0, -20.0, 0.02, {"kind": "mdc1200", "id": "1001"}, None),
     ("batanghari", 0.0, 130.0, -0.11, {"kind": "dtmf", "id": "101"}, ("rician", 8.0, 1.0)),
     ("bungo", -2.0, -230.0, 0.19, {"kind": "selcall", "id": "10102", "standard": "ccir"},
      ("rician", 6.0, 2.0)),
     ("kerinci", -21.0, 340.0, -0.27, {"kind": "dtmf", "id": "103"}, ("rayleigh", 0.0, 6.0)),
-    ("merangin", -5.0, -90.0, 0.08, {"kind": "selcall", "id": "10104", "standard": "zvei2"},
+    ("merangin", -5.0, -90.0, 0.08, {"kind": "mdc1200", "id": "1004"},
      ("rician", 8.0, 1.5)),
     ("muaro-jambi", -1.0, 270.0, 0.31, {"kind": "selcall", "id": "10105", "standard": "zvei1"},
      None),
     ("sarolangun", -6.0, -300.0, -0.16, {"kind": "dtmf", "id": "106", "at": "both"},
      ("rician", 6.0, 2.5)),
-    ("tanjabbar", -3.0, 60.0, 0.24,
-     {"kind": "selcall", "id": "10107", "standard": "eea", "at": "both"}, ("rician", 10.0, 1.0)),
-    ("tanjabtim", -19.0, -380.0, -0.05, {"kind": "selcall", "id": "10108", "standard": "ccir"},
+    ("tanjabbar", -3.0, 60.0, 0.24, {"kind": "mdc1200", "id": "1007", "at": "both"},
+     ("rician", 10.0, 1.0)),
+    ("tanjabtim", -19.0, -380.0, -0.05, {"kind": "selcall", "id": "10108", "standard": "eia"},
      ("rayleigh", 0.0, 3.0)),
-    ("tebo", -8.0, 200.0, 0.13, {"kind": "dtmf", "id": "109", "at": "key-down"},
+    ("tebo", -8.0, 200.0, 0.13, {"kind": "selcall", "id": "10109", "standard": "eea",
+                                  "at": "key-down"},
      ("rician", 6.0, 1.0)),
-    ("kota-jambi", -4.0, -160.0, -0.21, {"kind": "selcall", "id": "10110", "standard": "zvei1"},
+    ("kota-jambi", -4.0, -160.0, -0.21, {"kind": "selcall", "id": "10110", "standard": "zvei2"},
      ("rician", 10.0, 0.5)),
-    ("sungai-penuh", -9.0, 410.0, 0.36, {"kind": "selcall", "id": "10111", "standard": "eia"},
+    ("sungai-penuh", -9.0, 410.0, 0.36, {"kind": "mdc1200", "id": "1011"},
      ("rician", 6.0, 2.0)),
 )
 #: the net's CTCSS tone
@@ -243,8 +244,8 @@ SCENARIOS = {
                   "reverse bursts, a DCS D023N user, two keying at once"),
     "regent-net": (_regent_net, "a provincial net: the governor's base and eleven regents and "
                    "mayors taking turns (roll call, CTCSS 88.5), each with its own carrier "
-                   "error, CTCSS clock error, level, path and ANI (DTMF, five selcall "
-                   "standards); "
+                   "error, CTCSS clock error, level, path and ANI (DTMF, the five selcall "
+                   "standards, MDC1200); "
                    "doublings, two weak links, one over past a 60 s time-out"),
     "band": (_band, "eight users on 12.5 kHz raster channels across the band, 25 dB CNR at "
              "0 dB, levels -5 to +20 dB, keyed on their own, two adjacent pairs"),

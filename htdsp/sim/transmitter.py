@@ -16,7 +16,7 @@ flipped 180 degrees for ``burst_s``) and DCS a turn-off code (134.4 Hz for ``bur
 carrier is still up; both are inside the keyed interval. ``ctcss_error_hz`` is the encoder's own
 clock error (the tone sent is ``ctcss_hz + ctcss_error_hz``).
 
-ANI (``ani``): a PTT-ID burst (DTMF or 5-tone selcall, see :data:`ANI_KINDS`) sent at
+ANI (``ani``): a PTT-ID burst (DTMF, 5-tone selcall or MDC1200, see :data:`ANI_KINDS`) sent at
 key-up (``ani_delay_s`` after the carrier rises: radios wait for the receiver's squelch), at
 key-down (ending ``ANI_TAIL_S`` before the reverse burst or turn-off code) or both. It replaces
 the message while it lasts and goes through the microphone path like speech (pre-emphasis,
@@ -39,7 +39,8 @@ RAMP_S = 1e-3
 ANI_TAIL_S = 0.05
 #: the ANI schemes: kind -> (module of its encoder and decoder, what an ID is)
 ANI_KINDS = {"dtmf": ("htdsp.rx.dtmf", "DTMF digits 0-9 A-D * #"),
-             "selcall": ("htdsp.rx.selcall", "5-tone digits 0-9 with a standard")}
+             "selcall": ("htdsp.rx.selcall", "5-tone digits 0-9 with a standard"),
+             "mdc1200": ("htdsp.rx.mdc1200", "a 16-bit unit ID as 4 hex digits")}
 ANI_AT = ("key-up", "key-down", "both")
 
 
@@ -50,6 +51,8 @@ def ani_spec(spec):
     --------
     >>> ani_spec({"kind": "selcall", "id": "10102"})["standard"]
     'ccir'
+    >>> ani_spec({"kind": "mdc1200", "id": "0a1f"})["id"]
+    '0A1F'
     >>> ani_spec({"kind": "dtmf", "id": "12x"})
     Traceback (most recent call last):
     ...
@@ -69,16 +72,27 @@ def ani_spec(spec):
         out["standard"] = (out["standard"] or "ccir").lower()
         if not ident.isdigit() or len(ident) < 3:
             raise ValueError(f"selcall ANI {spec.get('id')!r} must be 3 or more digits 0-9")
+    elif out["kind"] == "mdc1200":
+        try:
+            ok = len(ident) == 4 and 0 <= int(ident, 16) <= 0xFFFF
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError(f"MDC1200 ANI {spec.get('id')!r} must be 4 hex digits")
     return out
 
 
 def ani_waveform(spec, fs, at):
     """The audio of one ANI burst of ``spec`` at rate ``fs`` (peak 1), sent at ``at``
-    (``key-up`` or ``key-down``; the same burst either way for DTMF and selcall)."""
+    (``key-up`` or ``key-down``: MDC1200 sends a pre-ID or a post-ID; DTMF and selcall the
+    same burst either way)."""
     import importlib
 
     spec = ani_spec(spec)
     mod = importlib.import_module(ANI_KINDS[spec["kind"]][0])
+    if spec["kind"] == "mdc1200":
+        # PTT ID: opcode 0x01, argument 0x80 for the pre-ID (key-up), 0x00 for the post-ID
+        return mod.encode(int(spec["id"], 16), fs, op=0x01, arg=0x80 if at == "key-up" else 0)
     if spec["kind"] == "selcall":
         return mod.encode(spec["id"], fs, standard=spec["standard"])
     return mod.encode(spec["id"], fs)

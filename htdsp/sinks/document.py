@@ -66,7 +66,8 @@ class JsonSink(Sink):
     def close(self, scoring, doc):
         if not self._written:
             return
-        tail = self._dumps({"aggregate": doc["aggregate"], "errors": doc["errors"]}, indent=1)
+        tail = self._dumps({"aggregate": doc["aggregate"], "stations": doc["stations"],
+                            "net": doc["net"], "errors": doc["errors"]}, indent=1)
         self.out.write("\n],\n" + tail[tail.index("{") + 1:].lstrip("\n") + "\n")
         self.out.flush()
         if self._bad and self.warn is not None:
