@@ -89,6 +89,15 @@ def regent(duration_s, seed=0):
           f"{len(run.judge.transmissions)} transmissions scored")
     print(f"  with ANI: {acc:.1%} of {n} attributed right; by ani "
           f"{sum(t['station_by'] == 'ani' for t, _ in pairs)}")
+    names = {r.name for r in roster}
+    for t, w in pairs:
+        if t["station"] != w:
+            kind = "another roster station" if t["station"] in names else "unnamed"
+            print(f"    {t['start_s']:7.2f} s {w} given {t['station']} ({kind}, by "
+                  f"{t['station_by']}, SNR p50 {t['snr_db_p50']} dB)")
+    good = [(t, w) for t, w in pairs if (t["snr_db_p50"] or 0) >= 12.0]
+    print(f"  of the {len(good)} with a median SNR of 12 dB or more: "
+          f"{sum(t['station'] == w for t, w in good) / max(len(good), 1):.1%} right")
     want = truth["global"]["htdsp:doublings"]
     got = run.doublings.found
     for d in want:
@@ -121,7 +130,7 @@ def regent(duration_s, seed=0):
 def _label(ani):
     from htdsp.rx.ani import ani_label
 
-    return ani_label({"standard": None, **ani, "standard": ani.get("standard")})
+    return ani_label({"standard": None, **ani})
 
 
 def synthetic(spacing_hz, cnr_db, n_st=6, overs=60, seed=0):

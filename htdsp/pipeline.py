@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from htdsp.measure import Meter
-from htdsp.measure.clues import Doublings, StationClues
+from htdsp.measure.clues import Doublings, NoClues, StationClues
 from htdsp.measure.diagnose import no_transmission_reason
 from htdsp.measure.health import CaptureHealth
 from htdsp.measure.spectrum import Waterfall
@@ -93,7 +93,9 @@ class Settings:
     HTML); ``keep_windows`` keeps every window record in each run's meter (a library user's
     analysis; a streaming score does not); ``ani`` the ANI schemes decoded (see
     :mod:`htdsp.rx.ani`; empty: none, and transmissions split at station changes by the
-    carrier and level clues alone); ``roster`` the net's stations
+    carrier and level clues alone); ``stations`` False turns station identity off (no ANI,
+    no clues, no attribution: events join as the squelch and its codes say); ``roster`` the
+    net's stations
     (:func:`htdsp.stations.load_roster`); ``time_out_s`` the net's time-out timer (an over
     longer is an overrun)."""
 
@@ -110,6 +112,7 @@ class Settings:
     waterfall: bool = False
     keep_windows: bool = False
     ani: tuple = ("dtmf", "selcall", "mdc1200")
+    stations: bool = True
     roster: tuple = ()
     time_out_s: float = 60.0
 
@@ -200,7 +203,7 @@ class ChannelRun:
         self.meter = Meter(self.rx, window_s=st.window_s, tone_hz=st.tone_hz,
                            cal_db=st.cal_db, channel_hz=self.freq_hz,
                            keep_windows=st.keep_windows)
-        self.clues = StationClues()
+        self.clues = StationClues() if st.stations else NoClues()
         self.doublings = Doublings()
         self.judge = Judge(self.meter, st.criterion, st.requirements, st.daq_table,
                            merge_gap_s=st.merge_gap_s, keep_transmissions=st.keep_windows,
@@ -208,7 +211,8 @@ class ChannelRun:
         rx = self.rx
         # audio sample 0 is this input time: the channel stream's start, less the delays
         t0 = -(rx.input_delay_samples / rx.fs) - (rx.delay_s - rx.path.delay_samples / rx.fs)
-        self.ani = AniDecoder(rx.audio_fs, t0_s=t0, schemes=st.ani) if st.ani else None
+        self.ani = (AniDecoder(rx.audio_fs, t0_s=t0, schemes=st.ani)
+                    if st.ani and st.stations else None)
         self._held = deque()              # squelch events waiting for their clues
         self.events = []
         self.recent_events = []
@@ -298,11 +302,12 @@ class ChannelRun:
         for w in done_w:
             for s in sinks:
                 s.window(self, w)
-        book = self.session.stations
+        book = self.session.stations if self.session.settings.stations else None
         for t in done_t:
             dur = t["end_s"] - t["start_s"]
-            book.attribute(t, capture=self.session.key, channel=self.channel_key,
-                           doubled=bool(t["doubled_s"]) and t["doubled_s"] >= 0.5 * dur)
+            if book is not None:
+                book.attribute(t, capture=self.session.key, channel=self.channel_key,
+                               doubled=bool(t["doubled_s"]) and t["doubled_s"] >= 0.5 * dur)
             for s in sinks:
                 s.transmission(self, t)
         self._unforgotten += len(done_w)
@@ -351,6 +356,16 @@ class ChannelRun:
         new._twin_of = self
         self._twinned = True
         return new
+
+    def talking(self):
+        """Who is talking now (the squelch open): ``(station, confidence, by)`` from the over's
+        ID, else its fingerprint against the stations heard so far; None when closed or
+        unknown."""
+        oe = self.rx.open_event()
+        if oe is None:
+            return None
+        ani, f = self.clues.now(oe["start_s"])
+        return self.session.stations.name_now(ani, f, self.session.key)
 
     def where(self):
         """The channel in words: ``144.5000 MHz`` or ``offset +25.000 kHz``."""

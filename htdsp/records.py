@@ -240,6 +240,8 @@ class StationRecord(Record):
         Field("station", _S, "", "its roster name, else a label (station-3, or its ANI)",
               required=True),
         Field("in_roster", _B, "", "named by the roster", required=True),
+        Field("labels", _S, "", "labels its transmissions were given before its ANI named "
+              "it (the same radio's fingerprint), space-separated"),
         Field("ani", _S, "", "the ANI IDs it sent, space-separated"),
         Field("transmissions", _I, "", "transmissions attributed to it", required=True),
         Field("talk_time_s", _N, "s", "their air time", required=True),

@@ -519,11 +519,16 @@ class Judge:
         t["dropouts"] = len(tx.runs)
         t["split_reason"] = e.get("split_before")
         t["doubled_s"] = round(tx.doubled_s, 3)
+        unsure = []
         if self.clues is not None:
             ids = [d["label"] for d in self.clues.decodes_within(e["start_s"], e["end_s"])]
             t["ani"] = ids[0] if ids else None
-        # what a station's judgement adds up (kept with the record, never written)
-        t.aux = {"ok": tx.ok, "judged": tx.judged, "series": tx.stats.series}
+            unsure = [d["label"] for d in self.clues.decodes_within(e["start_s"], e["end_s"],
+                                                                    trusted=False)]
+        # what a station's judgement adds up, and an ID decoded where the audio was too poor
+        # to trust it (kept with the record, never written)
+        t.aux = {"ok": tx.ok, "judged": tx.judged, "series": tx.stats.series,
+                 "ani_unsure": unsure}
         self._n_tx += 1
         self._drops[0] += len(tx.runs)
         self._drops[1] += sum(tx.runs)

@@ -4,7 +4,11 @@ A :class:`StationBook` is shared by every capture and channel of a run. Each tra
 it is judged, is attributed (``station``, ``station_confidence``, ``station_by``):
 
 - **by ANI**: a decoded PTT-ID names its station outright (confidence 1): the roster's station
-  with that ID, else a station labelled by its ID;
+  with that ID, else a station labelled by its ID; a DTMF or selcall ID decoded on audio too
+  poor to trust (:meth:`htdsp.measure.clues.StationClues.trusted`), or one the roster does not
+  know, names a roster station only when it is that station's ID, or that ID with a digit
+  lost, and the fingerprint rules out every other candidate (confidence
+  :data:`UNSURE_ANI_CONFIDENCE`);
 - **by fingerprint** otherwise: the transmitter's carrier frequency error (each radio's
   crystal differs by tens to hundreds of Hz at VHF), its CTCSS encoder's frequency error and,
   within one capture, the level it arrives at. Each station's fingerprint is the running mean
@@ -53,6 +57,8 @@ CTCSS_SPAN_HZ = 2.0
 LEVEL_SPAN_DB = 60.0
 #: a fingerprint's attribution under this confidence is a guess (the report says so)
 GUESS_BELOW = 0.9
+#: the confidence of a roster ID decoded on audio too poor to trust it outright
+UNSURE_ANI_CONFIDENCE = 0.95
 #: a call not answered by another station within this is unanswered, s
 UNANSWERED_S = 30.0
 
@@ -181,6 +187,25 @@ class _Entry:
         self.guesses = 0
         self.series = {"sinad_db": BoundedHistogram(), "snr_db": BoundedHistogram()}
         self.first_s = None
+        #: labels its transmissions had before its ID named it; IDs of its that were garbled
+        self.labels = set()
+        self.odd_ids = set()
+
+    def absorb(self, other):
+        """Take in another entry's transmissions and fingerprint (the same radio)."""
+        for a, b in ((self.carrier, other.carrier), (self.ctcss, other.ctcss)):
+            a.n, a.s, a.s2 = a.n + b.n, a.s + b.s, a.s2 + b.s2
+        for cap, m in other.level.items():
+            mine = self.level.setdefault(cap, _Mean())
+            mine.n, mine.s, mine.s2 = mine.n + m.n, mine.s + m.s, mine.s2 + m.s2
+        for k in ("n", "talk_s", "ok", "judged", "dropouts", "doubled", "guesses"):
+            setattr(self, k, getattr(self, k) + getattr(other, k))
+        for k, h in other.series.items():
+            self.series[k].merge(h)
+        self.labels |= {other.label} | other.labels
+        if other.first_s is not None:
+            self.first_s = other.first_s if self.first_s is None else min(self.first_s,
+                                                                        other.first_s)
 
     def carrier_mean(self):
         if self.carrier.n:
@@ -278,28 +303,48 @@ class StationBook:
         lv = t.get("rssi_dbfs")
         ani = t.get("ani")
         entry, conf, by = None, None, None
-        if ani is not None:
+        aux = getattr(t, "aux", None)
+        if ani is None and isinstance(aux, dict):
+            # an ID decoded on poor audio: believed only when it is a roster station's and its
+            # fingerprint does not say otherwise (a lost digit makes another ID, rarely one
+            # of the roster's)
+            for label in aux.get("ani_unsure") or ():
+                e = self._garbled(label, f, exact=True)
+                if e is not None:
+                    entry, conf, by = e, UNSURE_ANI_CONFIDENCE, "ani"
+                    break
+        if entry is not None:
+            pass
+        elif ani is not None:
             entry = self._by_ani.get(ani)
+            if entry is None and self.roster:
+                # an ID the roster does not know: one of its IDs with a digit lost?
+                entry = self._garbled(ani, f)
+                if entry is not None:
+                    conf, by = UNSURE_ANI_CONFIDENCE, "ani"
+                    entry.odd_ids.add(ani)
+            if entry is None and self.roster and f is not None and not doubled:
+                # an ID the roster does not know, from a radio whose fingerprint is a roster
+                # station's: a digit lost on the way (DTMF and selcall have no check), not a
+                # new station
+                best, p = self._by_fingerprint(f, c, lv, capture)
+                if best is not None and best.roster is not None and p >= GUESS_BELOW:
+                    entry, conf, by = best, p, "fingerprint"
+                    best.odd_ids.add(ani)
             if entry is None:
                 entry = self._new(ani)
                 entry.ani.add(ani)
                 self._by_ani[ani] = entry
-            conf, by = 1.0, "ani"
-            self._reference(entry, t, capture)
-            f = self._corrected(t, capture)             # (a reference just told the LO)
+            if by is None:
+                conf, by = 1.0, "ani"
+                self._reference(entry, t, capture)
+                f = self._corrected(t, capture)         # (a reference just told the LO)
+                if not entry.carrier.n and f is not None:
+                    self._absorb(entry, f)
         elif f is not None and not doubled:
-            scores = [(self._score(e, f, c, lv, capture), e) for e in self.entries]
-            scores = [(s, e) for s, e in scores if s is not None]
-            has_level = any(capture in e.level for _, e in scores)
-            new = self._score_new(f, c, lv, has_level)
-            # each known station as likely as a new one: the evidence decides
-            best = max(scores, key=lambda x: x[0], default=None)
-            z = max([new] + [s for s, _ in scores])
-            total = math.exp(new - z) + sum(math.exp(s - z) for s, _ in scores)
-            if best is not None and best[0] > new:
-                entry, conf = best[1], math.exp(best[0] - z) / total
-            else:
-                entry, conf = self._new(), math.exp(new - z) / total
+            entry, conf = self._by_fingerprint(f, c, lv, capture)
+            if entry is None:
+                entry = self._new()
             by = "fingerprint"
         if entry is None:
             t["station"], t["station_confidence"], t["station_by"] = None, None, None
@@ -314,6 +359,84 @@ class StationBook:
         self._log.setdefault((capture, channel), []).append(
             (t["start_s"], t["end_s"], entry.label))
         return t
+
+    def _garbled(self, label, f, exact=False):
+        """The roster station an ID decoded on poor audio (or one the roster does not know)
+        stands for: its own (``exact``), or one the decoded ID is with a digit lost (DTMF and
+        selcall have no check: a digit in a fade is dropped), the fingerprint ruling out the
+        candidates whose carrier error is known and elsewhere; None unless one is left."""
+        def fits(e):
+            m = e.carrier_mean()
+            return f is None or m is None or abs(f - m) < 3 * CARRIER_SIGMA_HZ
+
+        e = self._by_ani.get(label)
+        if e is not None and e.roster is not None:
+            return e if fits(e) else None
+        if exact or label.startswith("mdc1200:"):
+            return None
+        kind, _, ident = label.rpartition(":")
+        cands = []
+        for a, e in self._by_ani.items():
+            k2, _, id2 = a.rpartition(":")
+            if e.roster is None or k2 != kind or len(id2) != len(ident) + 1:
+                continue
+            if any(id2[:i] + id2[i + 1:] == ident for i in range(len(id2))) and fits(e):
+                cands.append(e)
+        known = [e for e in cands if e.carrier_mean() is not None]
+        if len(known) == 1:
+            return known[0]
+        return cands[0] if len(cands) == 1 else None
+
+    def _by_fingerprint(self, f, c, lv, capture):
+        """The likeliest known station of a fingerprint and its posterior probability; None
+        (and the new station's probability) when a new station is likelier."""
+        scores = [(self._score(e, f, c, lv, capture), e) for e in self.entries]
+        scores = [(v, e) for v, e in scores if v is not None]
+        has_level = any(capture in e.level for _, e in scores)
+        new = self._score_new(f, c, lv, has_level)
+        # each known station as likely as a new one: the evidence decides
+        best = max(scores, key=lambda x: x[0], default=None)
+        z = max([new] + [v for v, _ in scores])
+        total = math.exp(new - z) + sum(math.exp(v - z) for v, _ in scores)
+        if best is not None and best[0] > new:
+            return best[1], math.exp(best[0] - z) / total
+        return None, math.exp(new - z) / total
+
+    def _absorb(self, entry, f):
+        """A station named by its ID for the first time takes in the unnamed stations its
+        fingerprint matches (heard before its ID was: a weak link's first overs): one radio,
+        one station; their labels are kept as its ``labels``."""
+        for e in list(self.entries):
+            if e is entry or e.roster is not None or e.ani or not e.carrier.n:
+                continue
+            if abs(e.carrier.mean - f) < 3 * CARRIER_SIGMA_HZ:
+                entry.absorb(e)
+                self.entries.remove(e)
+                for log in self._log.values():
+                    for i, (a, b, who) in enumerate(log):
+                        if who == e.label:
+                            log[i] = (a, b, entry.label)
+
+    def name_now(self, ani=None, freq_error_hz=None, capture=None):
+        """Who is talking, as far as the over so far tells (a live meter): ``(station,
+        confidence, by)`` or None; nothing is added to any station."""
+        if ani is not None:
+            e = self._by_ani.get(ani)
+            return (e.label if e is not None else ani), 1.0, "ani"
+        if freq_error_hz is None:
+            return None
+        f = freq_error_hz - self.lo_hz.get(capture, 0.0)
+        scores = [(self._score(e, f, None, None, capture), e) for e in self.entries]
+        scores = [(v, e) for v, e in scores if v is not None]
+        if not scores:
+            return None
+        new = self._score_new(f, None, None, False)
+        z = max([new] + [v for v, _ in scores])
+        total = math.exp(new - z) + sum(math.exp(v - z) for v, _ in scores)
+        v, e = max(scores, key=lambda x: x[0])
+        if v <= new:
+            return None
+        return e.label, round(math.exp(v - z) / total, 3), "fingerprint"
 
     def _reference(self, entry, t, capture):
         r = entry.roster
@@ -354,6 +477,7 @@ class StationBook:
             if not e.n:
                 continue
             r = StationRecord(station=e.label, in_roster=e.roster is not None,
+                              labels=" ".join(sorted(e.labels)) or None,
                               ani=" ".join(sorted(e.ani)) or None, transmissions=e.n,
                               talk_time_s=round(e.talk_s, 3), doubled=e.doubled,
                               guessed=e.guesses, dropouts=e.dropouts)

@@ -144,29 +144,31 @@ def test_a_bad_roster_is_one_line_naming_the_file(tmp_path, text, problem):
 
 
 def test_ani_names_the_stations_and_splits_their_turns():
-    # three radios on the same carrier error within 8 Hz (no fingerprint tells them apart):
-    # key-up IDs (DTMF, CCIR selcall) and a DTMF post-ID split turns 0.7-1.2 s apart and name
-    # every transmission outright; the base's answers carry no ID (fingerprint only)
+    # four radios on the same carrier error within 12 Hz (no fingerprint tells them apart):
+    # key-up IDs (DTMF, CCIR selcall, MDC1200), a DTMF post-ID and an MDC1200 pre- and
+    # post-ID split turns 0.7-1.2 s apart and name every transmission outright
     anis = ({"kind": "dtmf", "id": "101"},
             {"kind": "selcall", "id": "10102", "standard": "ccir"},
-            {"kind": "dtmf", "id": "109", "at": "key-down"})
-    keyed = ([(0.5, 3.5), (10.7, 13.5)], [(4.3, 7.0), (14.5, 17.0)], [(7.7, 10.0)])
+            {"kind": "dtmf", "id": "109", "at": "key-down"},
+            {"kind": "mdc1200", "id": "1004", "at": "both"})
+    keyed = ([(0.5, 3.5), (10.7, 13.5)], [(4.3, 7.0), (14.5, 17.0)], [(7.7, 10.0)],
+             [(17.8, 20.5)])
     txs = [Transmitter(f"st{k}", "speech", freq_error_hz=40.0 + 4 * k, ani=a, keyed=keyed[k],
                        seed_offset=k) for k, a in enumerate(anis)]
-    sc = Scenario(duration_s=18.0, fs=250e3, cnr_db=30.0, transmitters=txs, seed=4)
+    sc = Scenario(duration_s=21.0, fs=250e3, cnr_db=30.0, transmitters=txs, seed=4)
     roster = [Station("Batanghari", ["dtmf:101"]), Station("Bungo", ["selcall:ccir:10102"])]
     truth, run = _score(sc, Settings(keep_windows=True, roster=roster))
     want = sorted((a["htdsp:start_s"], a["htdsp:station"], [x["kind"] for x in a["htdsp:ani"]])
                   for a in truth["annotations"])
     assert all(k for _, _, k in want)                 # every over sent its ID
     got = run.judge.transmissions
-    assert len(got) == 5
-    names = {"st0": "Batanghari", "st1": "Bungo", "st2": "dtmf:109"}
+    assert len(got) == 6
+    names = {"st0": "Batanghari", "st1": "Bungo", "st2": "dtmf:109", "st3": "mdc1200:1004"}
     for t, (a, who, _) in zip(got, want, strict=True):
         assert abs(t["start_s"] - a) < 0.1
         assert t["station"] == names[who] and t["station_by"] == "ani"
         assert t["station_confidence"] == 1.0
-    assert [t["split_reason"] for t in got[1:]] == ["ani"] * 4
+    assert [t["split_reason"] for t in got[1:]] == ["ani"] * 5
 
 
 @pytest.mark.parametrize("diff_db", [0.0, 7.0, 15.0])
@@ -199,3 +201,87 @@ def test_no_doubling_in_a_fading_single_station(speed, cnr):
     _, run = _score(sc, Settings(ani=(), keep_windows=True))
     assert run.meter.windows and run.doublings.found == []
     assert not any(w["second_carrier_db"] is not None for w in run.meter.windows)
+
+
+@pytest.fixture(scope="module")
+def net_file(tmp_path_factory):
+    from htdsp.cli import main
+
+    d = tmp_path_factory.mktemp("net")
+    out = d / "net.sigmf-meta"
+    assert main(["simulate", "--scenario", "regent-net", "--duration", "40", "--rate", "250k",
+                 "-o", out, "--seed", "3"]) == 0
+    roster = d / "net.toml"
+    roster.write_text("".join(
+        f'[[station]]\nname = "{name}"\nani = ["{_label(ani)}"]\n\n'
+        for name, _, _, _, ani, _ in REGENT_NET))
+    return d, out, roster
+
+
+def _label(ani):
+    from htdsp.rx.ani import ani_label
+
+    return ani_label({"standard": None, **ani})
+
+
+def test_score_names_the_net_in_every_report(net_file):
+    import csv
+    import json
+
+    from htdsp.cli import main
+
+    d, rec, roster = net_file
+    truth = json.loads(rec.read_text())
+    want = {a["htdsp:station"] for a in truth["annotations"]}
+    rc = main(["score", rec, "--roster", roster, "--json", d / "s.json", "--html", d / "s.html",
+               "--events-csv", d / "s.csv", "-q"])
+    assert rc in (0, 1)
+    doc = json.loads((d / "s.json").read_text())
+    assert doc["schema"] == "htdsp.score/3"
+    named = {s["station"] for s in doc["stations"]}
+    assert want <= named | {None} and all(s["in_roster"] for s in doc["stations"])
+    (net,) = doc["net"]
+    assert net["transmissions"] == len(doc["captures"][0]["events"])
+    rows = list(csv.DictReader((d / "s.csv").open()))
+    assert [r["station"] for r in rows] == [e["station"] for e in doc["captures"][0]["events"]]
+    html = (d / "s.html").read_text()
+    assert "<h2>Stations</h2>" in html and 'alt="who talked when"' in html
+    for s in doc["stations"]:
+        assert f">{s['station']}" in html
+
+
+def test_score_with_ani_off_and_a_bad_roster(net_file, capsys):
+    import json
+
+    from htdsp.cli import main
+
+    d, rec, _ = net_file
+    assert main(["score", rec, "--ani", "none", "--json", d / "n.json", "-q"]) in (0, 1)
+    doc = json.loads((d / "n.json").read_text())
+    assert all(e["station_by"] in ("fingerprint", None) for e in doc["captures"][0]["events"])
+    bad = d / "bad.toml"
+    bad.write_text("[[station]]\nname = 'x'\nani = 'dtmf:'\n")
+    capsys.readouterr()
+    assert main(["score", rec, "--roster", bad, "-q"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "bad.toml" in err[0]
+    assert main(["score", rec, "--ani", "morse", "-q"]) == 2
+
+
+def test_a_garbled_id_names_the_one_roster_station_it_can_be():
+    # DTMF has no check: a digit lost in a fade makes "10" of "103"; of the roster's IDs it
+    # could come from, the fingerprint rules out those heard elsewhere
+    roster = [Station(n, [a]) for n, a in (("base", "dtmf:100"), ("batanghari", "dtmf:101"),
+                                           ("kerinci", "dtmf:103"), ("tebo", "dtmf:209"))]
+    book = StationBook(roster)
+    t = {"freq_error_hz": 0.0, "rssi_dbfs": -30.0, "ctcss_freq_error_hz": None,
+         "start_s": 0.0, "end_s": 3.0}
+    book.attribute(dict(t, ani="dtmf:100", freq_error_hz=-20.0))
+    book.attribute(dict(t, ani="dtmf:101", freq_error_hz=130.0))
+    u = book.attribute(dict(t, ani="dtmf:10", freq_error_hz=340.0))
+    assert (u["station"], u["station_by"]) == ("kerinci", "ani")
+    assert u["station_confidence"] < 1.0
+    # near the base's fingerprint, "10" is the base's "100"
+    assert book.attribute(dict(t, ani="dtmf:10", freq_error_hz=-22.0))["station"] == "base"
+    # nobody's: an ID of its own
+    assert book.attribute(dict(t, ani="dtmf:55", freq_error_hz=600.0))["station"] == "dtmf:55"

@@ -55,6 +55,8 @@ def add_score_options(s, live=False):
     o.add_argument("--json", metavar="FILE", help="the report as JSON (schema htdsp.score/3); "
                                                   "- for stdout")
     o.add_argument("--csv", metavar="FILE", help="the per-window series")
+    o.add_argument("--events-csv", metavar="FILE",
+                   help="one row per transmission, with its station")
     o.add_argument("--html", metavar="FILE", help="a self-contained HTML report with plots")
     o.add_argument("--jsonl", metavar="FILE",
                    help="JSON lines: every window and transmission as it is judged, then each "
@@ -137,7 +139,7 @@ class Reports:
         from htdsp.sinks.document import JsonSink
         from htdsp.sinks.html import HtmlSink
         from htdsp.sinks.jsonl import JsonLinesSink
-        from htdsp.sinks.table import CsvSink
+        from htdsp.sinks.table import CsvSink, EventsCsvSink
 
         self.args = args
         self.outputs = outputs
@@ -149,6 +151,7 @@ class Reports:
 
         for opt, value, make in (("--json", args.json, lambda f: JsonSink(f, warn=warn)),
                                  ("--csv", args.csv, CsvSink),
+                                 ("--events-csv", args.events_csv, EventsCsvSink),
                                  ("--html", args.html, HtmlSink),
                                  ("--jsonl", args.jsonl, lambda f: JsonLinesSink(f, warn=warn))):
             if not value:

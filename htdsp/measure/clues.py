@@ -6,7 +6,8 @@ one's key-up. :class:`StationClues` tells them apart with what the channel says 
 transmitter on each side of a gap, and marks an event ``split_before`` (the reason) when it is
 another key-up:
 
-- ``ani``: an ANI decode (:mod:`htdsp.rx.ani`) starting in the event's first
+- ``ani``: a trusted ANI decode (:mod:`htdsp.rx.ani`, :meth:`StationClues.trusted`) starting
+  in the event's first
   :data:`ANI_HEAD_S` (a key-up ID), or ending within :data:`ANI_TAIL_S` of the previous event's
   end (a post-ID: the transmitter said it unkeyed), or the event's own post-ID (when it ends
   within :data:`HOLD_S`) differing from the IDs of the event before;
@@ -52,6 +53,9 @@ SPREAD_K = 4.0
 CARRIER_JUMP_HZ = 25.0
 #: levels further apart than this are two transmitters, dB
 LEVEL_JUMP_DB = 15.0
+#: a DTMF or selcall ID (no check of its own) names a station only where the windows over it
+#: read this SNR or more, dB (the decoders' 99 % holds from 12 dB SINAD)
+ANI_MIN_SNR_DB = 12.0
 #: the decoders' latency after the audio they decode (a DTMF burst ends after its silence), s
 LAG_S = 0.6
 #: windows and decodes kept before what is still needed, s (an over before it, its gap)
@@ -80,7 +84,8 @@ class StationClues:
 
     >>> c = StationClues()
     >>> w = [{"start_s": i / 10, "end_s": (i + 1) / 10, "keyed": 1.0, "gap": False,
-    ...       "freq_error_hz": 100.0 if i < 30 else 180.0, "rssi_dbfs": -40.0, "cnr_db": 30.0}
+    ...       "freq_error_hz": 100.0 if i < 30 else 180.0, "rssi_dbfs": -40.0, "cnr_db": 30.0,
+    ...       "snr_db": 30.0}
     ...      for i in range(60) if not 20 <= i < 30]
     >>> c.add_windows(w)
     >>> c.done_s = 12.0
@@ -108,7 +113,7 @@ class StationClues:
             cnr = w.get("cnr_db")
             good = cnr is not None and cnr >= MIN_CNR_DB
             self._w.append((w["start_s"], w["end_s"], w.get("freq_error_hz") if good else None,
-                            w.get("rssi_dbfs")))
+                            w.get("rssi_dbfs"), w.get("snr_db")))
 
     def add_decodes(self, decodes, done_s):
         self._d.extend(decodes)
@@ -134,23 +139,46 @@ class StationClues:
             out += (_spread(f), _spread(r))
         return out
 
-    def decodes_within(self, start_s, end_s):
-        """The ANI decodes of the span (starting in it, or ending in its hang), time order."""
+    def trusted(self, d):
+        """Whether a decode can name a station: MDC1200's CRC checks itself; a DTMF or
+        selcall ID (no check) only where the audio is good enough to have every digit right
+        (every fully keyed window over it reads an SNR of at least :data:`ANI_MIN_SNR_DB`: on
+        a link too weak for that, a lost digit names another station)."""
+        if d["kind"] == "mdc1200":
+            return True
+        over = [w for w in self._w if w[1] > d["start_s"] and w[0] < d["end_s"]]
+        # every window over it (each digit's audio, a fade in the middle loses one)
+        return bool(over) and all(w[4] is not None and w[4] >= ANI_MIN_SNR_DB for w in over)
+
+    def decodes_within(self, start_s, end_s, trusted=True):
+        """The trusted ANI decodes of the span (starting in it, or ending in its hang), time
+        order (``trusted`` False: the others)."""
         return [d for d in self._d if start_s - 0.3 <= d["start_s"] and d["end_s"]
-                <= end_s + 0.3]
+                <= end_s + 0.3 and self.trusted(d) == trusted]
 
     def _head_ani(self, e):
-        for d in self._d:
+        for d in self._trusted():
             if e["start_s"] - 0.3 <= d["start_s"] <= e["start_s"] + ANI_HEAD_S:
                 return d["label"]
         return None
 
+    def _trusted(self):
+        return (d for d in self._d if self.trusted(d))
+
     def _tail_ani(self, e):
-        for d in self._d:
+        for d in self._trusted():
             if e["end_s"] - ANI_TAIL_S <= d["end_s"] <= e["end_s"] + 0.3 \
                     and d["start_s"] >= e["start_s"] - 0.3:
                 return d["label"]
         return None
+
+    def now(self, since_s):
+        """The over running since ``since_s``: its trusted ID (its first) and the median
+        carrier error of its last :data:`HEAD_S` of windows (a live meter's "who is talking")."""
+        ani = next((d["label"] for d in self._trusted() if d["start_s"] >= since_s - 0.3), None)
+        end = self._w[-1][1] if self._w else since_s
+        f, _ = self._span(max(since_s, end - HEAD_S), end)
+        return ani, f
 
     def ready(self, e, final=False):
         """Whether the clues of event ``e`` (finished, or the open one: ``close_reason``
@@ -199,6 +227,34 @@ class StationClues:
         if e.get("close_reason") is not None:
             self._prev = e
         return {**e, **self._done[key]}
+
+
+class NoClues:
+    """Station clues switched off (``Settings.stations`` False): every event is ready as it
+    is, nothing splits a transmission but what the squelch and its codes say."""
+
+    done_s = math.inf
+
+    def add_windows(self, windows):
+        pass
+
+    def add_decodes(self, decodes, done_s):
+        pass
+
+    def forget_before(self, t_s):
+        pass
+
+    def ready(self, e, final=False):
+        return True
+
+    def annotate(self, e):
+        return e
+
+    def decodes_within(self, start_s, end_s, trusted=True):
+        return []
+
+    def now(self, since_s):
+        return None, None
 
 
 #: sub-window spans closer than this are one doubling, s

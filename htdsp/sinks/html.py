@@ -119,7 +119,7 @@ class Series:
 #: what the page shows of a transmission
 _TX_FIELDS = ("start_s", "end_s", "availability", "sinad_db_p50", "snr_db_p50", "cnr_db",
               "freq_error_hz", "deviation_peak_hz", "ctcss_hz", "dcs_code", "close_reason",
-              "bounds")
+              "bounds", "station", "station_confidence", "station_by", "doubled_s")
 
 
 class _Channel:
@@ -193,11 +193,67 @@ class HtmlSink(Sink):
         env = jinja2.Environment(loader=jinja2.PackageLoader("htdsp", "templates"),
                                  autoescape=True, undefined=jinja2.StrictUndefined)
         located = any(s["entry"]["summary"].get("location") for s in self.sections)
+        net = {(n["capture"], n["channel"]): n for n in doc.get("net", [])}
+        timelines = []
+        for sec in self.sections:
+            e = sec["entry"]
+            if not e["events"]:
+                continue
+            ch = e["channel"]["freq_hz"] or e["channel"]["offset_hz"]
+            n = net.get((str(e["source"]["path"]), ch))
+            timelines.append({"title": f"{e['source']['path']} · {_where(e)}",
+                              "png": _timeline(e, n), "net": n})
         html = env.get_template("report.html").render(doc=doc, sections=self.sections,
                                                       bands=self.bands, fmt=fmt, fb=fmt_field,
-                                                      located=located)
+                                                      located=located, timelines=timelines)
         self.out.write(html)
         self.out.flush()
+
+
+def _where(e):
+    f = e["channel"]["freq_hz"]
+    return f"{f / 1e6:.4f} MHz" if f is not None else \
+        f"offset {e['channel']['offset_hz'] / 1e3:+.3f} kHz"
+
+
+def _timeline(entry, net):
+    """Who talked when on one channel: a row per station, its transmissions along the time
+    axis coloured by their SINAD (else SNR) median (a fingerprint guess hatched), the
+    doublings marked across every row in red."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    events = entry["events"]
+    names = []
+    for t in events:
+        k = t["station"] or "(unknown)"
+        if k not in names:
+            names.append(k)
+    fig, ax = plt.subplots(figsize=(9, max(2.0, 0.3 * len(names) + 1.2)))
+    cmap = plt.get_cmap("viridis")
+    for t in events:
+        i = names.index(t["station"] or "(unknown)")
+        q = t["sinad_db_p50"] if t["sinad_db_p50"] is not None else t["snr_db_p50"]
+        guess = t["station_by"] == "fingerprint" and (t["station_confidence"] or 0) < 0.9
+        ax.barh(i, t["end_s"] - t["start_s"], left=t["start_s"], height=0.8,
+                color=cmap(min(max((q if q is not None else 0.0) / 40.0, 0.0), 1.0)),
+                hatch="//" if guess else None, edgecolor="k" if guess else None,
+                linewidth=0.3)
+    for d in (net or {}).get("doublings", []):
+        ax.axvspan(d["start_s"], d["end_s"], color="red", alpha=0.35, lw=0)
+    ax.set_yticks(range(len(names)))
+    ax.set_yticklabels(names, fontsize=7)
+    ax.set_ylim(-0.6, len(names) - 0.4)
+    ax.set_xlim(0, max(entry["source"].get("duration_s") or 0.0,
+                       max(t["end_s"] for t in events)))
+    ax.invert_yaxis()
+    ax.set_xlabel("time, s")
+    ax.set_title("Who talked when (colour: SINAD/SNR p50, 0-40 dB; hatched: a fingerprint "
+                 "guess; red: doubling)", fontsize=9)
+    ax.grid(axis="x", alpha=0.3)
+    return _png(fig)
 
 
 def _occupancy(entries, duration_s):

@@ -1,12 +1,13 @@
-"""The per-window CSV of a score: one row per window of every capture and channel, its header
-from :data:`htdsp.records.WINDOW_COLUMNS`. Rows are spooled per channel as windows finish and
-copied out when the capture ends, so each channel's rows stay together."""
+"""The CSVs of a score: the per-window one (one row per window of every capture and channel,
+its header from :data:`htdsp.records.WINDOW_COLUMNS`; rows are spooled per channel as windows
+finish and copied out when the capture ends, so each channel's rows stay together) and the
+per-transmission one (:class:`EventsCsvSink`: a row per transmission with its station)."""
 
 import csv
 import io
 
 from htdsp.pipeline import Sink
-from htdsp.records import WINDOW_COLUMNS, WindowRecord
+from htdsp.records import WINDOW_COLUMNS, TransmissionRecord, WindowRecord
 from htdsp.sinks.spool import Spool, folder_of
 
 #: what a spreadsheet takes for the start of a formula (OWASP "CSV injection")
@@ -86,3 +87,25 @@ class CsvSink(Sink):
         for spool in self._spools.values():
             spool.close()
         self._spools.clear()
+
+
+#: the transmissions CSV's columns: where the row comes from, then every public field
+EVENT_COLUMNS = ("capture", "channel_hz", *TransmissionRecord.PUBLIC)
+
+
+class EventsCsvSink(Sink):
+    """One row per transmission (``--events-csv``), with its station, as each is judged:
+    :data:`EVENT_COLUMNS` (a nested field, such as ``fading``, as ``key:value`` pairs). Text
+    is quoted and neutralised (:func:`csv_text`)."""
+
+    def __init__(self, out):
+        self.out = out
+        self._w = csv.writer(out, quoting=csv.QUOTE_NONNUMERIC)
+        self._w.writerow(EVENT_COLUMNS)
+
+    def transmission(self, run, t):
+        self._w.writerow([csv_text(run.session.info.path), csv_cell(run.freq_hz)]
+                         + [csv_cell(t[k]) for k in TransmissionRecord.PUBLIC])
+
+    def close(self, scoring, doc):
+        self.out.flush()

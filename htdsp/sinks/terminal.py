@@ -10,6 +10,16 @@ import numpy as np
 from htdsp.pipeline import Sink
 
 
+def _talking(run):
+    """Who is talking on a run now, in words (``base (ani)``, ``station-2 (fingerprint 97 %)``,
+    ``-``)."""
+    who = run.talking()
+    if who is None:
+        return "-"
+    name, conf, by = who
+    return f"{name} (ani)" if by == "ani" else f"{name} ({by} {conf * 100:.0f} %)"
+
+
 class LiveDisplay:
     """The terminal meter: a few lines redrawn in place (ANSI), a few times a second."""
 
@@ -51,7 +61,7 @@ class LiveDisplay:
             f"CNR {f(w.get('cnr_db'))} dB   {'SINAD' if w.get('sinad_db') is not None else 'SNR'}"
             f" {f(q)} dB   DAQ {f(w.get('daq'))}   freq error {f(w.get('freq_error_hz'), 0)} Hz",
             f"squelch {'OPEN ' if sq is not None and sq.is_open else 'closed'}   "
-            f"CTCSS {f(ctcss)}   DCS {dcs or '-'}",
+            f"CTCSS {f(ctcss)}   DCS {dcs or '-'}   talking: {_talking(run)}",
         ]
         for e in self.events:
             lines.append(f"  {e['start_s']:8.2f}-{e['end_s']:8.2f} s  {e['close_reason']}"
@@ -78,7 +88,8 @@ class LiveDisplay:
             q = w.get("sinad_db") if w.get("sinad_db") is not None else w.get("snr_db")
             lines.append(f"{run.where():>14}  {'OPEN  ' if run.rx.squelch.is_open else 'closed'}"
                          f"  RSSI {f(w.get('rssi_dbfs'))} dBFS  CNR {f(w.get('cnr_db'))} dB  "
-                         f"SINAD/SNR {f(q)} dB  {run.judge.transmissions_done} tx")
+                         f"SINAD/SNR {f(q)} dB  {run.judge.transmissions_done} tx"
+                         + (f"  {_talking(run)}" if run.rx.squelch.is_open else ""))
         if len(runs) > most:
             lines.append(f"  ... and {len(runs) - most} more")
         return lines
