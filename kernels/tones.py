@@ -14,7 +14,8 @@ Both decoders share one front end, a bank of tone correlators run on short *sub-
 - the strongest tone is refined: a tone ``df`` Hz off its table frequency turns ``Z_m`` by
   ``2 pi df L / fs`` a sub-block, so ``phi = angle(sum_m Z_{m+1} conj(Z_m))`` measures ``df``
   (unambiguous within +-fs / 2L = 100 Hz) and ``sum_m Z_m exp(-j phi m)`` is its power with the
-  offset taken out (a tone 2 % off 1633 Hz would otherwise lose 11 dB over 25 ms).
+  offset taken out (a tone 2 % off 1633 Hz would otherwise lose 11 dB over 25 ms), divided by
+  what the offset costs inside a sub-block (0.25 dB at 26 Hz).
 
 A hop's decision is made on the window ending there. The kernels track *runs* (consecutive hops
 with the same decision) and write one record per run of at least ``min_hops`` hops when it
@@ -28,10 +29,11 @@ State layouts (one record each): ``buf`` (the partial sub-block), ``nbuf``, ``po
 seen), ``nsub`` (sub-blocks completed), ``head`` (ring slot of the oldest kept sub-block),
 ``ring_re`` / ``ring_im`` (``[M, K]``: the newest ``M`` sub-blocks' sums), ``ring_e`` /
 ``ring_s`` (their energies and sums), DTMF's ``raw`` (``[M, L]``: those sub-blocks' samples,
-for the guard spectrum), ``acc_re`` / ``acc_im`` / ``pw`` (scratch of the hop's analysis, kept
-in the record so that a hop allocates nothing), and the open run: ``run_key`` (DTMF key or -1) /
-``run_f`` (selcall: the run's summed frequency estimate), ``run_first`` / ``run_last`` (window
-ends of its first and newest hops), ``run_hops`` and the summed levels and offsets.
+for the guard spectrum), ``win``, ``acc_re`` / ``acc_im`` / ``pw`` (scratch of the hop's
+analysis, kept in the record so that a hop allocates nothing), and the open run: ``run_key``
+(DTMF key or -1) / ``run_f`` (selcall: the run's summed frequency estimate), ``run_first`` /
+``run_last`` (window ends of its first and newest hops), ``run_hops``, the summed levels and
+offsets and ``run_frac`` (the largest share of a window's energy so far).
 
 Contract: float32 audio in; state mutated in place; no allocation; any chunking gives the same
 records bit for bit (every sum runs over a whole sub-block or a whole window in a fixed order).
@@ -55,6 +57,7 @@ MAX_TONES = 48
 
 DTMF_STATE = np.dtype([
     ("buf", np.float64, (MAX_SUB,)), ("raw", np.float64, (MAX_WINDOW, MAX_SUB)),
+    ("win", np.float64, (MAX_WINDOW * MAX_SUB,)),
     ("nbuf", np.int64), ("pos", np.int64),
     ("nsub", np.int64), ("head", np.int64),
     ("ring_re", np.float64, (MAX_WINDOW, 8)), ("ring_im", np.float64, (MAX_WINDOW, 8)),
@@ -151,9 +154,9 @@ def _window_powers(ring_re, ring_im, head, m_sub, rot, k_tones, acc_re, acc_im, 
 
 
 @njit(**JIT)
-def _refine(ring_re, ring_im, head, m_sub, rot, k):
+def _refine(ring_re, ring_im, head, m_sub, sub, rot, k):
     """Tone ``k``'s phase step per sub-block ``phi`` (rad) and its offset-corrected window
-    power ``|sum_m Z_m exp(-j phi m)|^2``."""
+    power ``|sum_m Z_m exp(-j phi m)|^2``, divided by the power lost inside the sub-blocks."""
     cr_ = 0.0
     ci_ = 0.0
     pr = 0.0
@@ -191,7 +194,12 @@ def _refine(ring_re, ring_im, head, m_sub, rot, k):
         ar += zr * c + zi * s
         ai += zi * c - zr * s
         c, s = c * c1 - s * s1, s * c1 + c * s1
-    return phi, ar * ar + ai * ai
+    # and the loss inside each sub-block (a tone off the correlator's frequency turns by phi
+    # over it): |sum_i exp(j phi i / sub)| / sub
+    gain = 1.0
+    if phi != 0.0:
+        gain = math.sin(0.5 * phi) / (sub * math.sin(0.5 * phi / sub))
+    return phi, (ar * ar + ai * ai) / (gain * gain)
 
 
 @njit(**JIT)
@@ -206,9 +214,9 @@ def _window_energy(ring_e, ring_s, m_sub, n_win):
 
 
 @njit(**JIT)
-def _hann_power(raw, head, m_sub, sub, hann, f_hz, fs):
-    """``|sum_n w[n] y[n] exp(-j 2 pi f n / fs)|^2`` over the window (``hann``: ``w``),
-    the reference phasor by rotation from an exact start."""
+def _hann_power(win, n_win, hann, f_hz, fs):
+    """``|sum_n w[n] y[n] exp(-j 2 pi f n / fs)|^2`` over the window ``win`` (``hann``:
+    ``w``), the reference phasor by rotation from an exact start."""
     wstep = 2.0 * math.pi * f_hz / fs
     cs = math.cos(wstep)
     ss = math.sin(wstep)
@@ -216,41 +224,39 @@ def _hann_power(raw, head, m_sub, sub, hann, f_hz, fs):
     s = 0.0
     ar = 0.0
     ai = 0.0
+    for n in range(n_win):
+        v = hann[n] * win[n]
+        ar += v * c
+        ai -= v * s
+        c, s = c * cs - s * ss, s * cs + c * ss
+    return ar * ar + ai * ai
+
+
+@njit(**JIT)
+def _guard(raw, head, m_sub, sub, win, hann, grid, grid_hz, f_lo, f_hi, exclude_hz, fs):
+    """The strongest line of the Hann-windowed spectrum on ``grid_hz`` (``grid``: ``[2, G, N]``,
+    the window times ``cos`` / ``-sin``) away from the two tones, over their power there
+    (``win``: scratch for the window in time order, so that each line is one contiguous dot
+    product)."""
+    n_win = m_sub * sub
     n = 0
     for m in range(m_sub):
         j = head + m
         if j >= m_sub:
             j -= m_sub
         for i in range(sub):
-            v = hann[n] * raw[j, i]
-            ar += v * c
-            ai -= v * s
-            c, s = c * cs - s * ss, s * cs + c * ss
+            win[n] = raw[j, i]
             n += 1
-    return ar * ar + ai * ai
-
-
-@njit(**JIT)
-def _guard(raw, head, m_sub, sub, hann, grid, grid_hz, f_lo, f_hi, exclude_hz, fs):
-    """The strongest line of the Hann-windowed spectrum on ``grid_hz`` (``grid``: ``[2, G, N]``,
-    the window times ``cos`` / ``-sin``) away from the two tones, over their power there."""
-    p_pair = _hann_power(raw, head, m_sub, sub, hann, f_lo, fs) + \
-        _hann_power(raw, head, m_sub, sub, hann, f_hi, fs)
+    p_pair = _hann_power(win, n_win, hann, f_lo, fs) + _hann_power(win, n_win, hann, f_hi, fs)
     worst = 0.0
     for g in range(grid_hz.shape[0]):
         if abs(grid_hz[g] - f_lo) < exclude_hz or abs(grid_hz[g] - f_hi) < exclude_hz:
             continue
         ar = 0.0
         ai = 0.0
-        n = 0
-        for m in range(m_sub):
-            j = head + m
-            if j >= m_sub:
-                j -= m_sub
-            for i in range(sub):
-                ar += raw[j, i] * grid[0, g, n]
-                ai += raw[j, i] * grid[1, g, n]
-                n += 1
+        for k in range(n_win):
+            ar += win[k] * grid[0, g, k]
+            ai += win[k] * grid[1, g, k]
         p = ar * ar + ai * ai
         if p > worst:
             worst = p
@@ -259,7 +265,7 @@ def _guard(raw, head, m_sub, sub, hann, grid, grid_hz, f_lo, f_hi, exclude_hz, f
 
 @njit(**JIT)
 def _dtmf_hop(ring_re, ring_im, ring_e, ring_s, raw, head, m_sub, sub, rot, tones_hz, hann,
-              grid, grid_hz, fs, limits, acc_re, acc_im, pw):
+              grid, grid_hz, fs, limits, acc_re, acc_im, pw, win):
     """One DTMF decision on the window: (key or -1, low amplitude, high amplitude, low and
     high relative frequency errors, the two tones' share of the window's energy)."""
     n_win = m_sub * sub
@@ -290,8 +296,8 @@ def _dtmf_hop(ring_re, ring_im, ring_e, ring_s, raw, head, m_sub, sub, rot, tone
             hi = 4 + k
         elif p > p_hi2:
             p_hi2 = p
-    phi_lo, p_lo = _refine(ring_re, ring_im, head, m_sub, rot, lo)
-    phi_hi, p_hi = _refine(ring_re, ring_im, head, m_sub, rot, hi)
+    phi_lo, p_lo = _refine(ring_re, ring_im, head, m_sub, sub, rot, lo)
+    phi_hi, p_hi = _refine(ring_re, ring_im, head, m_sub, sub, rot, hi)
     df_lo = phi_lo * step_hz / tones_hz[lo]
     df_hi = phi_hi * step_hz / tones_hz[hi]
     amp_lo = 2.0 * math.sqrt(p_lo) / n_win
@@ -309,7 +315,7 @@ def _dtmf_hop(ring_re, ring_im, ring_e, ring_s, raw, head, m_sub, sub, rot, tone
         key = -1
     elif p_lo2 > limits[4] * p_lo or p_hi2 > limits[4] * p_hi:
         key = -1
-    elif _guard(raw, head, m_sub, sub, hann, grid, grid_hz, tones_hz[lo] * (1 + df_lo),
+    elif _guard(raw, head, m_sub, sub, win, hann, grid, grid_hz, tones_hz[lo] * (1 + df_lo),
                 tones_hz[hi] * (1 + df_hi), limits[8], fs) > limits[7]:
         # another spectral line near the pair's level: voiced speech (harmonics), not DTMF
         key = -1
@@ -380,6 +386,7 @@ def dtmf_kernel(x, sub, m_sub, bank, rot, tones_hz, hann, grid, grid_hz, fs, lim
     acc_im = state[0]["acc_im"]
     pw = state[0]["pw"]
     raw = state[0]["raw"]
+    win = state[0]["win"]
     nbuf = state[0]["nbuf"]
     pos = state[0]["pos"]
     nsub = state[0]["nsub"]
@@ -419,7 +426,7 @@ def dtmf_kernel(x, sub, m_sub, bank, rot, tones_hz, hann, grid, grid_hz, fs, lim
         if nsub >= m_sub:
             key, al, ah, fl, fh, fr = _dtmf_hop(ring_re, ring_im, ring_e, ring_s, raw, head,
                                                 m_sub, sub, rot, tones_hz, hann, grid, grid_hz,
-                                                fs, limits, acc_re, acc_im, pw)
+                                                fs, limits, acc_re, acc_im, pw, win)
         if key == run_key and key >= 0:
             run_last = pos_end
             run_hops += 1
@@ -467,10 +474,12 @@ def dtmf_kernel(x, sub, m_sub, bank, rot, tones_hz, hann, grid, grid_hz, fs, lim
 
 
 @njit(**JIT)
-def _selcall_hop(ring_re, ring_im, ring_e, ring_s, head, m_sub, n_win, rot, tones_hz, k_tones,
-                 step_hz, limits, acc_re, acc_im, pw):
+def _selcall_hop(ring_re, ring_im, ring_e, ring_s, head, m_sub, sub, rot, tones_hz, k_tones,
+                 fs, limits, acc_re, acc_im, pw):
     """One selcall decision on the window: (refined frequency in Hz or 0.0, amplitude, the
     tone's share of the window's energy)."""
+    n_win = m_sub * sub
+    step_hz = fs / (2.0 * math.pi * sub)
     energy = _window_energy(ring_e, ring_s, m_sub, n_win)
     if not energy > 0:
         return 0.0, 0.0, 0.0
@@ -479,7 +488,7 @@ def _selcall_hop(ring_re, ring_im, ring_e, ring_s, head, m_sub, n_win, rot, tone
     for k in range(1, k_tones):
         if pw[k] > pw[best]:
             best = k
-    phi, p = _refine(ring_re, ring_im, head, m_sub, rot, best)
+    phi, p = _refine(ring_re, ring_im, head, m_sub, sub, rot, best)
     amp = 2.0 * math.sqrt(p) / n_win
     frac = 2.0 * p / (n_win * energy)
     if frac < limits[0] or amp < limits[1]:
@@ -543,8 +552,6 @@ def selcall_kernel(x, sub, m_sub, bank, rot, tones_hz, fs, limits, state, out):
     run_amp = state[0]["run_amp"]
     run_frac = state[0]["run_frac"]
     k_tones = tones_hz.shape[0]
-    n_win = m_sub * sub
-    step_hz = fs / (2.0 * math.pi * sub)
     run_tol = limits[2]
     min_hops = int(limits[3])
     n_out = 0
@@ -564,9 +571,8 @@ def selcall_kernel(x, sub, m_sub, bank, rot, tones_hz, fs, limits, state, out):
         amp = 0.0
         fr = 0.0
         if nsub >= m_sub:
-            f, amp, fr = _selcall_hop(ring_re, ring_im, ring_e, ring_s, head, m_sub, n_win,
-                                      rot, tones_hz, k_tones, step_hz, limits, acc_re, acc_im,
-                                      pw)
+            f, amp, fr = _selcall_hop(ring_re, ring_im, ring_e, ring_s, head, m_sub, sub, rot,
+                                      tones_hz, k_tones, fs, limits, acc_re, acc_im, pw)
         if f > 0 and run_hops > 0 and abs(f * run_hops - run_f) <= run_tol * run_f:
             run_last = pos_end
             run_hops += 1

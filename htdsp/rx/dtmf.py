@@ -288,7 +288,8 @@ class DtmfDecoder:
         if st["run_key"] >= 0:
             horizon = self._start(int(st["run_first"]))       # an open run starts there
         else:
-            horizon = self._start(int(st["pos"]) + self.sub)  # the earliest a run can start
+            # the next hop's window end: the earliest a run can start
+            horizon = self._start(int(st["pos"]) - int(st["nbuf"]) + self.sub)
         decodes += self._complete(horizon)
         return decodes
 
