@@ -161,8 +161,8 @@ class SelcallDecoder:
     --------
     >>> fs = 8000.0
     >>> y = np.concatenate([np.zeros(400), 0.5 * encode("12234", fs, "ccir"), np.zeros(800)])
-    >>> [(d["id"], d["standard"], d["start_sample"]) for d in SelcallDecoder(fs).process(y)]
-    [('12234', 'ccir', 400)]
+    >>> [(d["id"], d["standard"], d["tone_s"] > 0.09) for d in SelcallDecoder(fs).process(y)]
+    [('12234', 'ccir', True)]
     """
 
     def __init__(self, fs, standards=STANDARDS, length=5, *, tolerance=0.02, min_fraction=0.75,
