@@ -3,9 +3,9 @@ input, NumPy reference, the decoder's chunked stream) at 8 kHz, and the long acc
 (thousands of transmissions at 12 dB SINAD in speech-like audio; groups ``dtmf_accuracy``,
 ``selcall_accuracy``: each run once, the share decoded exactly right in ``extra_info``).
 
-The kernel inputs are band-limited noise with one burst a second (a realistic mix: the guard
-spectrum of a DTMF hop is only computed for hops that pass every other test), plus the all-burst
-worst case (``*_bursts``).
+The kernel inputs are band-limited noise with a burst every 10 s (busier than a real channel's
+ANI), plus the all-burst worst case (``*_bursts``: the guard spectrum of a DTMF hop is
+computed only for hops that pass every other test, that is all through a digit).
 """
 
 import numpy as np
@@ -34,10 +34,10 @@ RNG = np.random.default_rng(0)
 
 
 def _mix(bursts, n):
-    """Noise (0.05 rms) with the bursts laid in once a second."""
+    """Noise (0.05 rms) with the bursts laid in every 10 s."""
     x = 0.05 * band_noise(n, FS, RNG)
     for i, b in enumerate(bursts):
-        a = int((i + 0.2) * FS)
+        a = int((10 * i + 0.2) * FS)
         if a + b.size > n:
             break
         x[a:a + b.size] += 0.4 * b

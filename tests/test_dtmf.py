@@ -220,6 +220,14 @@ def test_twist_beyond_limits_is_rejected(twist_db):
     assert run(DtmfDecoder(FS), _one("2580", twist_db=twist_db)) == []
 
 
+@pytest.mark.parametrize("over", [1.5, 3.0])
+def test_clipped_bursts_decode(over):
+    # the receiver's audio may be clipped: the pair clipped at 1/over of its peak
+    y = np.clip(over * encode("123A456B789C*0#D", FS), -1, 1) * 0.4
+    x = np.concatenate([np.zeros(800), y, np.zeros(3200)])
+    assert [d["id"] for d in run(DtmfDecoder(FS), x)] == ["123A456B789C*0#D"]
+
+
 def test_a_single_tone_is_not_a_digit():
     t = np.arange(int(0.5 * FS)) / FS
     for f in (697.0, 941.0, 1209.0, 1633.0):

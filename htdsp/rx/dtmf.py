@@ -32,8 +32,9 @@ comes within ``other_db`` (10 dB) of its group's tone; the frequency of each is 
 no other line of the window's Hann-windowed spectrum (300 Hz to 3 kHz, 2.5 bins or more from
 the tones) comes within ``guard_db`` (15 dB) of the pair: a harmonic's neighbours do, noise
 (flat) does not. Measured on this module's adversarial speech-like audio (tests/test_dtmf.py):
-the guard alone takes the runs of two or more hops in ten minutes from dozens to none. Hard
-clipping (whose intermodulation lines fall within 15 dB) makes a pair fail that test too.
+the guard alone takes the runs of two or more hops in ten minutes from dozens to none. A pair
+clipped at a third of its peak still decodes; clipped nearly square (a fifth) its
+intermodulation lines fail the guard.
 
 Analysis (:func:`htdsp.kernels.dtmf_kernel`): 5 ms sub-blocks, windows of five (25 ms, a
 Goertzel over N = 200 samples at 8 kHz as the classic N = 205), a decision every 5 ms. A digit

@@ -187,6 +187,7 @@ class SelcallDecoder:
                         for f in (*TABLES[s][0], TABLES[s][1])})
         assert len(tones) <= MAX_TONES
         self._tones = np.array(tones)
+        self._tone_list = tones
         self.sub = sub_samples(self.fs)
         self.window = WINDOW_SUBS * self.sub
         self._bank, self._rot = bank_tables(self.fs, tuple(tones), self.sub, WINDOW_SUBS)
@@ -294,9 +295,9 @@ class SelcallDecoder:
         for a, b in zip(heard[:-1], heard[1:], strict=True):
             edges.append((a[2] + b[1]) / 2 - w / 2)
         edges.append(heard[-1][2] - (1 - EDGE) * w)
-        dur_s = np.diff(edges) / self.fs
+        dur_s = [(b - a) / self.fs for a, b in zip(edges[:-1], edges[1:], strict=True)]
         mean_s = (edges[-1] - edges[0]) / n / self.fs
-        freqs = np.array([t[0] for t in heard])
+        freqs = [t[0] for t in heard]
         fits = []
         for s in self.standards:
             ident = self._read(s, freqs, dur_s, mean_s)
@@ -319,23 +320,25 @@ class SelcallDecoder:
                 "standards": [s for s, i in fits if i == ident],
                 "start_sample": max(0, int(round(edges[0]))),
                 "end_sample": int(round(edges[-1])), "tone_s": float(mean_s),
-                "level": float(np.mean([t[4] for t in heard])),
-                "freq_error": float(np.mean(freqs / np.array(sent) - 1))}
+                "level": float(sum(t[4] for t in heard) / n),
+                "freq_error": float(sum(f / t - 1 for f, t in zip(freqs, sent, strict=True)) / n)}
 
     def _known(self, f):
-        return bool(np.min(np.abs(self._tones / f - 1)) <= self.tolerance)
+        return any(abs(f / t - 1) <= self.tolerance for t in self._tone_list)
 
     def _read(self, standard, freqs, dur_s, mean_s):
-        """The digits ``freqs`` spell in ``standard``, or None when they do not fit."""
+        """The digits ``freqs`` spell in ``standard``, or None when they do not fit (plain
+        Python: five tones against eleven, once a sequence)."""
         digits, repeat, nominal = TABLES[standard]
         if abs(mean_s / nominal - 1) > MEAN_TOLERANCE:
             return None
-        if np.any(dur_s < TONE_RANGE[0] * nominal) or np.any(dur_s > TONE_RANGE[1] * nominal):
+        lo, hi = TONE_RANGE[0] * nominal, TONE_RANGE[1] * nominal
+        if any(not lo <= d <= hi for d in dur_s):
             return None
-        table = np.array((*digits, repeat), dtype=np.float64)
+        table = (*digits, repeat)
         out = []
         for f in freqs:
-            k = int(np.argmin(np.abs(table - f)))
+            k = min(range(11), key=lambda j, f=f: abs(table[j] - f))
             if abs(f / table[k] - 1) > self.tolerance:
                 return None
             if k == 10:
