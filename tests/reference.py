@@ -685,3 +685,124 @@ def mdc1200_ref(x, spb, taps, wa, wb, n_samplers, max_dist, max_corrected, kp, k
     if pend is not None:
         found.append(pend)
     return found
+
+
+# In-band tone signalling (kernels/tones.py): DTMF and selcall runs, the long way round.
+# Each hop's window is taken straight from the samples (the newest m_sub sub-blocks), its DFT
+# computed directly at every tone, and the decisions written as the kernel's Notes say.
+# ---------------------------------------------------------------------------------------------
+def _tone_hops(x, fs, tones_hz, sub, m_sub):
+    """Per hop with a full window: (window end sample, the window's samples, the aligned
+    sub-block phasors Z[m, k] = sum over sub-block m of y[n] exp(-j w_k n), n from the
+    window's start)."""
+    x = np.asarray(x, dtype=np.float32).astype(np.float64)
+    w = 2 * np.pi * np.asarray(tones_hz, dtype=np.float64) / fs
+    n_win = sub * m_sub
+    for b in range(m_sub - 1, x.size // sub):
+        end = (b + 1) * sub
+        y = x[end - n_win:end]
+        e = np.exp(-1j * np.outer(np.arange(n_win), w))             # [n, K]
+        z = (y[:, None] * e).reshape(m_sub, sub, -1).sum(axis=1)     # [m, K]
+        yield end, y, z
+
+
+def _refine_ref(z, sub):
+    """The phase step of ``z`` (one tone's aligned phasors) and the corrected power (divided by
+    the power a tone turning by the step loses over a sub-block's ``sub`` samples)."""
+    phi = float(np.angle(np.sum(z[1:] * np.conj(z[:-1]))))
+    loss = abs(np.mean(np.exp(1j * phi * np.arange(sub) / sub))) ** 2
+    return phi, float(abs(np.sum(z * np.exp(-1j * phi * np.arange(z.size)))) ** 2) / loss
+
+
+def _window_energy_ref(y):
+    return float(np.sum(y * y) - np.sum(y) ** 2 / y.size)
+
+
+def dtmf_ref(x, fs, tones_hz, sub, m_sub, limits):
+    """DTMF runs of ``x`` from a fresh state: the records of ``dtmf_kernel`` as tuples
+    ``(key, first, last, hops, amp_lo, amp_hi, df_lo, df_hi, frac)`` (runs that ended)."""
+    (min_fraction, tol, twist_min, twist_max, other_ratio, min_amp, min_hops, guard_ratio,
+     exclude_hz) = limits
+    n_win = sub * m_sub
+    hann = 0.5 - 0.5 * np.cos(2 * np.pi * (np.arange(n_win) + 0.5) / n_win)
+    grid_hz = np.arange(300.0, min(3000.0, 0.45 * fs), fs / n_win)
+    tones_hz = np.asarray(tones_hz, dtype=np.float64)
+    decisions = []
+    for end, y, z in _tone_hops(x, fs, tones_hz, sub, m_sub):
+        energy = _window_energy_ref(y)
+        if not energy > 0:
+            decisions.append((end, -1, 0, 0, 0, 0, 0))
+            continue
+        p = np.abs(z.sum(axis=0)) ** 2
+        lo = int(np.argmax(p[:4]))
+        hi = 4 + int(np.argmax(p[4:]))
+        phi_lo, p_lo = _refine_ref(z[:, lo], sub)
+        phi_hi, p_hi = _refine_ref(z[:, hi], sub)
+        df_lo = phi_lo * fs / (2 * np.pi * sub) / tones_hz[lo]
+        df_hi = phi_hi * fs / (2 * np.pi * sub) / tones_hz[hi]
+        amp_lo, amp_hi = 2 * np.sqrt(p_lo) / n_win, 2 * np.sqrt(p_hi) / n_win
+        frac = 2 * (p_lo + p_hi) / (n_win * energy)
+        runner_lo = np.sort(p[:4])[-2]
+        runner_hi = np.sort(p[4:])[-2]
+        ok = (abs(df_lo) <= tol and abs(df_hi) <= tol and frac >= min_fraction
+              and twist_min * p_lo <= p_hi <= twist_max * p_lo
+              and amp_lo >= min_amp and amp_hi >= min_amp
+              and runner_lo <= other_ratio * p_lo and runner_hi <= other_ratio * p_hi)
+        if ok:
+            n = np.arange(n_win)
+            f_lo, f_hi = tones_hz[lo] * (1 + df_lo), tones_hz[hi] * (1 + df_hi)
+
+            def line(f, n=n, y=y):
+                return abs(np.sum(hann * y * np.exp(-2j * np.pi * f * n / fs))) ** 2
+
+            pair = line(f_lo) + line(f_hi)
+            guard = [line(g) for g in grid_hz
+                     if abs(g - f_lo) >= exclude_hz and abs(g - f_hi) >= exclude_hz]
+            ok = max(guard, default=0.0) <= guard_ratio * pair
+        key = lo * 4 + (hi - 4) if ok else -1
+        decisions.append((end, key, amp_lo, amp_hi, df_lo, df_hi, frac))
+    runs = []
+    cur = None
+    for end, key, *vals in decisions:
+        if cur is not None and key == cur[0]:
+            cur[2] = end
+            cur[3].append(vals)
+            continue
+        if cur is not None and len(cur[3]) >= min_hops:
+            v = np.array(cur[3])
+            runs.append((cur[0], cur[1], cur[2], len(v), *v[:, :4].mean(axis=0),
+                         v[:, 4].max()))
+        cur = [key, end, end, [vals]] if key >= 0 else None
+    return runs
+
+
+def selcall_ref(x, fs, tones_hz, sub, m_sub, limits):
+    """Selcall runs of ``x`` from a fresh state: the records of ``selcall_kernel`` as tuples
+    ``(freq, first, last, hops, amp, frac)`` (runs that ended)."""
+    min_fraction, min_amp, run_tol, min_hops = limits
+    n_win = sub * m_sub
+    tones_hz = np.asarray(tones_hz, dtype=np.float64)
+    runs = []
+    cur = None                                  # [first, last, [(f, amp, frac), ...]]
+    for end, y, z in _tone_hops(x, fs, tones_hz, sub, m_sub):
+        energy = _window_energy_ref(y)
+        f = 0.0
+        if energy > 0:
+            k = int(np.argmax(np.abs(z.sum(axis=0)) ** 2))
+            phi, p = _refine_ref(z[:, k], sub)
+            amp = 2 * np.sqrt(p) / n_win
+            frac = 2 * p / (n_win * energy)
+            if frac >= min_fraction and amp >= min_amp:
+                f = tones_hz[k] + phi * fs / (2 * np.pi * sub)
+        if f > 0 and cur is not None:
+            mean = np.mean([h[0] for h in cur[2]])
+            if abs(f - mean) <= run_tol * mean:
+                cur[1] = end
+                cur[2].append((f, amp, frac))
+                continue
+        if cur is not None and len(cur[2]) >= min_hops:
+            v = np.array(cur[2])
+            runs.append((float(v[:, 0].mean()), cur[0], cur[1], len(v), float(v[:, 1].mean()),
+                         float(v[:, 2].max())))
+        cur = [end, end, [(f, amp, frac)]] if f > 0 else None
+    return runs

@@ -23,11 +23,13 @@ eia     600 741 882 1023 1164 1305 1446 1587 1728 1869          459     33
 
 ZVEI1 and ZVEI2 differ only in the repeat tone: a call without repeats is the same sound in
 both, and is reported with every standard it fits (``"standards"``). CCIR and EEA share every
-tone and differ only in duration: each standard accepts a sequence whose mean tone duration
-lies in its own range (:data:`MEAN_RANGE_S`: nominal +-15 %, EIA and EEA split at 36.3 ms,
-between their 33 and 40 ms) and each of whose tones lasts 0.5 to 1.6 times nominal (the first
-and last tones' outer edges are measured less well than the transitions), so a CCIR sequence
-is never EEA, nor the reverse.
+tone and differ only in duration: a standard accepts a sequence whose mean tone duration lies
+within +-15 % of its nominal (:data:`MEAN_TOLERANCE`: CCIR 85-115 ms, ZVEI 59.5-80.5, EEA
+34-46, EIA 28-38) and each of whose tones lasts 0.5 to 1.6 times nominal (the first and last
+tones' outer edges are measured less well than the transitions), so a CCIR sequence is never
+EEA, nor the reverse. Where two standards of different durations fit the same tones (EIA's
+1446 / 1869 Hz are EEA's 1446 / 1860 Hz, and their ranges overlap at 34-38 ms) the nearer
+nominal wins.
 
 Analysis (:func:`htdsp.kernels.selcall_kernel`): the union of the listed standards' tones in
 one bank, 5 ms sub-blocks, windows of four (20 ms: shorter than the 33 ms EIA tone, and 1124
@@ -36,9 +38,11 @@ by its phase step, when it holds ``min_fraction`` of the window's energy. Runs o
 frequency are tones; a tone boundary between two runs lies half a window before the middle of
 the gap between them (a window is decided on either tone once that tone holds its share, the
 same on both sides). Runs of one frequency with a short gap are one tone (a dropout: a call
-never repeats a tone). A gap longer than ``max_gap_s`` ends the sequence, which is then
-matched to each standard's table (every tone within ``tolerance`` of a digit or the repeat
-tone, no repeat first, ``length`` tones, durations as above).
+never repeats a tone). A gap longer than a transition's (``max_gap_s``) ends the sequence;
+tones at its ends that are no table tone of the listed standards are dropped (speech or noise
+touching the call), and the rest is matched to each standard's table (every tone within
+``tolerance`` of a digit or the repeat tone, no repeat first, ``length`` tones, durations as
+above).
 
 Each decode: ``{"kind": "selcall", "id": "12345", "standard": "ccir", "standards": [...],
 "start_sample", "end_sample", "tone_s", "level", "freq_error"}``: repeat tones resolved back
@@ -65,13 +69,8 @@ TABLES = {
     "eia": ((600, 741, 882, 1023, 1164, 1305, 1446, 1587, 1728, 1869), 459, 0.033),
 }
 STANDARDS = tuple(TABLES)
-#: accepted mean tone duration of a sequence, s, per standard: nominal +-15 %, except where
-#: that would overlap a standard with a nominal within 15 % (EIA 33 / EEA 40 ms split at their
-#: geometric mean, 36.3 ms)
-MEAN_RANGE_S = {
-    "zvei1": (0.0595, 0.0805), "zvei2": (0.0595, 0.0805), "ccir": (0.085, 0.115),
-    "eea": (0.0363, 0.046), "eia": (0.028, 0.0363),
-}
+#: a sequence's mean tone duration may lie this far (relative) from its standard's nominal
+MEAN_TOLERANCE = 0.15
 #: each tone's duration, as a share of nominal
 TONE_RANGE = (0.5, 1.6)
 #: sub-blocks per window (20 ms)
@@ -154,19 +153,20 @@ class SelcallDecoder:
     min_level : float
         Smallest tone amplitude (units of the audio).
     max_gap_s : float
-        A gap in the tones longer than this ends the sequence (a transition between two tones
-        leaves about 15 ms undecided).
+        How much longer than a window (20 ms) the gap between the last window decided on one
+        tone and the first on the next may be; a longer one ends the sequence (a transition
+        between two tones leaves 15 ms undecided: windows holding under 87 % of either).
 
     Examples
     --------
     >>> fs = 8000.0
     >>> y = np.concatenate([np.zeros(400), 0.5 * encode("12234", fs, "ccir"), np.zeros(800)])
-    >>> [(d["id"], d["standard"], d["start_sample"]) for d in SelcallDecoder(fs).process(y)]
-    [('12234', 'ccir', 400)]
+    >>> [(d["id"], d["standard"], d["tone_s"] > 0.09) for d in SelcallDecoder(fs).process(y)]
+    [('12234', 'ccir', True)]
     """
 
     def __init__(self, fs, standards=STANDARDS, length=5, *, tolerance=0.02, min_fraction=0.75,
-                 min_level=0.01, max_gap_s=0.03):
+                 min_level=0.01, max_gap_s=0.005):
         self.fs = check_fs(fs)
         if isinstance(standards, str):
             standards = (standards,)
@@ -187,6 +187,7 @@ class SelcallDecoder:
                         for f in (*TABLES[s][0], TABLES[s][1])})
         assert len(tones) <= MAX_TONES
         self._tones = np.array(tones)
+        self._tone_list = tones
         self.sub = sub_samples(self.fs)
         self.window = WINDOW_SUBS * self.sub
         self._bank, self._rot = bank_tables(self.fs, tuple(tones), self.sub, WINDOW_SUBS)
@@ -231,7 +232,8 @@ class SelcallDecoder:
             decodes += self._add_run(list(rec))
         st = self._state[0]
         # the earliest window end a run not yet written can have
-        horizon = int(st["run_first"]) if st["run_hops"] > 0 else int(st["pos"]) + self.sub
+        horizon = int(st["run_first"]) if st["run_hops"] > 0 else \
+            int(st["pos"]) - int(st["nbuf"]) + self.sub
         decodes += self._complete(horizon)
         return decodes
 
@@ -277,6 +279,12 @@ class SelcallDecoder:
         return [d] if d is not None else []
 
     def _match(self, heard):
+        # a tone at either end that is no tone of any standard listed is not part of the call
+        # (speech or noise right before or after it)
+        while heard and not self._known(heard[0][0]):
+            heard = heard[1:]
+        while heard and not self._known(heard[-1][0]):
+            heard = heard[:-1]
         n = len(heard)
         if not self.length[0] <= n <= self.length[1]:
             return None
@@ -287,9 +295,9 @@ class SelcallDecoder:
         for a, b in zip(heard[:-1], heard[1:], strict=True):
             edges.append((a[2] + b[1]) / 2 - w / 2)
         edges.append(heard[-1][2] - (1 - EDGE) * w)
-        dur_s = np.diff(edges) / self.fs
+        dur_s = [(b - a) / self.fs for a, b in zip(edges[:-1], edges[1:], strict=True)]
         mean_s = (edges[-1] - edges[0]) / n / self.fs
-        freqs = np.array([t[0] for t in heard])
+        freqs = [t[0] for t in heard]
         fits = []
         for s in self.standards:
             ident = self._read(s, freqs, dur_s, mean_s)
@@ -297,6 +305,10 @@ class SelcallDecoder:
                 fits.append((s, ident))
         if not fits:
             return None
+        # standards of different nominal durations that both fit (EIA 33 / EEA 40 ms, whose
+        # ranges overlap, on the tones they share): the nearer nominal
+        near = min(abs(math.log(mean_s / TABLES[s][2])) for s, _ in fits)
+        fits = [(s, i) for s, i in fits if abs(math.log(mean_s / TABLES[s][2])) <= near + 1e-9]
         ident = fits[0][1]
         std = fits[0][0]
         digits, repeat, _ = TABLES[std]
@@ -308,21 +320,25 @@ class SelcallDecoder:
                 "standards": [s for s, i in fits if i == ident],
                 "start_sample": max(0, int(round(edges[0]))),
                 "end_sample": int(round(edges[-1])), "tone_s": float(mean_s),
-                "level": float(np.mean([t[4] for t in heard])),
-                "freq_error": float(np.mean(freqs / np.array(sent) - 1))}
+                "level": float(sum(t[4] for t in heard) / n),
+                "freq_error": float(sum(f / t - 1 for f, t in zip(freqs, sent, strict=True)) / n)}
+
+    def _known(self, f):
+        return any(abs(f / t - 1) <= self.tolerance for t in self._tone_list)
 
     def _read(self, standard, freqs, dur_s, mean_s):
-        """The digits ``freqs`` spell in ``standard``, or None when they do not fit."""
+        """The digits ``freqs`` spell in ``standard``, or None when they do not fit (plain
+        Python: five tones against eleven, once a sequence)."""
         digits, repeat, nominal = TABLES[standard]
-        lo, hi = MEAN_RANGE_S[standard]
-        if not lo <= mean_s <= hi:
+        if abs(mean_s / nominal - 1) > MEAN_TOLERANCE:
             return None
-        if np.any(dur_s < TONE_RANGE[0] * nominal) or np.any(dur_s > TONE_RANGE[1] * nominal):
+        lo, hi = TONE_RANGE[0] * nominal, TONE_RANGE[1] * nominal
+        if any(not lo <= d <= hi for d in dur_s):
             return None
-        table = np.array((*digits, repeat), dtype=np.float64)
+        table = (*digits, repeat)
         out = []
         for f in freqs:
-            k = int(np.argmin(np.abs(table - f)))
+            k = min(range(11), key=lambda j, f=f: abs(table[j] - f))
             if abs(f / table[k] - 1) > self.tolerance:
                 return None
             if k == 10:
