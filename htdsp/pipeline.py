@@ -115,6 +115,7 @@ class Settings:
     stations: bool = True
     roster: tuple = ()
     time_out_s: float = 60.0
+    lo_ppm: float = None
 
     def __post_init__(self):
         if isinstance(self.criterion, str):
@@ -214,6 +215,9 @@ class ChannelRun:
         self.ani = (AniDecoder(rx.audio_fs, t0_s=t0, schemes=st.ani)
                     if st.ani and st.stations else None)
         self._held = deque()              # squelch events waiting for their clues
+        if st.lo_ppm is not None and info.center_freq_hz and st.stations:
+            # an LO high by ppm reads every carrier low by ppm of the centre frequency
+            session.stations.set_lo(session.key, -st.lo_ppm * info.center_freq_hz * 1e-6)
         self.events = []
         self.recent_events = []
         self.last_channel = np.zeros(0, np.complex64)
@@ -393,12 +397,14 @@ class Session:
         How a band's channels were chosen (one of :data:`BAND_CHOICES`), with a band front
         end: with ``all`` or ``range`` every channel of the band gets an entry, the ones never
         used too (their noise floor from the band's watch); with ``auto`` the used ones only.
+    scoring : Scoring, optional
+        The run this capture belongs to (its station book); :meth:`Scoring.session` sets it.
 
     Feed chunks with :meth:`feed` (or a whole source with :meth:`run`), then :meth:`finish`.
     """
 
     def __init__(self, info, fmt, channels, settings=None, sinks=(), front_end=None,
-                 band=None):
+                 band=None, scoring=None):
         from htdsp.measure.meter import RawLevels, input_window
 
         self.info = info
@@ -431,7 +437,7 @@ class Session:
         self.lost = 0
         self._rng = np.random.default_rng(0)
         self.entries = None
-        self.scoring = None
+        self.scoring = scoring
         self._book = None
         #: this capture in a run's station book
         self.key = str(getattr(info, "path", "") or id(self))
@@ -690,9 +696,8 @@ class Scoring:
 
     def session(self, info, fmt, channels, front_end=None, band=None):
         """A new capture, feeding this score's sinks."""
-        s = Session(info, fmt, channels, self.settings, self.sinks, front_end, band)
-        s.scoring = self
-        return s
+        return Session(info, fmt, channels, self.settings, self.sinks, front_end, band,
+                       scoring=self)
 
     def add(self, entries):
         """A finished capture's entries (from :meth:`Session.finish`)."""

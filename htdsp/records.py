@@ -195,8 +195,8 @@ class TransmissionRecord(Record):
         Field("split_reason", _S, "", "why it is not joined to the transmission before it "
               "though under 2 s after it: ani (a key-up ID, or a post-ID before), carrier "
               "or level (another transmitter)"),
-        Field("ani", _S, "", "the ANI decoded in it (dtmf:ID, selcall:STANDARD:ID or "
-              "mdc1200:ID; the first, when several)"),
+        Field("ani", _S, "", "the ANI that names it: its key-up ID, else its post-ID "
+              "(dtmf:ID, selcall:STANDARD:ID or mdc1200:ID)"),
         Field("station", _S, "", "the station: its roster name, else a label (station-3)"),
         Field("station_confidence", _N, "probability", "how sure the attribution is"),
         Field("station_by", _S, "", "ani (named outright), fingerprint, or null "

@@ -521,10 +521,9 @@ class Judge:
         t["doubled_s"] = round(tx.doubled_s, 3)
         unsure = []
         if self.clues is not None:
-            ids = [d["label"] for d in self.clues.decodes_within(e["start_s"], e["end_s"])]
+            ids = self.clues.ids_of(e["start_s"], e["end_s"])
             t["ani"] = ids[0] if ids else None
-            unsure = [d["label"] for d in self.clues.decodes_within(e["start_s"], e["end_s"],
-                                                                    trusted=False)]
+            unsure = self.clues.ids_of(e["start_s"], e["end_s"], trusted=False)
         # what a station's judgement adds up, and an ID decoded where the audio was too poor
         # to trust it (kept with the record, never written)
         t.aux = {"ok": tx.ok, "judged": tx.judged, "series": tx.stats.series,

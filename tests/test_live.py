@@ -505,6 +505,8 @@ def test_live_display_renders_the_numbers():
     assert "144.5000 MHz" in lines[0]
     assert lines[1].startswith("RSSI ###") and "dBFS" in lines[1]
     assert "CNR 58" in lines[2] and "squelch OPEN" in lines[3]
+    # who is talking: the over so far against the stations heard (none yet: unknown)
+    assert lines[3].endswith("talking: -")
 
 
 def test_live_usage_errors():

@@ -59,7 +59,8 @@ def test_real_capture_one_transmission_pass_high_daq(real_report):
     assert c["channel"]["freq_hz"] == 144.5e6 and c["channel"]["chosen"] == "given"
     # the same in the HTML: verdict first, then plots, the transmission's times
     assert html.index("PASS") < html.index("<img")
-    assert html.count('src="data:image/png;base64,') == 4
+    # the channel's four pictures, and who talked when (one station)
+    assert html.count('src="data:image/png;base64,') == 5 and 'alt="who talked when"' in html
     assert "0.915" in html and "4.521" in html and "144.5000 MHz" in html
 
 

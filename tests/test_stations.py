@@ -285,3 +285,34 @@ def test_a_garbled_id_names_the_one_roster_station_it_can_be():
     assert book.attribute(dict(t, ani="dtmf:10", freq_error_hz=-22.0))["station"] == "base"
     # nobody's: an ID of its own
     assert book.attribute(dict(t, ani="dtmf:55", freq_error_hz=600.0))["station"] == "dtmf:55"
+
+
+def test_stations_group_across_captures_through_two_dongles():
+    # the same three radios heard through two dongles, the second's LO 3 ppm high (every
+    # carrier reads 436 Hz low at 145 MHz): the base, the roster's reference with a known
+    # carrier error, tells each capture's LO error once its MDC1200 ID is heard, and the
+    # two ANI-less radios are the same stations in both
+    from htdsp.sim.frontend import FrontEnd
+
+    roster = [Station("base", ["mdc1200:1001"], carrier_error_hz=-20.0, reference=True)]
+    sco = Scoring(Settings(ani=("mdc1200",), roster=tuple(roster), keep_windows=True))
+    labels = []
+    for ppm in (0.0, 3.0):
+        txs = [Transmitter("base", "speech", freq_error_hz=-20.0, keyed=[(0.5, 3.0)],
+                           ani={"kind": "mdc1200", "id": "1001"}),
+               Transmitter("a", "speech", freq_error_hz=130.0, keyed=[(3.8, 6.5)],
+                           seed_offset=1),
+               Transmitter("b", "speech", freq_error_hz=-230.0, keyed=[(7.3, 10.0)],
+                           seed_offset=2)]
+        sc = Scenario(duration_s=10.5, fs=250e3, cnr_db=28.0, transmitters=txs, seed=7,
+                      frontend=FrontEnd(ppm=ppm))
+        x = simulate(sc, None).pop("samples")
+        src = RepeatSource(x, sc.fs, samples=x.size, center_hz=sc.center_hz)
+        s = sco.session(src.info, "cf32", [Channel(sc.offset_hz)])
+        s.key = f"dongle-{ppm:g}"
+        s.run(src)
+        s.finish()
+        labels.append([t["station"] for t in s.runs[0].judge.transmissions])
+    assert sco.stations.lo_hz["dongle-0"] == pytest.approx(0.0, abs=8.0)
+    assert sco.stations.lo_hz["dongle-3"] == pytest.approx(-3e-6 * 145.2e6, abs=8.0)
+    assert labels[0] == labels[1] == ["base", "station-1", "station-2"]

@@ -49,6 +49,10 @@ def add_score_options(s, live=False):
     n.add_argument("--ani", default="all", metavar="LIST|all|none",
                    help="ANI (PTT-ID) schemes to decode: dtmf, selcall, mdc1200 (comma-separated; "
                    "default all); none leaves station identity to the fingerprint")
+    n.add_argument("--lo-ppm", type=common.LO_PPM, metavar="PPM",
+                   help="the receiver's known LO error, ppm (as htdsp simulate --ppm: + is an "
+                   "LO running high, which reads every carrier low): removed from carrier "
+                   "errors before stations are compared across captures")
     n.add_argument("--time-out", type=common.TIME_OUT, default=60.0, metavar="S",
                    help="the net's time-out timer: overs longer are reported (default 60s)")
     o = s.add_argument_group("output (reports replace an earlier file atomically)")
@@ -127,7 +131,7 @@ def settings(args):
                     squelch=args.squelch, window_s=args.window, cal_db=args.cal_db,
                     criterion=criterion, requirements=requirements, daq_table=daq_table,
                     waterfall=bool(args.html), ani=schemes, roster=roster,
-                    time_out_s=args.time_out)
+                    time_out_s=args.time_out, lo_ppm=getattr(args, "lo_ppm", None))
 
 
 class Reports:

@@ -156,6 +156,19 @@ class StationClues:
         return [d for d in self._d if start_s - 0.3 <= d["start_s"] and d["end_s"]
                 <= end_s + 0.3 and self.trusted(d) == trusted]
 
+    def ids_of(self, start_s, end_s, trusted=True):
+        """The IDs that name an over from ``start_s`` to ``end_s``: its key-up ID (starting
+        in its first :data:`ANI_HEAD_S`) and its post-ID (ending within :data:`ANI_TAIL_S`
+        of its end), in that order; an ID in the middle of an over is not its station's (a
+        doubling station keying up, say)."""
+        out = []
+        for d in self.decodes_within(start_s, end_s, trusted):
+            head = d["start_s"] <= start_s + ANI_HEAD_S
+            tail = d["end_s"] >= end_s - ANI_TAIL_S
+            if head or tail:
+                out.append((0 if head else 1, d["label"]))
+        return [lab for _, lab in sorted(out, key=lambda x: x[0])]
+
     def _head_ani(self, e):
         for d in self._trusted():
             if e["start_s"] - 0.3 <= d["start_s"] <= e["start_s"] + ANI_HEAD_S:
@@ -251,6 +264,9 @@ class NoClues:
         return e
 
     def decodes_within(self, start_s, end_s, trusted=True):
+        return []
+
+    def ids_of(self, start_s, end_s, trusted=True):
         return []
 
     def now(self, since_s):

@@ -497,7 +497,7 @@ def second_carrier_db(rho):
     rho = min(max(rho, 1e-12), 0.5)
     b = 2.0 - 2.0 * rho
     u = (b - math.sqrt(max(b * b - 4 * rho * rho, 0.0))) / (2 * rho)
-    return -10 * math.log10(u)
+    return max(0.0, -10 * math.log10(u))
 
 
 def m2m4(m2, m4):

@@ -9,7 +9,8 @@ from htdsp.pipeline import Sink
 
 #: the transmission fields an annotation carries (as ``htdsp:FIELD``)
 ANNOTATED = ("availability", "dropouts", "cnr_db", "rssi_dbfs", "freq_error_hz",
-             "deviation_peak_hz", "sinad_db_p50", "snr_db_p50", "ctcss_level_hz")
+             "deviation_peak_hz", "sinad_db_p50", "snr_db_p50", "ctcss_level_hz", "station",
+             "station_confidence", "station_by", "ani", "doubled_s")
 
 
 def scored_meta_path(info):
@@ -53,7 +54,8 @@ def write_annotations(info, entries, out=None):
         for e in entry["events"]:
             a = event_annotation(e, ch["freq_hz"], ch["bandwidth_hz"])
             a["core:comment"] = (f"htdsp score: availability {fmt(e.get('availability'), 3)}, "
-                                 f"CNR {fmt(e.get('cnr_db'))} dB")
+                                 f"CNR {fmt(e.get('cnr_db'))} dB"
+                                 + (f", station {e['station']}" if e.get("station") else ""))
             for k in ANNOTATED:
                 if e.get(k) is not None:
                     a[f"htdsp:{k}"] = e[k]
