@@ -6,9 +6,11 @@ that marks the transmissions) and :class:`htdsp.measure.Meter`. Then, per captur
 - every window is judged by the **criterion** (default ``sinad>=20``, DAQ 3.4; the tone-free
   SNR stands in for SINAD when there is no test tone). Only windows wholly inside a
   transmission (between its start and end, so not the squelch's hang after it), free of
-  lost samples and not doubled (two stations keyed at once, ``second_carrier_db``) count; **availability** is the fraction of them meeting it;
-- **transmissions**: the squelch's events, joined when less than 2 s apart (a fade that
-  closes the squelch mid-over is a dropout, and its windows count as failing);
+  lost samples and not doubled (two stations keyed at once, ``second_carrier_db``) count;
+  **availability** is the fraction of them meeting it;
+- **transmissions**: the squelch's events, joined when less than 2 s apart within one
+  station's over (a fade that closes the squelch mid-over is a dropout, and its windows count
+  as failing; another station's key-up is another transmission, :mod:`htdsp.measure.clues`);
 - **dropouts**: runs of failing windows inside a transmission (count, total and longest, s);
 - a **summary** of the measurements and the **requirements** (default ``availability>=0.95``)
   judged on it: verdict ``pass`` or ``fail``.

@@ -209,7 +209,7 @@ def net_file(tmp_path_factory):
 
     d = tmp_path_factory.mktemp("net")
     out = d / "net.sigmf-meta"
-    assert main(["simulate", "--scenario", "regent-net", "--duration", "40", "--rate", "250k",
+    assert main(["simulate", "--scenario", "regent-net", "--duration", "25", "--rate", "250k",
                  "-o", out, "--seed", "3"]) == 0
     roster = d / "net.toml"
     roster.write_text("".join(

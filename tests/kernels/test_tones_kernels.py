@@ -87,7 +87,9 @@ def test_dtmf_kernel_any_chunking_is_bit_identical(seed, fs, data):
     s2 = dtmf_state()
     parts = _chunked_runs(_dtmf_runs, dec, x, s2, data.draw(splits(x.size, max_cuts=12)))
     assert whole.tobytes() == parts.tobytes() and s1.tobytes() == s2.tobytes()
-    assert len(whole) == 3
+    # the three digits' runs at least (a transition between two keys may add a short run of
+    # a third, as the reference's does: the digits are made of runs above it)
+    assert len(whole) >= 3
 
 
 @given(seed=st.integers(0, 2**32 - 1), cut=st.floats(0.0, 1.0))
