@@ -89,6 +89,11 @@ def regent(duration_s, seed=0):
           f"{len(run.judge.transmissions)} transmissions scored")
     print(f"  with ANI: {acc:.1%} of {n} attributed right; by ani "
           f"{sum(t['station_by'] == 'ani' for t, _ in pairs)}")
+    # a station's earlier labels (its overs heard before its ID was) stand for it too
+    alias = {lab: s["station"] for s in doc["stations"] for lab in (s["labels"] or "").split()}
+    both = sum((alias.get(t["station"], t["station"]) == w) for t, w in pairs if w is not None)
+    print(f"  with ANI, counting the labels a station took in as it: "
+          f"{both / max(len(pairs), 1):.1%}")
     names = {r.name for r in roster}
     for t, w in pairs:
         if t["station"] != w:

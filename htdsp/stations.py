@@ -340,7 +340,7 @@ class StationBook:
                 self._reference(entry, t, capture)
                 f = self._corrected(t, capture)         # (a reference just told the LO)
                 if not entry.carrier.n and f is not None:
-                    self._absorb(entry, f)
+                    self._absorb(entry, f, lv, capture)
         elif f is not None and not doubled:
             entry, conf = self._by_fingerprint(f, c, lv, capture)
             if entry is None:
@@ -402,14 +402,22 @@ class StationBook:
             return best[1], math.exp(best[0] - z) / total
         return None, math.exp(new - z) / total
 
-    def _absorb(self, entry, f):
+    def _absorb(self, entry, f, lv=None, capture=None):
         """A station named by its ID for the first time takes in the unnamed stations its
-        fingerprint matches (heard before its ID was: a weak link's first overs): one radio,
-        one station; their labels are kept as its ``labels``."""
+        fingerprint matches (heard before its ID was: a weak link's first overs, its ID lost
+        in the noise): one radio, one station; their labels are kept as its ``labels``. A
+        match: the carrier errors within three of their combined spreads (the unnamed
+        station's own, at least :data:`CARRIER_SIGMA_HZ`, and one transmission's) and, in
+        the same capture, the levels within three :data:`LEVEL_SIGMA_DB`."""
         for e in list(self.entries):
             if e is entry or e.roster is not None or e.ani or not e.carrier.n:
                 continue
-            if abs(e.carrier.mean - f) < 3 * CARRIER_SIGMA_HZ:
+            sd = max(CARRIER_SIGMA_HZ, e.carrier.std or 0.0)
+            gate = 3 * math.sqrt(sd * sd + CARRIER_SIGMA_HZ ** 2)
+            m = e.level.get(capture)
+            far = lv is not None and m is not None and m.n \
+                and abs(lv - m.mean) > 3 * LEVEL_SIGMA_DB
+            if abs(e.carrier.mean - f) < gate and not far:
                 entry.absorb(e)
                 self.entries.remove(e)
                 for log in self._log.values():
@@ -507,6 +515,10 @@ class StationBook:
         """Two stations keyed at once on a channel (:class:`htdsp.measure.clues.Doublings`)."""
         self._doublings.setdefault((capture, channel), []).append(dict(doubling))
         self._log.setdefault((capture, channel), [])
+
+    def doublings_of(self, capture, channel):
+        """The doublings found on a channel of a capture (in time order)."""
+        return list(self._doublings.get((capture, channel), ()))
 
     def note_capture(self, capture, duration_s):
         """A capture has ended (its length is the base of its channels' busy fraction)."""

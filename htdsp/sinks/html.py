@@ -173,7 +173,11 @@ class HtmlSink(Sink):
             # (a band's unused channel gets its table, not four pictures of noise: a band of
             # 152 channels would draw 600 of them)
             plots = [] if in_band and not c.events else _plots(e, c, session.waterfall, crit)
-            self.sections.append({"entry": e, "plots": plots})
+            timeline = None
+            if e["events"] and session.settings.stations:
+                ch = e["channel"]["freq_hz"] or e["channel"]["offset_hz"]
+                timeline = _timeline(e, session.stations.doublings_of(session.key, ch))
+            self.sections.append({"entry": e, "plots": plots, "timeline": timeline})
             if in_band:
                 band.append(e)
         if band:
@@ -193,30 +197,14 @@ class HtmlSink(Sink):
         env = jinja2.Environment(loader=jinja2.PackageLoader("htdsp", "templates"),
                                  autoescape=True, undefined=jinja2.StrictUndefined)
         located = any(s["entry"]["summary"].get("location") for s in self.sections)
-        net = {(n["capture"], n["channel"]): n for n in doc.get("net", [])}
-        timelines = []
-        for sec in self.sections:
-            e = sec["entry"]
-            if not e["events"]:
-                continue
-            ch = e["channel"]["freq_hz"] or e["channel"]["offset_hz"]
-            n = net.get((str(e["source"]["path"]), ch))
-            timelines.append({"title": f"{e['source']['path']} · {_where(e)}",
-                              "png": _timeline(e, n), "net": n})
         html = env.get_template("report.html").render(doc=doc, sections=self.sections,
                                                       bands=self.bands, fmt=fmt, fb=fmt_field,
-                                                      located=located, timelines=timelines)
+                                                      located=located)
         self.out.write(html)
         self.out.flush()
 
 
-def _where(e):
-    f = e["channel"]["freq_hz"]
-    return f"{f / 1e6:.4f} MHz" if f is not None else \
-        f"offset {e['channel']['offset_hz'] / 1e3:+.3f} kHz"
-
-
-def _timeline(entry, net):
+def _timeline(entry, doublings):
     """Who talked when on one channel: a row per station, its transmissions along the time
     axis coloured by their SINAD (else SNR) median (a fingerprint guess hatched), the
     doublings marked across every row in red."""
@@ -241,7 +229,7 @@ def _timeline(entry, net):
                 color=cmap(min(max((q if q is not None else 0.0) / 40.0, 0.0), 1.0)),
                 hatch="//" if guess else None, edgecolor="k" if guess else None,
                 linewidth=0.3)
-    for d in (net or {}).get("doublings", []):
+    for d in doublings:
         ax.axvspan(d["start_s"], d["end_s"], color="red", alpha=0.35, lw=0)
     ax.set_yticks(range(len(names)))
     ax.set_yticklabels(names, fontsize=7)
