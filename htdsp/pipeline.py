@@ -257,6 +257,8 @@ class ChannelRun:
         return self.freq_hz or self.offset_hz
 
     def _note_doublings(self, found):
+        if not self.session.settings.stations:
+            return
         for d in found:
             self.session.stations.note_doubling(self.session.key, self.channel_key, d)
 
@@ -559,9 +561,11 @@ class Session:
         return self._book
 
     def discard(self):
-        """The capture failed part way: the sinks drop what they hold of it."""
+        """The capture failed part way: the sinks drop what they hold of it, the run's
+        station book its transmissions."""
         for s in self.sinks:
             s.discard(self)
+        self.stations.discard(self.key)
 
     def finish(self):
         """The input has ended: judge the rest; returns the ``captures[]`` entries (one per

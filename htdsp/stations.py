@@ -36,12 +36,14 @@ The roster (TOML, :func:`load_roster`)::
     notes = "regent's car"
 """
 
+import bisect
 import math
 from dataclasses import dataclass, field
 
 from htdsp.errors import InputError
 from htdsp.measure import BoundedHistogram, finite
 from htdsp.records import StationRecord
+from htdsp.standards import CTCSS_TONES_HZ, parse_dcs
 
 #: one transmission's carrier error about its station's mean (measured: 2-8 Hz), Hz
 CARRIER_SIGMA_HZ = 10.0
@@ -59,8 +61,11 @@ LEVEL_SPAN_DB = 60.0
 GUESS_BELOW = 0.9
 #: the confidence of a roster ID decoded on audio too poor to trust it outright
 UNSURE_ANI_CONFIDENCE = 0.95
-#: a call not answered by another station within this is unanswered, s
+#: a call not answered by anyone within this is unanswered, s
 UNANSWERED_S = 30.0
+#: a station's own transmission again after this wait, nobody between: its call went
+#: unanswered (back to back, under this, is an acknowledgement and the next call), s
+CALL_AGAIN_S = 3.0
 
 
 @dataclass
@@ -118,6 +123,9 @@ def load_roster(path):
         ani = e.get("ani", [])
         if isinstance(ani, str):
             ani = [ani]
+        if not isinstance(ani, list) or not all(isinstance(a, str) for a in ani):
+            raise InputError(f"{where} ({e['name']}): ani must be a string or a list of "
+                             "strings", path)
         try:
             ani = [parse_ani_label(a) for a in ani]
         except ValueError as x:
@@ -128,12 +136,31 @@ def load_roster(path):
             ids[a] = e["name"]
         for k in ("ctcss_hz", "carrier_error_hz"):
             v = e.get(k)
-            if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v)):
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))
+                                  or not math.isfinite(v)):
                 raise InputError(f"{where} ({e['name']}): {k} must be a number", path)
+        tone = e.get("ctcss_hz")
+        if tone is not None and not any(abs(tone - x) < 0.05 for x in CTCSS_TONES_HZ):
+            raise InputError(f"{where} ({e['name']}): {tone} Hz is not a CTCSS tone", path)
+        dcs = e.get("dcs_code")
+        if dcs is not None:
+            try:
+                octal, inv = parse_dcs(str(dcs)) if isinstance(dcs, str) else (None, None)
+            except ValueError:
+                octal = None
+            if octal is None:
+                raise InputError(f"{where} ({e['name']}): dcs_code {dcs!r} is not a DCS code "
+                                 "(D023N, D023I)", path)
+            dcs = f"D{octal}{'I' if inv else 'N'}"
+        for k in ("notes", "reference"):
+            v = e.get(k)
+            if v is not None and not isinstance(v, str if k == "notes" else bool):
+                raise InputError(f"{where} ({e['name']}): {k} must be "
+                                 + ("text" if k == "notes" else "true or false"), path)
         if e.get("reference") and e.get("carrier_error_hz") is None:
             raise InputError(f"{where} ({e['name']}): a reference station needs its "
                              "carrier_error_hz", path)
-        out.append(Station(e["name"], ani, e.get("ctcss_hz"), e.get("dcs_code"),
+        out.append(Station(e["name"], ani, None if tone is None else float(tone), dcs,
                            e.get("carrier_error_hz"), bool(e.get("reference", False)),
                            str(e.get("notes", ""))))
     return out
@@ -164,20 +191,10 @@ class _Mean:
         return math.sqrt(max(self.s2 / self.n - (self.s / self.n) ** 2, 0.0))
 
 
-class _Entry:
-    """A station as the book knows it: who, its fingerprint, its link's running judgement."""
+class _Judged:
+    """A station's running judgement (in one capture)."""
 
-    def __init__(self, label, roster=None):
-        self.label = label
-        self.roster = roster
-        self.ani = set(roster.ani) if roster else set()
-        self.carrier = _Mean()
-        self.ctcss = _Mean()
-        self.level = {}                    # capture -> _Mean of rssi_dbfs
-        if roster is not None and roster.carrier_error_hz is not None:
-            self.seed = float(roster.carrier_error_hz)
-        else:
-            self.seed = None
+    def __init__(self):
         self.n = 0
         self.talk_s = 0.0
         self.ok = 0
@@ -186,6 +203,35 @@ class _Entry:
         self.doubled = 0
         self.guesses = 0
         self.series = {"sinad_db": BoundedHistogram(), "snr_db": BoundedHistogram()}
+
+    def merge(self, other):
+        for k in ("n", "talk_s", "ok", "judged", "dropouts", "doubled", "guesses"):
+            setattr(self, k, getattr(self, k) + getattr(other, k))
+        for k, h in other.series.items():
+            self.series[k].merge(h)
+
+
+class _Entry:
+    """A station as the book knows it: who, its fingerprint, its link's running judgement."""
+
+    def __init__(self, label, roster=None):
+        self.label = label
+        self.roster = roster
+        self.ani = set(roster.ani) if roster else set()
+        #: the CTCSS tones (Hz) / DCS codes it sends: the roster's, else those heard; a
+        #: transmission with another is not this station
+        self.roster_codes = {v for v in ((roster.ctcss_hz, roster.dcs_code) if roster
+                                         else ()) if v is not None}
+        self.codes = set(self.roster_codes)
+        self.carrier = _Mean()
+        self.ctcss = _Mean()
+        self.level = {}                    # capture -> _Mean of rssi_dbfs
+        if roster is not None and roster.carrier_error_hz is not None:
+            self.seed = float(roster.carrier_error_hz)
+        else:
+            self.seed = None
+        #: capture -> its judgement there (a capture discarded takes its own away)
+        self.caps = {}
         self.first_s = None
         #: labels its transmissions had before its ID named it; IDs of its that were garbled
         self.labels = set()
@@ -198,19 +244,40 @@ class _Entry:
         for cap, m in other.level.items():
             mine = self.level.setdefault(cap, _Mean())
             mine.n, mine.s, mine.s2 = mine.n + m.n, mine.s + m.s, mine.s2 + m.s2
-        for k in ("n", "talk_s", "ok", "judged", "dropouts", "doubled", "guesses"):
-            setattr(self, k, getattr(self, k) + getattr(other, k))
-        for k, h in other.series.items():
-            self.series[k].merge(h)
+        for cap, agg in other.caps.items():
+            self.cap(cap).merge(agg)
         self.labels |= {other.label} | other.labels
+        if not self.roster_codes:
+            self.codes |= other.codes
         if other.first_s is not None:
             self.first_s = other.first_s if self.first_s is None else min(self.first_s,
                                                                         other.first_s)
+
+    def cap(self, capture):
+        """Its judgement in ``capture`` (made on first use)."""
+        agg = self.caps.get(capture)
+        if agg is None:
+            agg = self.caps[capture] = _Judged()
+        return agg
+
+    def total(self):
+        """Its judgement over every capture kept."""
+        out = _Judged()
+        for agg in self.caps.values():
+            out.merge(agg)
+        return out
 
     def carrier_mean(self):
         if self.carrier.n:
             return self.carrier.mean
         return self.seed
+
+
+def _code_of(t):
+    """A transmission's sub-audible code: its CTCSS tone (Hz) or DCS code, or None."""
+    if t.get("ctcss_hz") is not None:
+        return float(t["ctcss_hz"])
+    return t.get("dcs_code")
 
 
 def _log_gauss(d, sigma):
@@ -252,7 +319,8 @@ class StationBook:
 
     # ------------------------------------------------------------------ LO error
     def set_lo(self, capture, lo_hz):
-        """The capture's LO error is known (``ppm`` times the channel frequency), Hz."""
+        """The capture's LO error is known (``-ppm`` times its centre frequency: an LO high
+        reads carriers low), Hz."""
         self.lo_hz[capture] = float(lo_hz)
 
     def _corrected(self, t, capture):
@@ -270,26 +338,34 @@ class StationBook:
         self.entries.append(e)
         return e
 
-    def _score(self, e, f, c, lv, capture):
-        """Log-likelihood of a fingerprint under station ``e`` (None: nothing to compare)."""
+    def _score(self, e, f, c, lv, capture, code=None):
+        """Log-likelihood of a fingerprint under station ``e`` (None: nothing to compare, or
+        its CTCSS tone / DCS code rules it out). Every hypothesis is scored on the same
+        evidence: a term the station has no value for yet counts as the new station's
+        (uniform) density, so a station known in fewer ways is neither favoured nor
+        penalised for it."""
+        if code is not None and e.codes and code not in e.codes:
+            return None
         s, used = 0.0, False
         m = e.carrier_mean()
         if f is not None and m is not None:
             s += _log_gauss(f - m, CARRIER_SIGMA_HZ if e.carrier.n else 3 * CARRIER_SIGMA_HZ)
             used = True
-        if c is not None and e.ctcss.n:
-            s += _log_gauss(c - e.ctcss.mean, CTCSS_SIGMA_HZ)
+        if c is not None:
+            s += (_log_gauss(c - e.ctcss.mean, CTCSS_SIGMA_HZ) if e.ctcss.n
+                  else -math.log(CTCSS_SPAN_HZ))
         lm = e.level.get(capture)
-        if lv is not None and lm is not None and lm.n:
-            s += _log_gauss(lv - lm.mean, LEVEL_SIGMA_DB)
+        if lv is not None:
+            s += (_log_gauss(lv - lm.mean, LEVEL_SIGMA_DB) if lm is not None and lm.n
+                  else -math.log(LEVEL_SPAN_DB))
         return s if used else None
 
     @staticmethod
-    def _score_new(f, c, lv, capture_has_level):
+    def _score_new(f, c, lv):
         s = -math.log(CARRIER_SPAN_HZ)
         if c is not None:
             s -= math.log(CTCSS_SPAN_HZ)
-        if lv is not None and capture_has_level:
+        if lv is not None:
             s -= math.log(LEVEL_SPAN_DB)
         return s
 
@@ -301,6 +377,7 @@ class StationBook:
         f = self._corrected(t, capture)
         c = t.get("ctcss_freq_error_hz")
         lv = t.get("rssi_dbfs")
+        code = _code_of(t)
         ani = t.get("ani")
         entry, conf, by = None, None, None
         aux = getattr(t, "aux", None)
@@ -327,7 +404,7 @@ class StationBook:
                 # an ID the roster does not know, from a radio whose fingerprint is a roster
                 # station's: a digit lost on the way (DTMF and selcall have no check), not a
                 # new station
-                best, p = self._by_fingerprint(f, c, lv, capture)
+                best, p = self._by_fingerprint(f, c, lv, capture, code)
                 if best is not None and best.roster is not None and p >= GUESS_BELOW:
                     entry, conf, by = best, p, "fingerprint"
                     best.odd_ids.add(ani)
@@ -342,7 +419,7 @@ class StationBook:
                 if not entry.carrier.n and f is not None:
                     self._absorb(entry, f, lv, capture)
         elif f is not None and not doubled:
-            entry, conf = self._by_fingerprint(f, c, lv, capture)
+            entry, conf = self._by_fingerprint(f, c, lv, capture, code)
             if entry is None:
                 entry = self._new()
             by = "fingerprint"
@@ -355,7 +432,7 @@ class StationBook:
         t["station_confidence"] = finite(conf, 4)
         t["station_by"] = by
         self._add(entry, t, f, c, lv, capture, doubled, by == "fingerprint" and
-                  conf < GUESS_BELOW)
+                  conf < GUESS_BELOW, code)
         self._log.setdefault((capture, channel), []).append(
             (t["start_s"], t["end_s"], entry.label))
         return t
@@ -387,13 +464,12 @@ class StationBook:
             return known[0]
         return cands[0] if len(cands) == 1 else None
 
-    def _by_fingerprint(self, f, c, lv, capture):
+    def _by_fingerprint(self, f, c, lv, capture, code=None):
         """The likeliest known station of a fingerprint and its posterior probability; None
         (and the new station's probability) when a new station is likelier."""
-        scores = [(self._score(e, f, c, lv, capture), e) for e in self.entries]
+        scores = [(self._score(e, f, c, lv, capture, code), e) for e in self.entries]
         scores = [(v, e) for v, e in scores if v is not None]
-        has_level = any(capture in e.level for _, e in scores)
-        new = self._score_new(f, c, lv, has_level)
+        new = self._score_new(f, c, lv)
         # each known station as likely as a new one: the evidence decides
         best = max(scores, key=lambda x: x[0], default=None)
         z = max([new] + [v for v, _ in scores])
@@ -438,7 +514,7 @@ class StationBook:
         scores = [(v, e) for v, e in scores if v is not None]
         if not scores:
             return None
-        new = self._score_new(f, None, None, False)
+        new = self._score_new(f, None, None)
         z = max([new] + [v for v, _ in scores])
         total = math.exp(new - z) + sum(math.exp(v - z) for v, _ in scores)
         v, e = max(scores, key=lambda x: x[0])
@@ -451,29 +527,31 @@ class StationBook:
         if r is None or not r.reference or t.get("freq_error_hz") is None:
             return
         ms = self._lo_meas.setdefault(capture, [])
-        ms.append(t["freq_error_hz"] - r.carrier_error_hz)
-        ms.sort()
+        bisect.insort(ms, t["freq_error_hz"] - r.carrier_error_hz)
         self.lo_hz[capture] = ms[len(ms) // 2]
 
-    def _add(self, e, t, f, c, lv, capture, doubled, guess):
+    def _add(self, e, t, f, c, lv, capture, doubled, guess, code=None):
         if e.first_s is None:
             e.first_s = t["start_s"]
-        e.n += 1
-        e.talk_s += t["end_s"] - t["start_s"]
+        j = e.cap(capture)
+        j.n += 1
+        j.talk_s += t["end_s"] - t["start_s"]
         if doubled:
-            e.doubled += 1
+            j.doubled += 1
             return
-        e.guesses += bool(guess)
+        j.guesses += bool(guess)
+        if code is not None and (e.roster is None or not e.roster_codes):
+            e.codes.add(code)
         e.carrier.add(f)
         e.ctcss.add(c)
         e.level.setdefault(capture, _Mean()).add(lv)
         aux = getattr(t, "aux", None)
         if isinstance(aux, dict):
-            e.ok += aux["ok"]
-            e.judged += aux["judged"]
+            j.ok += aux["ok"]
+            j.judged += aux["judged"]
             for k in ("sinad_db", "snr_db"):
-                e.series[k].merge(aux["series"][k])
-        e.dropouts += t.get("dropouts") or 0
+                j.series[k].merge(aux["series"][k])
+        j.dropouts += t.get("dropouts") or 0
 
     # ------------------------------------------------------------------ judgement
     def summaries(self, requirements, daq):
@@ -482,17 +560,18 @@ class StationBook:
         for is unmet) with ``daq(sinad_db)`` for its DAQ."""
         out = []
         for e in self.entries:
-            if not e.n:
+            j = e.total()
+            if not j.n:
                 continue
             r = StationRecord(station=e.label, in_roster=e.roster is not None,
                               labels=" ".join(sorted(e.labels)) or None,
-                              ani=" ".join(sorted(e.ani)) or None, transmissions=e.n,
-                              talk_time_s=round(e.talk_s, 3), doubled=e.doubled,
-                              guessed=e.guesses, dropouts=e.dropouts)
-            r["availability"] = finite(e.ok / e.judged, 4) if e.judged else None
+                              ani=" ".join(sorted(e.ani)) or None, transmissions=j.n,
+                              talk_time_s=round(j.talk_s, 3), doubled=j.doubled,
+                              guessed=j.guesses, dropouts=j.dropouts)
+            r["availability"] = finite(j.ok / j.judged, 4) if j.judged else None
             for k in ("sinad_db", "snr_db"):
                 for q in (10, 50, 90):
-                    r[f"{k}_p{q}"] = e.series[k].percentile(q)[0]
+                    r[f"{k}_p{q}"] = j.series[k].percentile(q)[0]
             q50 = r["sinad_db_p50"] if r["sinad_db_p50"] is not None else r["snr_db_p50"]
             r["daq"] = daq(q50) if q50 is not None else None
             r["carrier_error_hz"] = finite(e.carrier.mean, 2)
@@ -506,7 +585,7 @@ class StationBook:
                 v = r[key] if key in StationRecord.NAMES else None
                 res.append({"requirement": str(q), "value": v, "met": q.holds(v)})
             r["requirements"] = res
-            r["verdict"] = (None if not e.judged else
+            r["verdict"] = (None if not j.judged else
                             "pass" if all(x["met"] is True for x in res) else "fail")
             out.append(r)
         return out
@@ -520,6 +599,17 @@ class StationBook:
         """The doublings found on a channel of a capture (in time order)."""
         return list(self._doublings.get((capture, channel), ()))
 
+    def discard(self, capture):
+        """A capture left out of the run (it failed part way): its transmissions, doublings
+        and judgement go (the fingerprints it taught stay: they are of the radios)."""
+        for e in self.entries:
+            e.caps.pop(capture, None)
+        for key in [k for k in self._log if k[0] == capture]:
+            del self._log[key]
+        for key in [k for k in self._doublings if k[0] == capture]:
+            del self._doublings[key]
+        self._duration.pop(capture, None)
+
     def note_capture(self, capture, duration_s):
         """A capture has ended (its length is the base of its channels' busy fraction)."""
         self._duration[capture] = float(duration_s)
@@ -529,8 +619,8 @@ class StationBook:
         heard, the longest over, its doublings (two stations keyed at once: their interval
         and the weaker's level below the stronger), the overs past ``time_out_s`` and the
         unanswered calls (a
-        station's transmission followed, within ``answer_within_s``, by nobody's but its own:
-        it called again)."""
+        station's transmission followed by its own again after at least :data:`CALL_AGAIN_S`
+        with nobody between: it called again, or by nothing for ``answer_within_s``)."""
         out = []
         for (cap, ch), log in self._log.items():
             log = sorted(log)
@@ -543,7 +633,10 @@ class StationBook:
             longest = max(log, key=lambda x: x[1] - x[0]) if log else None
             unanswered = []
             for (a, b, who), (a2, _, who2) in zip(log, log[1:], strict=False):
-                if who is not None and who2 == who and a2 - b < answer_within_s:
+                # it called again after waiting for an answer (a station's own turns back
+                # to back are an acknowledgement and the next call), or nobody spoke
+                if who is not None and ((who2 == who and a2 - b >= CALL_AGAIN_S)
+                                        or a2 - b >= answer_within_s):
                     unanswered.append({"station": who, "start_s": a})
             if log and log[-1][2] is not None and dur is not None \
                     and dur - log[-1][1] >= answer_within_s:

@@ -133,6 +133,11 @@ def test_the_book_names_by_ani_and_guesses_by_fingerprint():
     ("[[station]]\nname = 'a'\nreference = true\n", "carrier_error_hz"),
     ("[[station]]\nname = 'a'\ncolour = 1\n", "unknown key"),
     ("name = ", "not valid TOML"),
+    ("[[station]]\nname = 'a'\nani = 5\n", "list of strings"),
+    ("[[station]]\nname = 'a'\nctcss_hz = true\n", "must be a number"),
+    ("[[station]]\nname = 'a'\nctcss_hz = 88.6\n", "not a CTCSS tone"),
+    ("[[station]]\nname = 'a'\ndcs_code = 7\n", "not a DCS code"),
+    ("[[station]]\nname = 'a'\nnotes = 5\n", "must be text"),
     ("x = 1\n", "no [[station]]"),
 ])
 def test_a_bad_roster_is_one_line_naming_the_file(tmp_path, text, problem):
@@ -237,6 +242,11 @@ def test_score_names_the_net_in_every_report(net_file):
                "--events-csv", d / "s.csv", "-q"])
     assert rc in (0, 1)
     doc = json.loads((d / "s.json").read_text())
+    import jsonschema
+
+    from htdsp.sinks.document import schema
+
+    jsonschema.validate(doc, schema())
     assert doc["schema"] == "htdsp.score/3"
     named = {s["station"] for s in doc["stations"]}
     assert want <= named | {None} and all(s["in_roster"] for s in doc["stations"])
@@ -316,3 +326,84 @@ def test_stations_group_across_captures_through_two_dongles():
     assert sco.stations.lo_hz["dongle-0"] == pytest.approx(0.0, abs=8.0)
     assert sco.stations.lo_hz["dongle-3"] == pytest.approx(-3e-6 * 145.2e6, abs=8.0)
     assert labels[0] == labels[1] == ["base", "station-1", "station-2"]
+
+
+def test_a_fade_after_the_key_up_id_does_not_split_the_over():
+    # the over's own key-up ID ends 1.3 s before a fade closes the squelch: it is not a
+    # post-ID of the first part (a post-ID of another scheme comes after its key-up span)
+    from htdsp.measure.clues import StationClues
+
+    c = StationClues()
+    c.add_windows([{"start_s": i / 10, "end_s": (i + 1) / 10, "keyed": 1.0, "gap": False,
+                    "freq_error_hz": 60.0, "rssi_dbfs": -40.0, "cnr_db": 30.0, "snr_db": 30.0}
+                   for i in range(80) if not 20 <= i < 25])
+    c.add_decodes([{"kind": "dtmf", "id": "101", "label": "dtmf:101", "start_s": 0.2,
+                    "end_s": 0.7}], 20.0)
+    e = {"close_reason": "noise"}
+    a = c.annotate({**e, "start_s": 0.0, "end_s": 2.0, "start_sample": 0})
+    b = c.annotate({**e, "start_s": 2.5, "end_s": 8.0, "start_sample": 1})
+    assert a["ani"] == "dtmf:101" and b["split_before"] is None
+    # the same ID as a post-ID, after the key-up span: the radio said it unkeyed
+    c.add_decodes([{"kind": "dtmf", "id": "101", "label": "dtmf:101", "start_s": 11.2,
+                    "end_s": 11.7}], 20.0)
+    c.add_windows([{"start_s": i / 10, "end_s": (i + 1) / 10, "keyed": 1.0, "gap": False,
+                    "freq_error_hz": 60.0, "rssi_dbfs": -40.0, "cnr_db": 30.0, "snr_db": 30.0}
+                   for i in range(80, 160) if not 120 <= i < 125])
+    c.annotate({**e, "start_s": 8.0, "end_s": 12.0, "start_sample": 2})
+    d = c.annotate({**e, "start_s": 12.5, "end_s": 16.0, "start_sample": 3})
+    assert d["split_before"] == "ani"
+
+
+@pytest.mark.parametrize("chunk", [6_000, 6_007, 11_111, 50_000])
+def test_station_clues_do_not_depend_on_the_chunking(chunk, tmp_path):
+    # a 10 s over with a reverse burst and a DTMF post-ID, another station's over 1.2 s
+    # after: the same transmissions, IDs and stations for any chunking (the post-ID is told
+    # 0.3 s after it ends, after the over is final for the squelch)
+    from htdsp.pipeline import Session
+    from htdsp.sources import SourceInfo
+
+    txs = [Transmitter("a", "speech", ctcss_hz=88.5, freq_error_hz=40.0, keyed=[(0.5, 10.5)],
+                       ani={"kind": "dtmf", "id": "109", "at": "key-down"}),
+           Transmitter("b", "speech", freq_error_hz=42.0, keyed=[(11.7, 14.0)], seed_offset=1,
+                       ani={"kind": "mdc1200", "id": "1004"})]
+    sc = Scenario(duration_s=14.5, fs=120e3, cnr_db=30.0, transmitters=txs, seed=9)
+    x = _cached_samples(sc)
+    s = Session(SourceInfo("net", "cf32", sc.fs), "cf32", [Channel(sc.offset_hz)],
+                Settings(keep_windows=True))
+    for i in range(0, x.size, chunk):
+        s.feed(x[i:i + chunk])
+    s.finish()
+    got = [(round(t["start_s"], 2), t["ani"], t["station"], t["station_by"])
+           for t in s.runs[0].judge.transmissions]
+    assert got == [(0.5, "dtmf:109", "dtmf:109", "ani"),
+                   (11.7, "mdc1200:1004", "mdc1200:1004", "ani")]
+
+
+_SAMPLES = {}
+
+
+def _cached_samples(sc):
+    key = repr(sc)
+    if key not in _SAMPLES:
+        _SAMPLES[key] = simulate(sc, None).pop("samples")
+    return _SAMPLES[key]
+
+
+def test_a_station_known_in_fewer_ways_is_not_favoured():
+    # A and B heard in capture a at the same level; B alone in capture b, 20 dB down: a
+    # transmission in b between them in carrier and at B's level there is B's
+    book = StationBook()
+    t = {"ani": None, "ctcss_freq_error_hz": None, "start_s": 0.0, "end_s": 3.0}
+    a = book.attribute(dict(t, freq_error_hz=100.0, rssi_dbfs=-30.0), capture="a")["station"]
+    b = book.attribute(dict(t, freq_error_hz=140.0, rssi_dbfs=-30.0), capture="a")["station"]
+    assert a != b
+    assert book.attribute(dict(t, freq_error_hz=140.0, rssi_dbfs=-50.0),
+                          capture="b")["station"] == b
+    assert book.attribute(dict(t, freq_error_hz=125.0, rssi_dbfs=-50.0),
+                          capture="b")["station"] == b
+    # and another CTCSS tone is another station, whatever the carrier says
+    u = book.attribute(dict(t, freq_error_hz=100.0, rssi_dbfs=-30.0, ctcss_hz=88.5),
+                       capture="a")["station"]
+    v = book.attribute(dict(t, freq_error_hz=100.0, rssi_dbfs=-30.0, ctcss_hz=123.0),
+                       capture="a")["station"]
+    assert u != v

@@ -121,7 +121,7 @@ def settings(args):
 
     ani = args.ani.strip().lower()
     schemes = (tuple(SCHEMES) if ani == "all" else () if ani == "none" else
-               tuple(a.strip() for a in ani.split(",") if a.strip()))
+               tuple(dict.fromkeys(a.strip() for a in ani.split(",") if a.strip())))
     bad = [a for a in schemes if a not in SCHEMES]
     if bad or not (schemes or ani == "none"):
         raise InputError(f"--ani takes all, none or a list of {', '.join(SCHEMES)}; "

@@ -27,6 +27,7 @@ also carries its own key-up ID (``ani``) and its head's numbers (``head_freq_hz`
 ``head_rssi_dbfs``).
 """
 
+import bisect
 import math
 from collections import deque
 
@@ -97,10 +98,11 @@ class StationClues:
     """
 
     def __init__(self):
-        self._w = deque()                 # (start_s, end_s, freq_error_hz, rssi_dbfs)
-        self._d = deque()                 # ANI decodes (with start_s, end_s, label)
-        self._done = {}                   # start_sample -> annotation made
-        self._prev = None                 # the last finished event annotated
+        self._w = deque()       # fully keyed windows: (start_s, end_s, freq, rssi, snr)
+        self._d = []            # ANI decodes in start order, each with its "trusted"
+        self._untold = []       # decodes whose windows are not all in yet
+        self._done = {}         # start_sample -> annotation made
+        self._prev = None       # the last finished event annotated
         #: input time up to which the decoders have looked, s
         self.done_s = -math.inf
         self._w_end = -math.inf
@@ -114,19 +116,44 @@ class StationClues:
             good = cnr is not None and cnr >= MIN_CNR_DB
             self._w.append((w["start_s"], w["end_s"], w.get("freq_error_hz") if good else None,
                             w.get("rssi_dbfs"), w.get("snr_db")))
+        self._tell()
 
     def add_decodes(self, decodes, done_s):
-        self._d.extend(decodes)
+        for d in decodes:
+            d = {**d, "trusted": None}
+            # in start order whatever the chunks (each chunk's decodes come sorted, a later
+            # chunk's may start earlier: a DTMF burst is told 0.3 s after its end)
+            keys = [x["start_s"] for x in self._d]
+            self._d.insert(bisect.bisect_right(keys, d["start_s"]), d)
+            self._untold.append(d)
         self.done_s = done_s
+        self._tell()
 
-    def forget_before(self, t_s):
-        """Drop what no event starting at ``t_s`` or later (nor the last one before it, nor
-        a transmission still open from there) can need."""
+    def _tell(self):
+        """Decide each decode's trust once the windows over it are all in."""
+        if not self._untold:
+            return
+        left = []
+        for d in self._untold:
+            if self._w_end >= d["end_s"] or math.isinf(self.done_s):
+                d["trusted"] = self._trusted_now(d)
+            else:
+                left.append(d)
+        self._untold = left
+
+    def forget_before(self, t_s, windows_from_s=None):
+        """Drop the decodes no transmission from ``t_s`` on can need, and the windows older
+        than ``windows_from_s`` (default ``t_s``) that no event still to be annotated needs
+        (:data:`KEEP_S` before either is kept: an over's tail before a gap)."""
         t = t_s - KEEP_S
-        while self._w and self._w[0][1] < t:
+        tw = (t_s if windows_from_s is None else windows_from_s) - KEEP_S
+        while self._w and self._w[0][1] < tw:
             self._w.popleft()
-        while self._d and self._d[0]["end_s"] < t:
-            self._d.popleft()
+        k = 0
+        while k < len(self._d) and self._d[k]["end_s"] < t and self._d[k]["trusted"] is not None:
+            k += 1
+        if k:
+            del self._d[:k]
 
     # ------------------------------------------------------------------ reading
     def _span(self, a, b, spread=False):
@@ -143,7 +170,13 @@ class StationClues:
         """Whether a decode can name a station: MDC1200's CRC checks itself; a DTMF or
         selcall ID (no check) only where the audio is good enough to have every digit right
         (every fully keyed window over it reads an SNR of at least :data:`ANI_MIN_SNR_DB`: on
-        a link too weak for that, a lost digit names another station)."""
+        a link too weak for that, a lost digit names another station). Decided once, when the
+        windows over it are in."""
+        if d.get("trusted") is not None:
+            return d["trusted"]
+        return self._trusted_now(d)
+
+    def _trusted_now(self, d):
         if d["kind"] == "mdc1200":
             return True
         over = [w for w in self._w if w[1] > d["start_s"] and w[0] < d["end_s"]]
@@ -178,28 +211,41 @@ class StationClues:
     def _trusted(self):
         return (d for d in self._d if self.trusted(d))
 
+    @staticmethod
+    def _is_post_id(d, e):
+        """Whether decode ``d`` at the end of event ``e`` is a post-ID: MDC1200 says so
+        (argument 0x00); another scheme's ID is one unless it is the event's own key-up ID
+        (a fade soon after key-up ends the event just after it)."""
+        if d["kind"] == "mdc1200" and "arg" in d:
+            return d["arg"] == 0x00
+        return d["start_s"] > e["start_s"] + ANI_HEAD_S
+
     def _tail_ani(self, e):
         for d in self._trusted():
             if e["end_s"] - ANI_TAIL_S <= d["end_s"] <= e["end_s"] + 0.3 \
-                    and d["start_s"] >= e["start_s"] - 0.3:
+                    and d["start_s"] >= e["start_s"] - 0.3 and self._is_post_id(d, e):
                 return d["label"]
         return None
 
     def now(self, since_s):
         """The over running since ``since_s``: its trusted ID (its first) and the median
         carrier error of its last :data:`HEAD_S` of windows (a live meter's "who is talking")."""
-        ani = next((d["label"] for d in self._trusted() if d["start_s"] >= since_s - 0.3), None)
+        ani = next((d["label"] for d in self._d if d["start_s"] >= since_s - 0.3
+                    and self.trusted(d)), None)
         end = self._w[-1][1] if self._w else since_s
         f, _ = self._span(max(since_s, end - HEAD_S), end)
         return ani, f
 
     def ready(self, e, final=False):
         """Whether the clues of event ``e`` (finished, or the open one: ``close_reason``
-        None) are all in."""
-        if final or e["start_sample"] in self._done:
+        None) are all in: an open one's first :data:`HOLD_S`, a finished one's all (its
+        post-ID too), and :data:`LAG_S` for the decoders' latency."""
+        if final:
             return True
-        end = e["end_s"] if e.get("close_reason") is not None else math.inf
-        need = min(end, e["start_s"] + HOLD_S) + LAG_S
+        finished = e.get("close_reason") is not None
+        if not finished and e["start_sample"] in self._done:
+            return True
+        need = (e["end_s"] if finished else e["start_s"] + HOLD_S) + LAG_S
         return min(self.done_s, self._w_end) >= need
 
     def annotate(self, e):
@@ -219,7 +265,8 @@ class StationClues:
                 f_tail, r_tail, sf, sr = self._span(prev["end_s"] - TAIL_S, prev["end_s"],
                                                     spread=True)
                 # its own post-ID (an over ended within HOLD_S) other than the IDs before
-                own = self._tail_ani(e) if e.get("close_reason") is not None else None
+                own = (self._tail_ani(e) if e.get("close_reason") is not None
+                       and e["end_s"] - e["start_s"] <= HOLD_S else None)
                 before = {d["label"] for d in self.decodes_within(prev["start_s"],
                                                                    prev["end_s"])}
                 if ani is not None or self._tail_ani(prev) is not None \
