@@ -15,9 +15,11 @@ it is judged, is attributed (``station``, ``station_confidence``, ``station_by``
   of its transmissions'; a transmission goes to the station of highest posterior probability
   (Gaussian likelihoods of the differences, :data:`CARRIER_SIGMA_HZ`, :data:`CTCSS_SIGMA_HZ`,
   :data:`LEVEL_SIGMA_DB`, against a new station equally likely anywhere in
-  :data:`CARRIER_SPAN_HZ`), which is its confidence; when a new station is likelier it gets
-  the next label (``station-3``). A guess is a guess: a confidence under
-  :data:`GUESS_BELOW` says so.
+  :data:`CARRIER_SPAN_HZ`), times how sure that station's fingerprint is of one radio
+  (:meth:`_Entry.resolved`: two radios too close to tell apart make one wide station), which
+  is its confidence; when a new station is likelier it gets the next label (``station-3``).
+  A CTCSS tone or DCS code other than a station's rules it out. A guess is a guess: a
+  confidence under :data:`GUESS_BELOW` says so.
 
 Carrier errors seen through different dongles differ by each dongle's LO error (up to kHz):
 they are compared after removing it, given as ``ppm`` of a capture, or measured against a
@@ -57,6 +59,9 @@ CARRIER_SPAN_HZ = 2000.0
 CTCSS_SPAN_HZ = 2.0
 #: a new station's level is equally likely in this span, dB
 LEVEL_SPAN_DB = 60.0
+#: one radio's transmissions spread this much in carrier error at most (measured: 1-3 Hz
+#: at 20 dB CNR and more, up to 6 Hz at 15 dB), Hz
+ONE_RADIO_SPREAD_HZ = 6.0
 #: a fingerprint's attribution under this confidence is a guess (the report says so)
 GUESS_BELOW = 0.9
 #: the confidence of a roster ID decoded on audio too poor to trust it outright
@@ -253,6 +258,16 @@ class _Entry:
             self.first_s = other.first_s if self.first_s is None else min(self.first_s,
                                                                         other.first_s)
 
+    def resolved(self):
+        """How sure its fingerprint is one radio's: 1 while its transmissions' carrier errors
+        spread no more than one radio's do (:data:`ONE_RADIO_SPREAD_HZ`), falling as the
+        square of the ratio beyond (two radios closer than the estimates can tell apart make
+        one wide station: an attribution to it is a guess)."""
+        sd = self.carrier.std if self.carrier.n >= 3 else None
+        if not sd or sd <= ONE_RADIO_SPREAD_HZ:
+            return 1.0
+        return (ONE_RADIO_SPREAD_HZ / sd) ** 2
+
     def cap(self, capture):
         """Its judgement in ``capture`` (made on first use)."""
         agg = self.caps.get(capture)
@@ -422,6 +437,8 @@ class StationBook:
             entry, conf = self._by_fingerprint(f, c, lv, capture, code)
             if entry is None:
                 entry = self._new()
+            else:
+                conf *= entry.resolved()
             by = "fingerprint"
         if entry is None:
             t["station"], t["station_confidence"], t["station_by"] = None, None, None

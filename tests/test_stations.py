@@ -214,7 +214,7 @@ def net_file(tmp_path_factory):
 
     d = tmp_path_factory.mktemp("net")
     out = d / "net.sigmf-meta"
-    assert main(["simulate", "--scenario", "regent-net", "--duration", "25", "--rate", "250k",
+    assert main(["simulate", "--scenario", "regent-net", "--duration", "16", "--rate", "250k",
                  "-o", out, "--seed", "3"]) == 0
     roster = d / "net.toml"
     roster.write_text("".join(
@@ -354,7 +354,7 @@ def test_a_fade_after_the_key_up_id_does_not_split_the_over():
     assert d["split_before"] == "ani"
 
 
-@pytest.mark.parametrize("chunk", [6_000, 6_007, 11_111, 50_000])
+@pytest.mark.parametrize("chunk", [6_007, 11_111, 50_000])
 def test_station_clues_do_not_depend_on_the_chunking(chunk, tmp_path):
     # a 10 s over with a reverse burst and a DTMF post-ID, another station's over 1.2 s
     # after: the same transmissions, IDs and stations for any chunking (the post-ID is told

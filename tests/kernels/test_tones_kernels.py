@@ -4,7 +4,7 @@ fresh state equals a reset one, empty input leaves the state alone."""
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from htdsp.kernels import (
@@ -64,6 +64,7 @@ def _chunked_runs(runs, dec, x, state, cuts):
 
 
 # ------------------------------------------------------------------ dtmf_kernel
+@settings(max_examples=10)      # the reference is plain Python: 0.1-0.2 s an example
 @given(seed=st.integers(0, 2**32 - 1), fs=st.sampled_from(RATES), n=st.integers(1, 5))
 def test_dtmf_kernel_matches_reference(seed, fs, n):
     x, ident = _dtmf_signal(seed, fs, n)
@@ -113,6 +114,7 @@ def test_dtmf_kernel_copy_mid_stream_reset_and_empty_input(seed, cut):
 
 
 # ------------------------------------------------------------------ selcall_kernel
+@settings(max_examples=10)      # (likewise)
 @given(seed=st.integers(0, 2**32 - 1), fs=st.sampled_from(RATES))
 def test_selcall_kernel_matches_reference(seed, fs):
     x, ident = _selcall_signal(seed, fs)
