@@ -18,7 +18,7 @@ from htdsp.sim.scenarios import scenario
 from htdsp.sources import FileSource
 
 FS = 2.4e6
-SECONDS = size(40.0, 0.8)
+SECONDS = size(40.0, 1.5)
 
 
 @pytest.fixture(scope="module")
