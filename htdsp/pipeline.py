@@ -324,7 +324,14 @@ class ChannelRun:
     def _forget(self, t_s):
         """Drop the decoder readings no transmission can still need."""
         if math.isfinite(t_s):
-            self.clues.forget_before(min([t_s] + [e["start_s"] for e in list(self._held)[:1]]))
+            # decodes from the oldest transmission not final (its IDs name it); windows only
+            # from what an event still to be annotated needs (a long over keeps 20 s of them,
+            # not all of its own)
+            held = list(self._held)[:1]
+            oe = self.rx.open_event()
+            pending = held + ([oe] if oe is not None else [])
+            self.clues.forget_before(min([t_s] + [e["start_s"] for e in held]),
+                                     self.clues.windows_needed_from(pending))
         det = self.rx.squelch.decoder("ctcss") if self.rx.squelch is not None else None
         if det is None or not math.isfinite(t_s) or self.meter.keep_windows:
             return                       # (kept windows may be judged again: keep it all)

@@ -141,6 +141,13 @@ class StationClues:
                 left.append(d)
         self._untold = left
 
+    def windows_needed_from(self, pending=()):
+        """The earliest window time still needed: the heads of ``pending`` events (not yet
+        annotated), the decodes whose trust is not decided yet, and now."""
+        t = [self._w_end] + [d["start_s"] for d in self._untold]
+        t += [e["start_s"] for e in pending if e["start_sample"] not in self._done]
+        return min(t)
+
     def forget_before(self, t_s, windows_from_s=None):
         """Drop the decodes no transmission from ``t_s`` on can need, and the windows older
         than ``windows_from_s`` (default ``t_s``) that no event still to be annotated needs
@@ -301,8 +308,11 @@ class NoClues:
     def add_decodes(self, decodes, done_s):
         pass
 
-    def forget_before(self, t_s):
+    def forget_before(self, t_s, windows_from_s=None):
         pass
+
+    def windows_needed_from(self, pending=()):
+        return math.inf
 
     def ready(self, e, final=False):
         return True
