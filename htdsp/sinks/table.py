@@ -40,13 +40,16 @@ def csv_cell(v):
 
 
 class CsvSink(Sink):
-    """The CSV to the text file ``out``. Every text field is quoted and neutralised
-    (:func:`csv_text`)."""
+    """The CSV to the text file ``out``: a row per window (``COLUMNS``), spooled per channel
+    and written, after ``capture`` and ``channel_hz``, when its capture ends. Every text field
+    is quoted and neutralised (:func:`csv_text`)."""
+
+    COLUMNS = WINDOW_COLUMNS
 
     def __init__(self, out):
         self.out = out
         self._w = csv.writer(out, quoting=csv.QUOTE_NONNUMERIC)
-        self._w.writerow(WINDOW_COLUMNS)
+        self._w.writerow(self.COLUMNS)
         self._dir = folder_of(out)
         self._spools = {}
         self._row = io.StringIO()
@@ -93,54 +96,16 @@ class CsvSink(Sink):
 EVENT_COLUMNS = ("capture", "channel_hz", *TransmissionRecord.PUBLIC)
 
 
-class EventsCsvSink(Sink):
+class EventsCsvSink(CsvSink):
     """One row per transmission (``--events-csv``), with its station: :data:`EVENT_COLUMNS`
-    (a nested field, such as ``fading``, as ``key:value`` pairs), spooled per channel as each
-    is judged and written when its capture ends (a capture that fails leaves none). Text is
-    quoted and neutralised (:func:`csv_text`)."""
+    (a nested field, such as ``fading``, as ``key:value`` pairs), spooled and written as the
+    window CSV's rows are (a capture that fails leaves none)."""
 
-    def __init__(self, out):
-        self.out = out
-        self._w = csv.writer(out, quoting=csv.QUOTE_NONNUMERIC)
-        self._w.writerow(EVENT_COLUMNS)
-        self._dir = folder_of(out)
-        self._spools = {}
-        self._row = io.StringIO()
-        self._rw = csv.writer(self._row, quoting=csv.QUOTE_NONNUMERIC, lineterminator="")
+    COLUMNS = EVENT_COLUMNS
 
-    def add_run(self, session, run):
-        self._spools[id(run)] = Spool(self._dir)
+    def window(self, run, w):
+        pass
 
     def transmission(self, run, t):
-        self._row.seek(0)
-        self._row.truncate()
-        self._rw.writerow([csv_cell(run.freq_hz)]
-                          + [csv_cell(t[k]) for k in TransmissionRecord.PUBLIC])
-        self._spools[id(run)].write(self._row.getvalue())
-
-    def capture(self, session, entries):
-        # (as the window CSV: the capture's name as it is at its end, its rows together)
-        path = csv_text(session.info.path)
-        self._row.seek(0)
-        self._row.truncate()
-        self._rw.writerow([path])
-        head = self._row.getvalue() + ","
-        for run in session.runs:
-            spool = self._spools.pop(id(run))
-            for line in spool.lines():
-                self.out.write(head + line + "\r\n")
-            spool.close()
-
-    def close(self, scoring, doc):
-        self.out.flush()
-
-    def discard(self, session):
-        for run in session.runs:
-            sp = self._spools.pop(id(run), None)
-            if sp is not None:
-                sp.close()
-
-    def abort(self):
-        for sp in self._spools.values():
-            sp.close()
-        self._spools.clear()
+        self._spools[id(run)].write(self._line([csv_cell(t[k])
+                                                for k in TransmissionRecord.PUBLIC]))
