@@ -1,5 +1,5 @@
 """The ``htdsp`` command line: one module per command; each parses its options, calls the
-library and formats the result.
+library and formats the result. The parser and :func:`main` are in :mod:`htdsp.cli.app`.
 
 Exit codes, shared by every command (README "Exit codes"):
 
@@ -14,53 +14,33 @@ Exit codes, shared by every command (README "Exit codes"):
 ==== ======================================================================================
 
 ``htdsp live`` stopped by SIGINT or SIGTERM finalises its recording and every report and exits
-by its verdict (0 or 1). Importing this package is cheap (``htdsp`` imports lazily), so the
-signal handling below is in place before any heavy module loads.
+by its verdict (0 or 1).
+
+This package loads nothing until a name is asked for (PEP 562), and :func:`entry` blocks
+SIGINT and SIGTERM before it loads the application: a Ctrl-C at any moment after the
+interpreter hands over gets the same one line and 130, even in the first milliseconds, while
+the command line's own modules load (a traceback from a class statement, before).
 """
 
 import os
-import signal
 import sys
-import threading
-import warnings
 
-from htdsp import __version__
-from htdsp.errors import EXIT_OK, HtdspError
-
-#: exit codes of interrupted batch commands (128 + the signal's number, as shells report them)
-EXIT_SIGINT = 130
-EXIT_SIGTERM = 143
-
-COMMANDS = ("demod", "info", "convert", "simulate", "score", "replay", "live")
+#: names this package gives, from :mod:`htdsp.cli.app`
+_FROM_APP = ("COMMANDS", "EXIT_SIGINT", "EXIT_SIGTERM", "STOP_SIGNALS", "Terminated",
+             "build_parser", "main")
 
 
-class Terminated(BaseException):
-    """SIGTERM (systemd, ``docker stop``, CI timeouts): unwinds like Ctrl-C, so every output
-    in progress is removed or finalised, then exits 143. A BaseException, like
-    KeyboardInterrupt, so that no ``except Exception`` swallows it."""
+def __getattr__(name):
+    if name not in _FROM_APP:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from htdsp.cli import app
+
+    value = globals()[name] = getattr(app, name)
+    return value
 
 
-def _raise_terminated(signum, frame):
-    raise Terminated()
-
-
-def build_parser():
-    import importlib
-
-    from htdsp.cli.common import Parser
-
-    parser = Parser(prog="htdsp", description="Is your handheld radio link reliable? "
-                    "Narrowband-FM receive chain and link measurements from RTL-SDR IQ.")
-    parser.add_argument("--version", action="version", version=f"htdsp {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    sub.required = True
-    for name in COMMANDS:
-        importlib.import_module(f"htdsp.cli.{name}").add_parser(sub)
-    return parser
-
-
-def _one_line_warning(message, category, filename, lineno, file=None, line=None):
-    print(f"htdsp: warning: {' '.join(str(message).split())}", file=sys.stderr)
+def __dir__():
+    return sorted({*globals(), *_FROM_APP})
 
 
 def entry():
@@ -70,13 +50,20 @@ def entry():
     that passed through C code (during an import, say) even when it was handled, and would
     then end the process by SIGINT at exit instead of with the code main returned.
     """
-    code = main()
+    import signal
+
+    # held until main() has its handlers in place (it unblocks them): only the command line
+    # does this, never a program that imports htdsp
+    signal.pthread_sigmask(signal.SIG_BLOCK, (signal.SIGINT, signal.SIGTERM))
+    cli = sys.modules[__name__]                # main as it is now (a test may replace it)
+    code = cli.main()
     # the work is over, its outputs committed or removed: a signal from here on (the
     # interpreter's shutdown takes a few tenths of a second) must not turn a finished run into
     # a death by signal with no word said
     for s in (signal.SIGINT, signal.SIGTERM):
         signal.signal(s, signal.SIG_IGN)
-    if code in (EXIT_SIGINT, EXIT_SIGTERM):
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGINT, signal.SIGTERM))
+    if code in (cli.EXIT_SIGINT, cli.EXIT_SIGTERM):
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
@@ -84,48 +71,3 @@ def entry():
                 pass
         os._exit(code)
     sys.exit(code)
-
-
-def main(argv=None):
-    """Run the command line; returns the exit code."""
-    in_main = threading.current_thread() is threading.main_thread()
-    old_term = signal.signal(signal.SIGTERM, _raise_terminated) if in_main else None
-    prog = "htdsp"
-    try:
-        with warnings.catch_warnings():
-            # a library's warning is one line, like everything htdsp says; numpy's arithmetic
-            # warnings are about intermediate values (every result is checked to be finite)
-            warnings.showwarning = _one_line_warning
-            warnings.simplefilter("ignore", RuntimeWarning)
-            from htdsp.cli.common import join_negative_values
-
-            parser = build_parser()
-            argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
-            try:
-                args = parser.parse_args(join_negative_values(argv, parser))
-            except SystemExit as e:          # --help, --version, a usage error (printed)
-                return e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
-            prog = f"htdsp {args.command}"
-            return args.func(args)
-    except HtdspError as e:
-        from htdsp.cli.common import say
-        from htdsp.io.outputs import OutputExists
-
-        hint = " (--force replaces it)" if isinstance(e, OutputExists) else ""
-        print(f"{prog}: error: {say(e)}{hint}", file=sys.stderr)
-        return e.exit_code
-    except BrokenPipeError:
-        # the reader of our stdout went away (| head, aplay closed): not an error of ours.
-        # Point stdout at /dev/null so the interpreter's final flush does not raise again.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return EXIT_OK
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
-        return EXIT_SIGINT
-    except Terminated:
-        print(f"{prog}: terminated", file=sys.stderr)
-        return EXIT_SIGTERM
-    finally:
-        if in_main:
-            signal.signal(signal.SIGTERM, old_term)
