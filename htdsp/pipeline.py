@@ -144,7 +144,9 @@ class Sink:
     after each chunk (``audio``: the first channel's gated audio); ``window(run, w)`` and
     ``transmission(run, t)`` as records become final (:class:`htdsp.records.WindowRecord`,
     :class:`htdsp.records.TransmissionRecord`); ``capture(session, entries)`` a capture ends
-    (its ``captures[]`` entries, without the records); ``close(scoring, doc)`` the run ends
+    (its ``captures[]`` entries, without the records; a sink holding the capture's
+    transmissions gives each the name in ``session.renamed``, a station's label before a later
+    transmission named it, via :meth:`Session.station_of`); ``close(scoring, doc)`` the run ends
     (the document without the records; see :meth:`Scoring.finish`); ``discard(session)`` a
     capture failed part way (it is left out); ``abort()`` the run failed. A sink writing a
     file writes it to a temporary file the caller commits (:class:`htdsp.io.outputs.OutputSet`).
@@ -446,6 +448,8 @@ class Session:
         self.lost = 0
         self._rng = np.random.default_rng(0)
         self.entries = None
+        #: label -> station, as the capture's end knows them (see :class:`Sink`)
+        self.renamed = {}
         self.scoring = scoring
         self._book = None
         #: this capture in a run's station book
@@ -605,9 +609,19 @@ class Session:
                                             "idle" if idle else "scored")
             entries.append(e)
         self.entries = entries
+        self.renamed = dict(self.stations.renamed) if self.settings.stations else {}
+        for run in self.runs:
+            for t in run.judge.transmissions or ():
+                t["station"] = self.station_of(t["station"])
         for sk in self.sinks:
             sk.capture(self, entries)
         return entries
+
+    def station_of(self, label):
+        """The station a transmission's label stands for at the capture's end (an unnamed
+        station's label, once a later transmission's ID named its radio, is that station's
+        name)."""
+        return self.renamed.get(label, label)
 
     def _quiet_runs(self):
         """A band's channels that never ran get a run that is judged on nothing, for their

@@ -266,6 +266,30 @@ class _Open:
         self.ok = 0
         self.judged = 0
         self.doubled_s = 0.0
+        #: per clean window: (carrier error, Hz; level, dBFS), the station's fingerprint; a
+        #: window next to a doubled one is left out (part of it is the other carrier's)
+        self.clean = []
+        self._after_doubled = False
+
+    def fingerprint_window(self, w, doubled):
+        if doubled:
+            if self.clean and self.clean[-1][2] >= w["start_s"] - _EDGE_S:
+                self.clean.pop()
+            self._after_doubled = True
+        elif self._after_doubled:
+            self._after_doubled = False
+        elif w["freq_error_hz"] is not None:
+            self.clean.append((w["freq_error_hz"], w["rssi_dbfs"], w["end_s"]))
+
+    def fingerprint(self):
+        """The median carrier error (Hz) and level (dBFS) of the clean windows: a power
+        weighted mean over the whole over would be pulled tens of Hz by the edge of a
+        doubling by a stronger station."""
+        if not self.clean:
+            return None, None
+        f = sorted(c[0] for c in self.clean)
+        lv = sorted(c[1] for c in self.clean if c[1] is not None)
+        return f[len(f) // 2], (lv[len(lv) // 2] if lv else None)
 
     def holds(self, w):
         e = self.event
@@ -407,7 +431,9 @@ class Judge:
                     break                         # a transmission may still take it
             self._pending.popleft()
             if tx is not None and not w["gap"]:
-                if w.get("second_carrier_db") is None:
+                doubled = w.get("second_carrier_db") is not None
+                tx.fingerprint_window(w, doubled)
+                if not doubled:
                     self._count(w, tx)
                 else:                             # two stations at once: neither's link
                     tx.doubled_s += w["end_s"] - w["start_s"]
@@ -528,8 +554,9 @@ class Judge:
             unsure = self.clues.ids_of(e["start_s"], e["end_s"], trusted=False)
         # what a station's judgement adds up, and an ID decoded where the audio was too poor
         # to trust it (kept with the record, never written)
+        fp_hz, fp_dbfs = tx.fingerprint()
         t.aux = {"ok": tx.ok, "judged": tx.judged, "series": tx.stats.series,
-                 "ani_unsure": unsure}
+                 "ani_unsure": unsure, "carrier_hz": fp_hz, "level_dbfs": fp_dbfs}
         self._n_tx += 1
         self._drops[0] += len(tx.runs)
         self._drops[1] += sum(tx.runs)

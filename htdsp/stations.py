@@ -295,6 +295,14 @@ def _code_of(t):
     return t.get("dcs_code")
 
 
+def _fingerprint(t, clean, whole):
+    """A transmission's carrier error or level as its clean windows give it (the judge's
+    median, kept with the record), else the whole over's."""
+    aux = getattr(t, "aux", None)
+    v = aux.get(clean) if isinstance(aux, dict) else None
+    return t.get(whole) if v is None else v
+
+
 def _log_gauss(d, sigma):
     return -0.5 * (d / sigma) ** 2 - math.log(sigma * math.sqrt(2 * math.pi))
 
@@ -331,6 +339,9 @@ class StationBook:
         self._log = {}                     # (capture, channel) -> [(start, end, station)]
         self._duration = {}                # capture -> its length, s
         self._doublings = {}               # (capture, channel) -> [doubling]
+        #: label -> the station that took it in (its overs heard before its ID was): the
+        #: capture's final outputs give its transmissions that station's name
+        self.renamed = {}
 
     # ------------------------------------------------------------------ LO error
     def set_lo(self, capture, lo_hz):
@@ -339,7 +350,7 @@ class StationBook:
         self.lo_hz[capture] = float(lo_hz)
 
     def _corrected(self, t, capture):
-        f = t.get("freq_error_hz")
+        f = _fingerprint(t, "carrier_hz", "freq_error_hz")
         if f is None:
             return None
         return f - self.lo_hz.get(capture, 0.0)
@@ -391,7 +402,7 @@ class StationBook:
         ANI and left out of the judgement."""
         f = self._corrected(t, capture)
         c = t.get("ctcss_freq_error_hz")
-        lv = t.get("rssi_dbfs")
+        lv = _fingerprint(t, "level_dbfs", "rssi_dbfs")
         code = _code_of(t)
         ani = t.get("ani")
         entry, conf, by = None, None, None
@@ -401,12 +412,14 @@ class StationBook:
             # fingerprint does not say otherwise (a lost digit makes another ID, rarely one
             # of the roster's)
             for label in aux.get("ani_unsure") or ():
-                e = self._garbled(label, f, exact=True)
+                e = self._garbled(label, f)
                 if e is not None:
                     entry, conf, by = e, UNSURE_ANI_CONFIDENCE, "ani"
                     break
         if entry is not None:
-            pass
+            if not entry.carrier.n and f is not None:
+                # named for the first time: its overs heard before are its too
+                self._absorb(entry, f, lv, capture)
         elif ani is not None:
             entry = self._by_ani.get(ani)
             if entry is None and self.roster:
@@ -415,6 +428,8 @@ class StationBook:
                 if entry is not None:
                     conf, by = UNSURE_ANI_CONFIDENCE, "ani"
                     entry.odd_ids.add(ani)
+                    if not entry.carrier.n and f is not None:
+                        self._absorb(entry, f, lv, capture)
             if entry is None and self.roster and f is not None and not doubled:
                 # an ID the roster does not know, from a radio whose fingerprint is a roster
                 # station's: a digit lost on the way (DTMF and selcall have no check), not a
@@ -512,6 +527,7 @@ class StationBook:
                 and abs(lv - m.mean) > 3 * LEVEL_SIGMA_DB
             if abs(e.carrier.mean - f) < gate and not far:
                 entry.absorb(e)
+                self.renamed[e.label] = entry.label
                 self.entries.remove(e)
                 for log in self._log.values():
                     for i, (a, b, who) in enumerate(log):
@@ -541,10 +557,11 @@ class StationBook:
 
     def _reference(self, entry, t, capture):
         r = entry.roster
-        if r is None or not r.reference or t.get("freq_error_hz") is None:
+        f = _fingerprint(t, "carrier_hz", "freq_error_hz")
+        if r is None or not r.reference or f is None:
             return
         ms = self._lo_meas.setdefault(capture, [])
-        bisect.insort(ms, t["freq_error_hz"] - r.carrier_error_hz)
+        bisect.insort(ms, f - r.carrier_error_hz)
         self.lo_hz[capture] = ms[len(ms) // 2]
 
     def _add(self, e, t, f, c, lv, capture, doubled, guess, code=None):

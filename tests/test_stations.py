@@ -196,6 +196,21 @@ def test_a_doubling_is_found_with_its_interval_and_left_out(diff_db):
     doubled = [w for w in run.meter.windows if w["second_carrier_db"] is not None]
     assert doubled and not any(w["counted"] for w in doubled)
     assert t["ctcss_hz"] == 88.5
+    # nor the radio's fingerprint: its clean windows' carrier error is station a's
+    assert abs(t.aux["carrier_hz"] - 50.0) <= 5.0
+
+
+def test_a_stronger_doubling_does_not_move_the_fingerprint():
+    # the base, 11 dB over a regent's over, keys for 1 s in it (regent-net at 508 s): the
+    # windows at the doubling's edges, partly the base's, pull the power-weighted carrier
+    # error of the whole over tens of Hz; its clean windows' median stays the regent's
+    txs = [Transmitter("a", "speech", keyed=[(1.0, 7.0)], freq_error_hz=200.0),
+           Transmitter("b", "speech", power_db=11.0, keyed=[(3.05, 4.07)],
+                       freq_error_hz=-20.0, seed_offset=1)]
+    sc = Scenario(duration_s=8.0, fs=250e3, cnr_db=25.0, transmitters=txs, seed=1)
+    _, run = _score(sc, Settings(ani=(), keep_windows=True))
+    (t,) = run.judge.transmissions
+    assert abs(t.aux["carrier_hz"] - 200.0) <= 5.0
 
 
 @pytest.mark.parametrize("speed,cnr", [(10.0, 15.0), (30.0, 25.0)])
@@ -407,3 +422,99 @@ def test_a_station_known_in_fewer_ways_is_not_favoured():
     v = book.attribute(dict(t, freq_error_hz=100.0, rssi_dbfs=-30.0, ctcss_hz=123.0),
                        capture="a")["station"]
     assert u != v
+
+
+class _Rec(dict):
+    """A transmission record as the judge gives it: a dict with its ``aux`` (nothing judged)."""
+
+    def __init__(self, *a, **kw):
+        from htdsp.measure import BoundedHistogram
+
+        super().__init__(*a, **kw)
+        self.aux = {"ok": 0, "judged": 0, "ani_unsure": [],
+                    "series": {"sinad_db": BoundedHistogram(), "snr_db": BoundedHistogram()}}
+
+
+def test_an_over_heard_before_its_radio_was_named_is_renamed_by_a_poor_id():
+    # a weak link: its first over's ID lost, then a poor decode with a digit dropped ("13"
+    # of "103"): that names the roster station, which takes in the unnamed one
+    book = StationBook([Station("base", ["dtmf:100"]), Station("kerinci", ["dtmf:103"])])
+    t = {"freq_error_hz": 0.0, "rssi_dbfs": -44.0, "ctcss_freq_error_hz": None,
+         "start_s": 0.0, "end_s": 3.0}
+    book.attribute(dict(t, ani="dtmf:100", freq_error_hz=-20.0, rssi_dbfs=-30.0))
+    first = book.attribute(_Rec(t, ani=None, freq_error_hz=339.0))
+    assert first["station"] == "station-1"
+    later = _Rec(t, ani=None, freq_error_hz=340.0, start_s=10.0, end_s=13.0)
+    later.aux["ani_unsure"] = ["dtmf:13"]
+    later = book.attribute(later)
+    assert (later["station"], later["station_by"]) == ("kerinci", "ani")
+    assert book.renamed == {"station-1": "kerinci"}
+    (k,) = [s for s in book.summaries(Settings().requirements, lambda q: None)
+            if s["station"] == "kerinci"]
+    assert k["transmissions"] == 2 and "station-1" in k["labels"]
+    # a poor decode that the fingerprint contradicts names nobody
+    far = _Rec(t, ani=None, freq_error_hz=-380.0, start_s=20.0, end_s=23.0)
+    far.aux["ani_unsure"] = ["dtmf:103"]
+    assert book.attribute(far)["station"] not in ("kerinci", "base")
+
+
+def test_the_clean_windows_fingerprint_is_used_over_the_whole_over():
+    # an over whose whole-over carrier error a doubling pulled 45 Hz: its clean windows'
+    # median says which radio it is
+    book = StationBook([Station("tebo", ["dtmf:109"]), Station("base", ["dtmf:100"])])
+    t = {"rssi_dbfs": -31.0, "ctcss_freq_error_hz": None, "start_s": 0.0, "end_s": 3.0}
+    book.attribute(dict(t, ani="dtmf:100", freq_error_hz=-20.0))
+    book.attribute(dict(t, ani="dtmf:109", freq_error_hz=198.0))
+    pulled = _Rec(t, ani=None, freq_error_hz=153.8)
+    pulled.aux.update(ani_unsure=["dtmf:109"], carrier_hz=197.0, level_dbfs=-31.0)
+    assert book.attribute(pulled)["station"] == "tebo"
+    bare = _Rec(t, ani=None, freq_error_hz=153.8)
+    bare.aux["ani_unsure"] = ["dtmf:109"]
+    assert book.attribute(bare)["station"] != "tebo"
+
+
+def test_every_report_of_the_capture_names_an_over_heard_before_its_id():
+    # one radio (the same carrier error, level and path) keys without its ID, then with it:
+    # the first over is an unnamed station while the capture runs, the radio's name in
+    # every report the capture ends with
+    import csv
+    import io
+    import json
+
+    from htdsp.sinks.document import JsonSink
+    from htdsp.sinks.table import EventsCsvSink
+
+    radio = dict(freq_error_hz=300.0, power_db=-2.0, seed_offset=0)
+    txs = [Transmitter("x", "speech", keyed=[(0.5, 3.0)], **radio),
+           Transmitter("x", "speech", keyed=[(4.0, 6.5)], ani={"kind": "dtmf", "id": "103"},
+                       **radio),
+           Transmitter("y", "speech", keyed=[(7.3, 9.5)], freq_error_hz=-150.0,
+                       ani={"kind": "dtmf", "id": "101"}, seed_offset=1)]
+    sc = Scenario(duration_s=10.0, fs=250e3, cnr_db=28.0, transmitters=txs, seed=2)
+    x = simulate(sc, None)
+    src = RepeatSource(x.pop("samples"), sc.fs, samples=int(sc.duration_s * sc.fs))
+    js, cs = io.StringIO(), io.StringIO()
+    roster = [Station("kerinci", ["dtmf:103"]), Station("batanghari", ["dtmf:101"])]
+    sco = Scoring(Settings(roster=roster, keep_windows=True), sinks=[JsonSink(js),
+                                                                      EventsCsvSink(cs)])
+    s = sco.session(src.info, "cf32", [Channel(sc.offset_hz)])
+    online = []
+    s.sinks.append(type("Tap", (object,), {
+        **{k: (lambda self, *a: None) for k in ("start", "add_run", "chunk", "window",
+                                                "capture", "close", "discard", "abort")},
+        "transmission": lambda self, run, t: online.append(t["station"])})())
+    s.run(src)
+    s.finish()
+    sco.finish()
+    assert online == ["station-1", "kerinci", "batanghari"]
+    final = ["kerinci", "kerinci", "batanghari"]
+    assert [t["station"] for t in s.runs[0].judge.transmissions] == final
+    doc = json.loads(js.getvalue())
+    assert [e["station"] for e in doc["captures"][0]["events"]] == final
+    rows = list(csv.DictReader(io.StringIO(cs.getvalue())))
+    assert [r["station"] for r in rows] == final
+    # the rest of a row is as it was spooled
+    assert [float(r["start_s"]) for r in rows] == [e["start_s"] for e in
+                                                   doc["captures"][0]["events"]]
+    (k,) = [st for st in doc["stations"] if st["station"] == "kerinci"]
+    assert k["transmissions"] == 2 and k["labels"] == "station-1"

@@ -92,7 +92,8 @@ class AnnotationSink(Sink):
 
     def capture(self, session, entries):
         info = self.info_for(session) if self.info_for is not None else session.info
-        txs = [self._tx.pop(id(run)) for run in session.runs]
+        txs = [[{**t, "station": session.station_of(t["station"])} for t in self._tx.pop(id(run))]
+               for run in session.runs]
         out = self.paths.get(session.info.path) if info is not None else None
         if out is None:
             return

@@ -55,13 +55,28 @@ class JsonSink(Sink):
                 out.write(",\n")
             text = self._dumps(entry, indent=1)
             out.write(text[: text.rindex("}")].rstrip() + ',\n "events": [\n')
-            events.copy_to(out, ",\n")
+            events.copy_to(out, ",\n", self._renaming(session))
             out.write('\n ],\n "windows": [\n')
             windows.copy_to(out, ",\n")
             out.write("\n ]\n}")
             events.close()
             windows.close()
             self._written += 1
+
+    def _renaming(self, session):
+        """A spooled transmission's line with its station as the capture's end names it;
+        None when no label changed."""
+        if not session.renamed:
+            return None
+        old = tuple(f'"{k}"' for k in session.renamed)
+
+        def edit(line):
+            if not any(o in line for o in old):
+                return line
+            t = json.loads(line)
+            st = session.station_of(t.get("station"))
+            return line if st == t.get("station") else self._dumps({**t, "station": st})
+        return edit
 
     def close(self, scoring, doc):
         if not self._written:

@@ -169,6 +169,8 @@ class HtmlSink(Sink):
             e = {**entry, "events": [{k: (v if v is not None or k != "bounds" else {})
                                       for k, v in zip(_TX_FIELDS, t, strict=True)}
                                      for t in c.events]}
+            for t in e["events"]:
+                t["station"] = session.station_of(t["station"])
             in_band = entry["channel"]["chosen"] in BAND_CHOICES
             # (a band's unused channel gets its table, not four pictures of noise: a band of
             # 152 channels would draw 600 of them)

@@ -27,12 +27,13 @@ class Spool:
         for ln in self._f:
             yield ln.rstrip("\n")
 
-    def copy_to(self, out, sep=""):
-        """Write the lines to the text file ``out``, ``sep`` between them (streamed)."""
+    def copy_to(self, out, sep="", edit=None):
+        """Write the lines to the text file ``out``, ``sep`` between them (streamed), each
+        through ``edit`` (a function of a line) if given."""
         for i, ln in enumerate(self.lines()):
             if i:
                 out.write(sep)
-            out.write(ln)
+            out.write(ln if edit is None else edit(ln))
 
     def close(self):
         self._f.close()

@@ -5,6 +5,7 @@ per-transmission one (:class:`EventsCsvSink`: a row per transmission with its st
 
 import csv
 import io
+import json
 
 from htdsp.pipeline import Sink
 from htdsp.records import WINDOW_COLUMNS, TransmissionRecord, WindowRecord
@@ -74,8 +75,12 @@ class CsvSink(Sink):
             spool = self._spools.pop(id(run))
             head = self._line([path, csv_cell(run.freq_hz)]) + ","
             for line in spool.lines():
-                self.out.write(head + line + "\r\n")
+                self.out.write(head + self._row_of(session, line) + "\r\n")
             spool.close()
+
+    def _row_of(self, session, line):
+        """A spooled row as it is written."""
+        return line
 
     def close(self, scoring, doc):
         self.out.flush()
@@ -95,6 +100,8 @@ class CsvSink(Sink):
 #: the transmissions CSV's columns: where the row comes from, then every public field
 EVENT_COLUMNS = ("capture", "channel_hz", *TransmissionRecord.PUBLIC)
 
+_STATION_AT = TransmissionRecord.PUBLIC.index("station")
+
 
 class EventsCsvSink(CsvSink):
     """One row per transmission (``--events-csv``), with its station: :data:`EVENT_COLUMNS`
@@ -107,5 +114,13 @@ class EventsCsvSink(CsvSink):
         pass
 
     def transmission(self, run, t):
-        self._spools[id(run)].write(self._line([csv_cell(t[k])
-                                                for k in TransmissionRecord.PUBLIC]))
+        # spooled as the cells before the station, the station, the cells after: the
+        # station's name is written as the capture's end knows it
+        cells = [csv_cell(t[k]) for k in TransmissionRecord.PUBLIC]
+        i = _STATION_AT
+        self._spools[id(run)].write(json.dumps([self._line(cells[:i]), t["station"],
+                                                self._line(cells[i + 1:])]))
+
+    def _row_of(self, session, line):
+        before, station, after = json.loads(line)
+        return ",".join([before, self._line([csv_cell(session.station_of(station))]), after])
