@@ -7,7 +7,7 @@ overs, attribution accuracy, doublings found (interval errors), the stations' ve
 weak links should fail), and the run's cost with and without station identification.
 Then the fingerprint's accuracy against carrier-error spacing and CNR on synthetic nets.
 
-    python -m bench.net_attribution [--duration S] [--table]
+    python -m bench.net_attribution [--duration S] [--seed N] [--table]
 """
 
 import argparse
@@ -187,9 +187,10 @@ def _majority(pairs):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--duration", type=float, default=600.0)
+    p.add_argument("--seed", type=int, default=0, help="the simulation's seed")
     p.add_argument("--table", action="store_true", help="also the spacing x CNR table")
     a = p.parse_args(argv)
-    cpu, cpu2 = regent(a.duration)
+    cpu, cpu2 = regent(a.duration, a.seed)
     print(f"  cost: {cpu:.1f} s CPU with ANI decoding and station clues, {cpu2:.1f} s "
           f"without ANI decoding")
     if a.table:

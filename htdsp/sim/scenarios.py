@@ -118,30 +118,32 @@ def _band(d):
 #: the regent net (Jambi province): the governor's base and the eleven regents and mayors.
 #: (name, level at the receiver in dB, carrier error in Hz, CTCSS clock error in Hz, ANI,
 #: path: None static, else (fading, K dB, speed m/s)); carrier errors at least 60 Hz apart;
-#: two weak links (a mountain regency, a far coast) fading below the criterion
+#: two weak links (a mountain regency, a far coast) fading below the criterion; the others'
+#: paths keep a line-of-sight (Rician K 8-10 dB: at K 6 dB and 1-2.5 m/s, 25 dB SNR p50 failed
+#: the 95 % criterion on some seeds, a strong link that was not one)
 REGENT_NET = (
     ("base", 6.0, -20.0, 0.02, {"kind": "mdc1200", "id": "1001"}, None),
     ("batanghari", 0.0, 130.0, -0.11, {"kind": "dtmf", "id": "101"}, ("rician", 8.0, 1.0)),
     ("bungo", -2.0, -230.0, 0.19, {"kind": "selcall", "id": "10102", "standard": "ccir"},
-     ("rician", 6.0, 2.0)),
+     ("rician", 10.0, 2.0)),
     ("kerinci", -21.0, 340.0, -0.27, {"kind": "dtmf", "id": "103"}, ("rayleigh", 0.0, 6.0)),
     ("merangin", -5.0, -90.0, 0.08, {"kind": "mdc1200", "id": "1004"},
      ("rician", 8.0, 1.5)),
     ("muaro-jambi", -1.0, 270.0, 0.31, {"kind": "selcall", "id": "10105", "standard": "zvei1"},
      None),
     ("sarolangun", -6.0, -300.0, -0.16, {"kind": "dtmf", "id": "106", "at": "both"},
-     ("rician", 6.0, 2.5)),
+     ("rician", 10.0, 2.5)),
     ("tanjabbar", -3.0, 60.0, 0.24, {"kind": "mdc1200", "id": "1007", "at": "both"},
      ("rician", 10.0, 1.0)),
     ("tanjabtim", -19.0, -380.0, -0.05, {"kind": "selcall", "id": "10108", "standard": "eia"},
      ("rayleigh", 0.0, 3.0)),
     ("tebo", -8.0, 200.0, 0.13, {"kind": "selcall", "id": "10109", "standard": "eea",
                                   "at": "key-down"},
-     ("rician", 6.0, 1.0)),
+     ("rician", 10.0, 1.0)),
     ("kota-jambi", -4.0, -160.0, -0.21, {"kind": "selcall", "id": "10110", "standard": "zvei2"},
      ("rician", 10.0, 0.5)),
     ("sungai-penuh", -9.0, 410.0, 0.36, {"kind": "mdc1200", "id": "1011"},
-     ("rician", 6.0, 2.0)),
+     ("rician", 10.0, 2.0)),
 )
 #: the net's CTCSS tone
 REGENT_NET_CTCSS_HZ = 88.5
