@@ -161,3 +161,24 @@ def test_exit_codes_table_in_the_readme_is_the_code():
     codes = {int(m.group(1)) for m in re.finditer(r"^\| (\d+) \|", table, re.M)}
     assert codes == {EXIT_OK, EXIT_CRITERIA, EXIT_USAGE, EXIT_SOURCE_LOST, EXIT_SIGINT,
                      EXIT_SIGTERM}
+
+
+def test_a_signal_that_c_code_turned_into_another_exception_is_still_130():
+    # numpy's import, interrupted, raises ImportError("PyCapsule_Import could not import
+    # module 'datetime'"), not KeyboardInterrupt: it was a traceback and exit 1 under load
+    script = ("import os, signal, sys, time\n"
+              "import htdsp.cli.score as s\n"
+              "def run(args):\n"
+              "    try:\n"
+              "        os.kill(os.getpid(), signal.SIGINT)\n"
+              "        time.sleep(5)\n"
+              "    except KeyboardInterrupt:\n"
+              "        raise ImportError('could not import module datetime') from None\n"
+              "s.run = run\n"
+              "from htdsp.cli import entry\n"
+              "sys.argv = ['htdsp', 'score', 'x.cu8']\n"
+              "entry()\n")
+    p = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                       text=True, timeout=60)
+    assert p.returncode == 130, p.stderr
+    assert p.stderr.strip() == "htdsp score: interrupted"

@@ -31,8 +31,19 @@ class Terminated(BaseException):
     KeyboardInterrupt, so that no ``except Exception`` swallows it."""
 
 
+#: the stop signal this process has had (a C extension's import can turn the exception it
+#: raised into an ImportError: numpy's does; the signal still decides the exit)
+_STOPPED = []
+
+
 def _raise_terminated(signum, frame):
+    _STOPPED.append(signum)
     raise Terminated()
+
+
+def _raise_interrupt(signum, frame):
+    _STOPPED.append(signum)
+    raise KeyboardInterrupt()
 
 
 def build_parser():
@@ -58,6 +69,9 @@ def main(argv=None):
     """Run the command line; returns the exit code."""
     in_main = threading.current_thread() is threading.main_thread()
     old_term = signal.signal(signal.SIGTERM, _raise_terminated) if in_main else None
+    old_int = (signal.signal(signal.SIGINT, _raise_interrupt)
+               if in_main and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+               else None)
     prog = "htdsp"
     try:
         if in_main:
@@ -98,6 +112,15 @@ def main(argv=None):
     except Terminated:
         print(f"{prog}: terminated", file=sys.stderr)
         return EXIT_SIGTERM
+    except Exception:
+        if not _STOPPED:
+            raise
+        # the signal's exception, turned into another by the C code it landed in
+        term = _STOPPED[-1] == signal.SIGTERM
+        print(f"{prog}: {'terminated' if term else 'interrupted'}", file=sys.stderr)
+        return EXIT_SIGTERM if term else EXIT_SIGINT
     finally:
         if in_main:
             signal.signal(signal.SIGTERM, old_term)
+            if old_int is not None:
+                signal.signal(signal.SIGINT, old_int)
