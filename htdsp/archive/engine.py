@@ -37,7 +37,7 @@ def worker_count(jobs):
 
 
 @contextlib.contextmanager
-def cluster_client(jobs=1, scheduler=None, timeout_s=10):
+def cluster_client(jobs=1, scheduler=None, timeout_s=5):
     """A :class:`distributed.Client`: on ``scheduler`` (``tcp://HOST:8786``), else on a new
     local cluster of ``jobs`` worker processes (one thread each: a worker holds one capture
     at a time); closed on exit."""

@@ -127,12 +127,16 @@ class Progress:
               f"{rate / 1e6:.2f} MS/s, {left:.0f} s left", file=sys.stderr)
 
 
-def run(args):
-    """The archive run (see :func:`wanted`); returns the exit code."""
+def run(args, client=None, on_result=None):
+    """The archive run (see :func:`wanted`); returns the exit code. ``client``: a
+    :class:`distributed.Client` to run on (instead of ``--jobs`` / ``--scheduler``);
+    ``on_result(index, result)`` as each capture's result comes back."""
     from htdsp.io.outputs import InputFiles, OutputSet
 
     scoring.settings(args)                        # usage errors before any work
     jobs = worker_count(args.jobs)
+    if args.scheduler is not None and "://" not in args.scheduler:
+        raise InputError(f"--scheduler takes tcp://HOST:PORT, got {args.scheduler!r}")
     for opt, k in _NOT_YET:
         if getattr(args, k):
             raise InputError(f"{opt} is not written by an archive run yet (use --json; a "
@@ -150,7 +154,8 @@ def run(args):
                 "center_hz": c.center_hz}
         if store is not None:
             try:
-                keys[i] = rcache.result_key(c.path, [options, c.rate_hz, c.center_hz,
+                keys[i] = rcache.result_key(c.path, [os.path.abspath(c.path), options,
+                                                     c.rate_hz, c.center_hz,
                                                      *_file_ids(args)])
             except OSError:
                 keys[i] = None                     # not there: the task says so, by name
@@ -167,8 +172,10 @@ def run(args):
                outputs.open(args.json, "w", what="--json").file) if args.json else None
         progress = Progress(len(todo), args.quiet)
         for j, r in run_tasks(score_capture, [t for _, t in todo], jobs=jobs,
-                              scheduler=args.scheduler):
+                              scheduler=args.scheduler, client=client):
             i = todo[j][0]
+            if on_result is not None:
+                on_result(i, r)
             results[i] = r
             if store is not None and keys.get(i):
                 store.put(keys[i], r)
