@@ -12,16 +12,16 @@ from htdsp.io.outputs import AtomicFile
 
 #: bytes hashed at each end of a capture without a SigMF ``core:sha512``
 EDGE_BYTES = 1 << 20
-#: environment variable naming the cache folder (default: see :func:`default_dir`)
+#: environment variable naming htdsp's cache folder (see :func:`default_dir`)
 CACHE_ENV = "HTDSP_CACHE_DIR"
 _FORMAT = "htdsp.cache/1"
 
 
 def default_dir():
-    """``$HTDSP_CACHE_DIR``, else ``$XDG_CACHE_HOME/htdsp/results``, else
-    ``~/.cache/htdsp/results``."""
+    """``$HTDSP_CACHE_DIR/results`` (beside the compiled kernels' ``numba``), else
+    ``$XDG_CACHE_HOME/htdsp/results``, else ``~/.cache/htdsp/results``."""
     if os.environ.get(CACHE_ENV):
-        return os.environ[CACHE_ENV]
+        return os.path.join(os.environ[CACHE_ENV], "results")
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "htdsp", "results")
 

@@ -128,7 +128,7 @@ def expand(inputs):
         if os.path.isdir(x):
             found = _walk(x)
             if not found:
-                problems.append((x, "no recording in this directory"))
+                problems.append((x, "is a directory with no recording in it"))
             for p in found:
                 add(Capture(p))
         elif x.lower().endswith(MANIFEST_SUFFIX) and os.path.isfile(x):

@@ -38,7 +38,7 @@ def add_archive_options(s):
     a.add_argument("--no-cache", action="store_true",
                    help="score every capture again (and store nothing)")
     a.add_argument("--cache-dir", metavar="DIR",
-                   help=f"the results cache (default ${rcache.CACHE_ENV}, else "
+                   help=f"the results cache (default ${rcache.CACHE_ENV}/results, else "
                         "~/.cache/htdsp/results)")
 
 
