@@ -155,3 +155,35 @@ def test_impossible_engine_options_are_one_line_and_exit_2(archive_dir, tmp_path
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0] and "Traceback" not in r.stderr
     assert not (tmp_path / "x.json").exists()
+
+
+def test_the_archive_document_is_valid_and_its_views_count_every_capture(sequential):
+    import jsonschema
+
+    from htdsp.sinks.document import schema
+
+    _, doc, _ = sequential
+    jsonschema.validate(doc, schema())
+    views = doc["archive"]["views"]
+    assert set(views) == {"day", "site", "location", "channel", "station"}
+    for v in ("day", "site", "location", "channel"):
+        assert sum(g["channels"] for g in views[v].values()) == len(doc["captures"])
+    assert sum(g["pass"] + g["fail"] + g["unusable"] for g in views["day"].values()) == \
+        len(doc["captures"])
+
+
+def test_a_manifest_names_captures_their_site_and_location(archive_dir, tmp_path):
+    m = tmp_path / "north.manifest.csv"
+    day1 = archive_dir / "day1"
+    m.write_text("path,location,site\n"
+                 f"{day1 / 'c00.sigmf-meta'},hill-7,north-tower\n"
+                 f"{day1 / 'c02.sigmf-meta'},hill-7,\n")
+    r = run_cli("score", m, "--no-cache", "-q", "--json", tmp_path / "m.json", text=True)
+    doc = json.loads((tmp_path / "m.json").read_text())
+    assert [os.path.basename(c["source"]["path"]) for c in doc["captures"]] == \
+        ["c00.sigmf-meta", "c02.sigmf-meta"], r.stderr
+    views = doc["archive"]["views"]
+    assert views["location"]["hill-7"]["captures"] == 2
+    assert views["site"]["north-tower"]["captures"] == 1
+    hw = json.loads((day1 / "c02.sigmf-meta").read_text())["global"]["core:hw"]
+    assert views["site"][hw]["captures"] == 1            # no site given: the SigMF core:hw
