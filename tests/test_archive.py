@@ -187,3 +187,19 @@ def test_a_manifest_names_captures_their_site_and_location(archive_dir, tmp_path
     assert views["site"]["north-tower"]["captures"] == 1
     hw = json.loads((day1 / "c02.sigmf-meta").read_text())["global"]["core:hw"]
     assert views["site"][hw]["captures"] == 1            # no site given: the SigMF core:hw
+
+
+def _boom(x):
+    if x == 1:
+        raise RuntimeError("worker lost")
+    return x * 10
+
+
+def test_a_task_dask_gives_up_on_is_that_capture_s_error_and_the_rest_complete():
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        got = dict(engine.run_tasks(_boom, [0, 1, 2], client=client,
+                                    on_error=lambda p, e: f"failed {p}: {e}"))
+    assert got == {0: 0, 1: "failed 1: worker lost", 2: 20}

@@ -59,10 +59,12 @@ def cluster_client(jobs=1, scheduler=None, timeout_s=5):
         yield client
 
 
-def run_tasks(fn, payloads, *, jobs=1, scheduler=None, client=None):
+def run_tasks(fn, payloads, *, jobs=1, scheduler=None, client=None, on_error=None):
     """``fn(payload)`` for each payload; yields ``(index, result)`` as each ends (in-process
     and in order for ``jobs == 1`` without a scheduler or client; else on Dask, in the order
-    they end). A worker that dies under a task: Dask runs it again elsewhere (:data:`RETRIES`).
+    they end). A worker that dies under a task: Dask runs it again elsewhere (:data:`RETRIES`);
+    a task that still fails (its workers died each time): ``on_error(payload, exception)`` is
+    its result (without ``on_error``, the exception is raised).
 
     Examples
     --------
@@ -77,13 +79,13 @@ def run_tasks(fn, payloads, *, jobs=1, scheduler=None, client=None):
             yield i, fn(p)
         return
     if client is not None:
-        yield from _on(client, fn, payloads)
+        yield from _on(client, fn, payloads, on_error)
         return
     with cluster_client(jobs, scheduler) as c:
-        yield from _on(c, fn, payloads)
+        yield from _on(c, fn, payloads, on_error)
 
 
-def _on(client, fn, payloads):
+def _on(client, fn, payloads, on_error):
     from distributed import as_completed
 
     futures = {}
@@ -93,6 +95,11 @@ def _on(client, fn, payloads):
         futures[f] = i
     for f in as_completed(list(futures)):
         i = futures.pop(f)
-        result = f.result()
+        try:
+            result = f.result()
+        except Exception as e:            # (KilledWorker; a bug in a task)
+            if on_error is None:
+                raise
+            result = on_error(payloads[i], e)
         f.release()                       # streamed: the reduce keeps only what it needs
         yield i, result

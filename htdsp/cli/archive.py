@@ -11,10 +11,6 @@ import sys
 import tempfile
 import time
 
-from htdsp.archive import cache as rcache
-from htdsp.archive.engine import run_tasks, worker_count
-from htdsp.archive.inputs import MANIFEST_SUFFIX, expand
-from htdsp.archive.views import archive_views, recording_facts
 from htdsp.cli import common, scoring
 from htdsp.errors import EXIT_CRITERIA, EXIT_OK, EXIT_USAGE, HtdspError, InputError
 
@@ -38,7 +34,7 @@ def add_archive_options(s):
     a.add_argument("--no-cache", action="store_true",
                    help="score every capture again (and store nothing)")
     a.add_argument("--cache-dir", metavar="DIR",
-                   help=f"the results cache (default ${rcache.CACHE_ENV}/results, else "
+                   help="the results cache (default $HTDSP_CACHE_DIR/results, else "
                         "~/.cache/htdsp/results)")
 
 
@@ -49,6 +45,8 @@ def wanted(args):
             or getattr(args, "cache_dir", None):
         return True
     import glob
+
+    from htdsp.archive.inputs import MANIFEST_SUFFIX
 
     return any(os.path.isdir(p) or p.lower().endswith(MANIFEST_SUFFIX)
                or (glob.has_magic(p) and not os.path.exists(p)) for p in args.inputs)
@@ -61,6 +59,8 @@ def result_options(args):
 
 def _file_ids(args):
     """The content of the files the options name (a roster, a DAQ table): part of the key."""
+    from htdsp.archive import cache as rcache
+
     return [rcache.content_id(p) for p in (args.roster, args.daq_table) if p]
 
 
@@ -72,6 +72,7 @@ def score_capture(task):
     was scored), ``errors`` (``[path, problem]``), ``messages`` (its stderr lines),
     ``facts`` (site, location), ``samples``.
     """
+    from htdsp.archive.views import recording_facts
     from htdsp.cli import score
 
     path = task["path"]
@@ -106,6 +107,16 @@ def score_capture(task):
             "samples": samples}
 
 
+def _failed(task, exc):
+    """The result of a task Dask gave up on (its workers died under it each time): an error
+    of that capture, not cached."""
+    line = f"{task['path']}: could not be scored: {type(exc).__name__}: {exc}"
+    return {"path": task["path"], "rc": EXIT_USAGE, "doc": None, "failed": True,
+            "errors": [{"path": task["path"], "error": line.split(": ", 1)[1]}],
+            "messages": [f"htdsp score: error: {line}"],
+            "facts": {"site": None, "location": None}, "samples": 0}
+
+
 class Progress:
     """Captures done, samples per second and time left, one line on stderr now and then."""
 
@@ -131,6 +142,9 @@ def run(args, client=None, on_result=None):
     """The archive run (see :func:`wanted`); returns the exit code. ``client``: a
     :class:`distributed.Client` to run on (instead of ``--jobs`` / ``--scheduler``);
     ``on_result(index, result)`` as each capture's result comes back."""
+    from htdsp.archive import cache as rcache
+    from htdsp.archive.engine import run_tasks, worker_count
+    from htdsp.archive.inputs import expand
     from htdsp.io.outputs import InputFiles, OutputSet
 
     scoring.settings(args)                        # usage errors before any work
@@ -172,12 +186,12 @@ def run(args, client=None, on_result=None):
                outputs.open(args.json, "w", what="--json").file) if args.json else None
         progress = Progress(len(todo), args.quiet)
         for j, r in run_tasks(score_capture, [t for _, t in todo], jobs=jobs,
-                              scheduler=args.scheduler, client=client):
+                              scheduler=args.scheduler, client=client, on_error=_failed):
             i = todo[j][0]
             if on_result is not None:
                 on_result(i, r)
             results[i] = r
-            if store is not None and keys.get(i):
+            if store is not None and keys.get(i) and not r.get("failed"):
                 store.put(keys[i], r)
             progress.add(r["samples"])
         for c, r in zip(caps, results, strict=True):   # a manifest's word over the file's
@@ -209,6 +223,7 @@ def merge(results, errors, args):
     """One document from the captures' results, in input order: their captures, the area's
     aggregate over all of them, their errors, their stations (each capture's own) and the
     archive's views; None when no capture was scored."""
+    from htdsp.archive.views import archive_views
     from htdsp.score import area_summary, location_verdicts
 
     docs = [r["doc"] for r in results if r["doc"] is not None]
