@@ -36,11 +36,15 @@ def _args(root, out, jobs="1"):
 
 def on_cluster(root, workers, out):
     """(start s, warm-up s, run s) on a local cluster of ``workers`` processes."""
+    import dask
     from distributed import Client, LocalCluster
 
+    from htdsp.archive.engine import WORKER_CONFIG
+
     t0 = time.perf_counter()
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+    with dask.config.set(WORKER_CONFIG), LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True,
+            dashboard_address=None) as cluster, Client(cluster) as client:
         t1 = time.perf_counter()
         first = os.path.join(root, sorted(os.listdir(root))[0])
         client.run(archive.score_capture, {"path": first, "options":

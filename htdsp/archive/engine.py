@@ -10,6 +10,9 @@ from htdsp.errors import InputError
 
 #: times Dask runs a task again after its worker died under it
 RETRIES = 2
+#: Dask settings of the workers htdsp starts: no statistical profiler (it samples the task's
+#: stack every 10 ms, holding the interpreter lock the scoring's Python needs)
+WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
 
 
 def worker_count(jobs):
@@ -54,8 +57,11 @@ def cluster_client(jobs=1, scheduler=None, timeout_s=5):
         with client:
             yield client
         return
-    with LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
-                      dashboard_address=None, **quiet) as cluster, Client(cluster) as client:
+    import dask
+
+    with dask.config.set(WORKER_CONFIG), LocalCluster(
+            n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None,
+            **quiet) as cluster, Client(cluster) as client:
         yield client
 
 
