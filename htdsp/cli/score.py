@@ -3,7 +3,7 @@
 import os
 import sys
 
-from htdsp.cli import common, scoring
+from htdsp.cli import archive, common, scoring
 from htdsp.errors import EXIT_USAGE, HtdspError, InputError
 
 
@@ -16,9 +16,12 @@ def add_parser(sub):
                     "bound). Exit 0 when every requirement is met, 1 when one fails, 2 for bad "
                     "usage, or when any input is bad or unusable (a dead dongle, a stuck ADC: "
                     "never a pass); the other inputs are still scored and reported.")
-    s.add_argument("inputs", nargs="+", metavar="PATH", help="recordings (any readable format)")
+    s.add_argument("inputs", nargs="+", metavar="PATH",
+                   help="recordings (any readable format), directories (their recordings, "
+                   "recursively), globs, manifests (NAME.manifest.csv)")
     common.add_input_options(s)
     scoring.add_score_options(s)
+    archive.add_archive_options(s)
     s.set_defaults(func=run)
 
 
@@ -103,9 +106,12 @@ def run(args):
     from htdsp.pipeline import Scoring
     from htdsp.sources import FileSource
 
+    if archive.wanted(args):
+        return archive.run(args)
     st = scoring.settings(args)
     warn = common.Warner("score")
-    errors = []
+    errors = getattr(args, "input_errors", None)      # (an archive's task reads them)
+    errors = [] if errors is None else errors
 
     def bad(path, e):
         common.error_line("score", e)

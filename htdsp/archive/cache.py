@@ -1,0 +1,152 @@
+"""The results cache: a capture's result kept under a key of its content, the options that
+change the result and htdsp's own code, written atomically, checked when read (a corrupt or
+partial entry is a miss, never trusted)."""
+
+import functools
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from htdsp.io.outputs import AtomicFile
+
+#: bytes hashed at each end of a capture without a SigMF ``core:sha512``
+EDGE_BYTES = 1 << 20
+#: environment variable naming htdsp's cache folder (see :func:`default_dir`)
+CACHE_ENV = "HTDSP_CACHE_DIR"
+_FORMAT = "htdsp.cache/1"
+
+
+def default_dir():
+    """``$HTDSP_CACHE_DIR/results`` (beside the compiled kernels' ``numba``), else
+    ``$XDG_CACHE_HOME/htdsp/results``, else ``~/.cache/htdsp/results``."""
+    if os.environ.get(CACHE_ENV):
+        return os.path.join(os.environ[CACHE_ENV], "results")
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "htdsp", "results")
+
+
+@functools.lru_cache(maxsize=1)
+def code_hash():
+    """A hash of htdsp's own source (every ``.py`` of the package and its kernels): the
+    version string does not change between commits, the code does."""
+    h = hashlib.sha256()
+    root = Path(__file__).resolve().parents[1]
+    kernels = root.parent / "kernels"
+    for d in (root, kernels):
+        if not d.is_dir():
+            continue
+        for p in sorted(d.rglob("*.py")):
+            h.update(str(p.relative_to(d.parent)).encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def _data_files(path):
+    """The files holding a capture's content (a SigMF pair: both halves)."""
+    p = str(path)
+    if p.lower().endswith(".sigmf-meta"):
+        data = p[: -len(".sigmf-meta")] + ".sigmf-data"
+        return [p, data] if os.path.exists(data) else [p]
+    return [p]
+
+
+def _sha512(path):
+    if not str(path).lower().endswith(".sigmf-meta"):
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            meta = json.load(f)
+        v = meta.get("global", {}).get("core:sha512")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return v if isinstance(v, str) and len(v) == 128 else None
+
+
+def content_id(path, edge_bytes=EDGE_BYTES):
+    """What a capture's content is, cheaply: its files' size and mtime and a hash of their
+    head and tail (a SigMF ``core:sha512`` stands in for the data file's).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> p = os.path.join(tempfile.mkdtemp(), "a.cu8")
+    >>> _ = open(p, "wb").write(bytes(100))
+    >>> a = content_id(p)
+    >>> _ = open(p, "r+b").write(b"x")
+    >>> a == content_id(p)
+    False
+    """
+    h = hashlib.sha256()
+    sha = _sha512(path)
+    for p in _data_files(path):
+        st = os.stat(p)
+        h.update(f"{os.path.basename(p)}|{st.st_size}|{st.st_mtime_ns}|".encode())
+        if sha is not None and not p.lower().endswith(".sigmf-meta"):
+            h.update(sha.encode())
+            continue
+        with open(p, "rb") as f:
+            h.update(f.read(edge_bytes))
+            if st.st_size > 2 * edge_bytes:
+                f.seek(-edge_bytes, os.SEEK_END)
+                h.update(f.read(edge_bytes))
+            elif st.st_size > edge_bytes:
+                h.update(f.read())
+    return h.hexdigest()
+
+
+def result_key(path, options):
+    """The cache key of a capture's result: its content, the options that change the result
+    (a JSON-able value), htdsp's code."""
+    h = hashlib.sha256()
+    h.update(content_id(path).encode())
+    h.update(json.dumps(options, sort_keys=True, default=str).encode())
+    h.update(code_hash().encode())
+    return h.hexdigest()
+
+
+class ResultCache:
+    """Results by key, one file each under ``root`` (``ab/abcdef....json``).
+
+    Each entry holds its key and a hash of its result: an entry cut short, edited or for
+    another key reads as a miss (and is scored again, and rewritten).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> c = ResultCache(tempfile.mkdtemp())
+    >>> c.get("k" * 64) is None
+    True
+    >>> c.put("k" * 64, {"rc": 0}); c.get("k" * 64)
+    {'rc': 0}
+    >>> _ = open(c.path("k" * 64), "w").write('{"format": "htdsp.cache/1", "k')
+    >>> c.get("k" * 64) is None                      # a partial entry is not trusted
+    True
+    """
+
+    def __init__(self, root):
+        self.root = str(root)
+
+    def path(self, key):
+        return os.path.join(self.root, key[:2], key + ".json")
+
+    def get(self, key):
+        """The result stored under ``key``, or None (absent, partial or corrupt)."""
+        try:
+            with open(self.path(key), encoding="utf-8") as f:
+                entry = json.load(f)
+            body = json.dumps(entry["result"], sort_keys=True)
+            ok = (entry["format"] == _FORMAT and entry["key"] == key
+                  and entry["sha256"] == hashlib.sha256(body.encode()).hexdigest())
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return entry["result"] if ok else None
+
+    def put(self, key, result):
+        """Store ``result`` (JSON-able) under ``key``, atomically."""
+        body = json.dumps(result, sort_keys=True)
+        entry = {"format": _FORMAT, "key": key,
+                 "sha256": hashlib.sha256(body.encode()).hexdigest(), "result": result}
+        os.makedirs(os.path.dirname(self.path(key)), exist_ok=True)
+        with AtomicFile(self.path(key), "w") as f:
+            json.dump(entry, f.file)

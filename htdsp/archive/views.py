@@ -1,0 +1,103 @@
+"""Archive views: the captures of a whole archive counted and judged per day, per receiving
+site, per location, per channel and per station."""
+
+import json
+import os
+
+#: the views of a document's ``archive`` field, in order
+VIEWS = ("day", "site", "location", "channel", "station")
+
+
+def recording_facts(path):
+    """What a recording's metadata says of where it was made: ``site`` (SigMF ``core:hw``)
+    and ``location`` (SigMF ``core:geolocation``, as ``lat,lon`` to 4 decimals: about 10 m);
+    None where it says nothing.
+
+    Examples
+    --------
+    >>> recording_facts("nothing-here.cu8")
+    {'site': None, 'location': None}
+    """
+    out = {"site": None, "location": None}
+    if not str(path).lower().endswith(".sigmf-meta"):
+        return out
+    try:
+        with open(path, encoding="utf-8") as f:
+            g = json.load(f).get("global", {})
+        hw = g.get("core:hw")
+        out["site"] = hw if isinstance(hw, str) and hw.strip() else None
+        lon, lat = (g.get("core:geolocation") or {}).get("coordinates", [None, None])[:2]
+        if isinstance(lat, (int, float)) and isinstance(lon, (int, float)):
+            out["location"] = f"{lat:.4f},{lon:.4f}"
+    except (OSError, ValueError, AttributeError, TypeError):
+        pass
+    return out
+
+
+def _row():
+    return {"captures": 0, "channels": 0, "pass": 0, "fail": 0, "unusable": 0,
+            "transmissions": 0}
+
+
+def archive_views(captures, facts, stations_by_path=None):
+    """The views of an archive.
+
+    Parameters
+    ----------
+    captures : list of dict
+        The document's ``captures[]`` entries.
+    facts : dict
+        Per capture path: ``site`` and ``location`` (None: unknown).
+    stations_by_path : dict, optional
+        Per capture path, its ``stations[]`` (for the per-station view).
+
+    Returns
+    -------
+    dict
+        One mapping per view name (:data:`VIEWS`), group -> counts (``captures``,
+        ``channels``, ``pass``, ``fail``, ``unusable``, ``transmissions``).
+
+    Examples
+    --------
+    >>> c = {"source": {"path": "a", "datetime": "2026-06-01T10:00:00Z"},
+    ...      "channel": {"freq_hz": 446.00625e6}, "summary": {"verdict": "pass",
+    ...      "transmissions": 3}}
+    >>> v = archive_views([c], {"a": {"site": "north", "location": None}})
+    >>> v["day"], v["site"]["north"]["pass"], list(v["channel"])
+    ({'2026-06-01': {'captures': 1, 'channels': 1, 'pass': 1, 'fail': 0, 'unusable': 0, \
+'transmissions': 3}}, 1, ['446.00625 MHz'])
+    """
+    views = {v: {} for v in VIEWS}
+    counted = {v: set() for v in VIEWS}
+    for c in captures:
+        path = c["source"]["path"]
+        f = facts.get(path) or {}
+        dt = c["source"].get("datetime")
+        freq = c["channel"].get("freq_hz")
+        groups = {"day": dt[:10] if isinstance(dt, str) and len(dt) >= 10 else "unknown",
+                  "site": f.get("site") or "unknown",
+                  "location": f.get("location") or os.path.basename(path),
+                  "channel": (f"{freq / 1e6:.5f} MHz" if freq else
+                              f"offset {c['channel'].get('offset_hz', 0) / 1e3:+.3f} kHz")}
+        s = c["summary"]
+        for view, g in groups.items():
+            r = views[view].setdefault(g, _row())
+            if (g, path) not in counted[view]:
+                counted[view].add((g, path))
+                r["captures"] += 1
+            r["channels"] += 1
+            verdict = s.get("verdict")
+            if verdict in ("pass", "fail", "unusable"):
+                r[verdict] += 1
+            r["transmissions"] += int(s.get("transmissions") or 0)
+    for stations in (stations_by_path or {}).values():
+        for st in stations:
+            r = views["station"].setdefault(str(st.get("station")), _row())
+            r["captures"] += 1
+            verdict = st.get("verdict")
+            if verdict in ("pass", "fail"):
+                r[verdict] += 1
+            r["transmissions"] += int(st.get("transmissions") or 0)
+    for v in VIEWS:
+        views[v] = dict(sorted(views[v].items()))
+    return views

@@ -1,0 +1,205 @@
+"""``htdsp score`` over an archive: 40 small simulated captures and two bad inputs, scored in
+this process and on a real Dask local cluster of worker processes (one killed mid-run), a
+rerun from the cache, one capture changed."""
+
+import copy
+import json
+import os
+import shutil
+import signal
+
+import pytest
+
+from htdsp.archive import engine
+from htdsp.cli import archive, build_parser
+from tests.cli import run_cli
+
+N_CAPTURES = 40
+
+
+def _strip(doc):
+    """A document without what may differ between runs of the same work (nothing, today:
+    kept as the one place to say so)."""
+    return copy.deepcopy(doc)
+
+
+@pytest.fixture(scope="session")
+def archive_dir(tmp_path_factory):
+    """40 captures of 1 s at 250 kS/s in two day folders (a SigMF pair each), an empty
+    recording and one with broken metadata."""
+    root = tmp_path_factory.mktemp("archive")
+    for i in range(N_CAPTURES):
+        day = root / f"day{i % 2 + 1}"
+        day.mkdir(exist_ok=True)
+        scen = "clear-los" if i % 3 else "weak-edge"
+        r = run_cli("simulate", "--scenario", scen, "--rate", "250k", "--duration", "1s",
+                    "--seed", i, "-q", "-o", day / f"c{i:02d}.sigmf-meta")
+        assert r.returncode == 0, r.stderr
+    (root / "day1" / "empty.cu8").write_bytes(b"")
+    (root / "day2" / "broken.sigmf-meta").write_text('{"global": {"core:datatype": ')
+    return root
+
+
+@pytest.fixture(scope="session")
+def sequential(archive_dir, tmp_path_factory):
+    """The archive scored in this process (--jobs 1, no cluster), into its own cache."""
+    out = tmp_path_factory.mktemp("seq")
+    r = run_cli("score", archive_dir, "--cache-dir", out / "cache", "--json", out / "a.json",
+                text=True)
+    return r, json.loads((out / "a.json").read_text()), out / "cache"
+
+
+def test_the_sequential_run_scores_every_good_capture_and_names_the_bad(sequential):
+    r, doc, _ = sequential
+    assert r.returncode == 2                       # some inputs were bad
+    assert len({c["source"]["path"] for c in doc["captures"]}) == N_CAPTURES
+    bad = sorted(os.path.basename(e["path"]) for e in doc["errors"])
+    assert bad == ["broken.sigmf-meta", "empty.cu8"]
+    for name in bad:
+        assert sum(name in line and "error" in line for line in r.stderr.splitlines()) == 1
+    assert "Traceback" not in r.stderr
+    assert doc["archive"]["captures"] == N_CAPTURES + 2
+    assert sum(v["captures"] for v in doc["archive"]["views"]["day"].values()) == N_CAPTURES
+
+
+def _kill_one_worker(client):
+    """After the first result: SIGKILL one worker process (its task is run again)."""
+    state = {"done": False}
+
+    def on_result(i, result):
+        if not state["done"]:
+            state["done"] = True
+            pid = next(iter(client.run(os.getpid).values()))
+            os.kill(pid, signal.SIGKILL)
+    return on_result, state
+
+
+@pytest.mark.parametrize("kill", [False, True], ids=["cluster", "worker-killed"])
+def test_a_local_cluster_gives_the_sequential_document(archive_dir, sequential, tmp_path,
+                                                       kill):
+    from distributed import Client, LocalCluster
+
+    _, seq, _ = sequential
+    args = build_parser().parse_args(["score", str(archive_dir), "--jobs", "2", "--no-cache",
+                                      "-q", "--json", str(tmp_path / "d.json")])
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        on_result, state = _kill_one_worker(client) if kill else (None, {"done": True})
+        rc = archive.run(args, client=client, on_result=on_result)
+    assert state["done"]
+    assert rc == 2
+    doc = json.loads((tmp_path / "d.json").read_text())
+    assert _strip(doc) == _strip(seq)
+
+
+def test_a_rerun_scores_nothing_and_starts_no_cluster(archive_dir, sequential, tmp_path,
+                                                      monkeypatch):
+    _, seq, cache = sequential
+    cache2 = tmp_path / "cache"
+    shutil.copytree(cache, cache2)
+
+    def no_cluster(*a, **k):
+        raise AssertionError("a cluster was started")
+    monkeypatch.setattr(engine, "cluster_client", no_cluster)
+    r = run_cli("score", archive_dir, "--jobs", "2", "--cache-dir", cache2, "--json",
+                tmp_path / "b.json", text=True)
+    assert f"{N_CAPTURES + 2} unchanged" in r.stderr and "0 to score" in r.stderr
+    assert r.returncode == 2
+    assert json.loads((tmp_path / "b.json").read_text()) == seq
+
+
+def test_a_changed_or_corrupt_entry_is_scored_again_alone(archive_dir, tmp_path,
+                                                         monkeypatch):
+    work = tmp_path / "archive"
+    work.mkdir()
+    for n in ("c00", "c02", "c04"):
+        for ext in (".sigmf-meta", ".sigmf-data"):
+            shutil.copy2(archive_dir / "day1" / (n + ext), work / (n + ext))
+    cache = tmp_path / "cache"
+    scored = []
+    real = archive.score_capture
+    monkeypatch.setattr(archive, "score_capture",
+                        lambda task: scored.append(os.path.basename(task["path"])) or
+                        real(task))
+    run_cli("score", work, "--cache-dir", cache, "-q", "--json", tmp_path / "0.json")
+    assert sorted(scored) == ["c00.sigmf-meta", "c02.sigmf-meta", "c04.sigmf-meta"]
+    data = work / "c02.sigmf-data"
+    b = bytearray(data.read_bytes())
+    b[len(b) // 2] ^= 0xFF
+    data.write_bytes(bytes(b))
+    scored.clear()
+    r = run_cli("score", work, "--cache-dir", cache, "--json", tmp_path / "1.json",
+                text=True)
+    assert scored == ["c02.sigmf-meta"], r.stderr
+    assert "2 unchanged" in r.stderr and "1 to score" in r.stderr
+    entries = sorted(cache.rglob("*.json"), key=os.path.getmtime)
+    entries[-1].write_text(entries[-1].read_text()[:100])        # cut short
+    scored.clear()
+    run_cli("score", work, "--cache-dir", cache, "-q", "--json", tmp_path / "2.json")
+    assert scored == ["c02.sigmf-meta"]
+    assert json.loads((tmp_path / "2.json").read_text()) == \
+        json.loads((tmp_path / "1.json").read_text())
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["--jobs", "0"], "--jobs"),
+    (["--jobs", "many"], "--jobs"),
+    (["--scheduler", "nowhere"], "--scheduler"),
+    (["--scheduler", "tcp://127.0.0.1:1"], "--scheduler"),
+])
+def test_impossible_engine_options_are_one_line_and_exit_2(archive_dir, tmp_path, argv,
+                                                           needle):
+    r = run_cli("score", archive_dir / "day1" / "c00.sigmf-meta", *argv, "--no-cache", "-q",
+                "--json", tmp_path / "x.json", text=True)
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0] and "Traceback" not in r.stderr
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_the_archive_document_is_valid_and_its_views_count_every_capture(sequential):
+    import jsonschema
+
+    from htdsp.sinks.document import schema
+
+    _, doc, _ = sequential
+    jsonschema.validate(doc, schema())
+    views = doc["archive"]["views"]
+    assert set(views) == {"day", "site", "location", "channel", "station"}
+    for v in ("day", "site", "location", "channel"):
+        assert sum(g["channels"] for g in views[v].values()) == len(doc["captures"])
+    assert sum(g["pass"] + g["fail"] + g["unusable"] for g in views["day"].values()) == \
+        len(doc["captures"])
+
+
+def test_a_manifest_names_captures_their_site_and_location(archive_dir, tmp_path):
+    m = tmp_path / "north.manifest.csv"
+    day1 = archive_dir / "day1"
+    m.write_text("path,location,site\n"
+                 f"{day1 / 'c00.sigmf-meta'},hill-7,north-tower\n"
+                 f"{day1 / 'c02.sigmf-meta'},hill-7,\n")
+    r = run_cli("score", m, "--no-cache", "-q", "--json", tmp_path / "m.json", text=True)
+    doc = json.loads((tmp_path / "m.json").read_text())
+    assert [os.path.basename(c["source"]["path"]) for c in doc["captures"]] == \
+        ["c00.sigmf-meta", "c02.sigmf-meta"], r.stderr
+    views = doc["archive"]["views"]
+    assert views["location"]["hill-7"]["captures"] == 2
+    assert views["site"]["north-tower"]["captures"] == 1
+    hw = json.loads((day1 / "c02.sigmf-meta").read_text())["global"]["core:hw"]
+    assert views["site"][hw]["captures"] == 1            # no site given: the SigMF core:hw
+
+
+def _boom(x):
+    if x == 1:
+        raise RuntimeError("worker lost")
+    return x * 10
+
+
+def test_a_task_dask_gives_up_on_is_that_capture_s_error_and_the_rest_complete():
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        got = dict(engine.run_tasks(_boom, [0, 1, 2], client=client,
+                                    on_error=lambda p, e: f"failed {p}: {e}"))
+    assert got == {0: 0, 1: "failed 1: worker lost", 2: 20}
