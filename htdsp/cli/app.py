@@ -68,6 +68,7 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 def main(argv=None):
     """Run the command line; returns the exit code."""
     in_main = threading.current_thread() is threading.main_thread()
+    _STOPPED.clear()                   # (main may run many times in one process: a test's)
     old_term = signal.signal(signal.SIGTERM, _raise_terminated) if in_main else None
     old_int = (signal.signal(signal.SIGINT, _raise_interrupt)
                if in_main and signal.getsignal(signal.SIGINT) is signal.default_int_handler
