@@ -106,8 +106,13 @@ class Record(dict):
         """The fields that are written, in declaration order (a plain dict)."""
         return {k: self[k] for k in self.PUBLIC}
 
-    def __reduce__(self):                     # pickles (Dask workers) as its class
-        return (type(self), (dict(self),))
+    def __reduce__(self):
+        # pickles as its class with its working data (an archive's worker ships its
+        # transmissions to the reduce, whose station book reads their ``aux``)
+        return (type(self), (dict(self),), self.aux)
+
+    def __setstate__(self, aux):
+        self.aux = aux
 
 
 _N = "number"

@@ -140,6 +140,9 @@ def test_a_record_keeps_its_fields():
 
     assert pickle.loads(pickle.dumps(w)) == w and type(pickle.loads(pickle.dumps(w))) is \
         WindowRecord
+    # (with its working data: an archive's reduce attributes a worker's transmissions by it)
+    w.aux = {"ok": 3, "series": [1.5]}
+    assert pickle.loads(pickle.dumps(w)).aux == {"ok": 3, "series": [1.5]}
 
 
 def test_every_field_name_carries_its_unit():

@@ -101,6 +101,54 @@ def _band_done(args, rec, session):
                          "(try --channels all)", rec.path)
 
 
+def score_recording(args, sc, rec, src, chans, bad, warn):
+    """One recording through a session of ``sc`` (a :class:`htdsp.pipeline.Scoring`, or an
+    archive task's stand-in): its ``captures[]`` entries, or None when it could not be
+    scored (``bad(path, error)`` was told why). Its messages go to stderr."""
+    for c in chans:
+        if c.chosen == "strongest" and not args.quiet:
+            f = (f"{(rec.center_freq_hz + c.offset_hz) / 1e6:.4f} MHz"
+                 if rec.center_freq_hz else f"offset {c.offset_hz / 1e3:+.3f} kHz")
+            print(f"htdsp score: {rec.path}: no channel given, scoring the "
+                  f"strongest carrier at {f}", file=sys.stderr)
+    try:
+        if getattr(args, "channels", None) is not None:
+            # every channel from one filter bank, not a full-rate filter each
+            session = _band_session(args, sc, src, chans)
+        else:
+            session = sc.session(src.info, src.format, chans)
+    except ValueError as e:
+        bad(rec.path, InputError(str(e), rec.path))
+        return None
+    scoring.told_squelch(args, session, "score")
+    bar, update = common.progress(args, rec.samples, os.path.basename(rec.path))
+    try:
+        session.run(src, progress=update)
+    except (InputError, ValueError) as e:
+        e = e if isinstance(e, InputError) else InputError(str(e), rec.path)
+        bad(rec.path, e)
+        session.discard()
+        return None
+    finally:
+        if bar is not None:
+            bar.close()
+    warn(rec)
+    try:
+        if session.band is not None:
+            _band_done(args, rec, session)
+    except InputError as e:
+        bad(rec.path, e)
+        session.discard()
+        return None
+    try:
+        entries = session.finish()
+    except (ValueError, OSError) as e:    # the annotations could not be written
+        raise InputError(f"--annotate: {e}", rec.path) from None
+    scoring.told_squelch(args, session, "score")
+    scoring.report_capture(session, entries, "score")
+    return entries
+
+
 def run(args):
     from htdsp.io.outputs import InputFiles, OutputSet
     from htdsp.pipeline import Scoring
@@ -110,8 +158,7 @@ def run(args):
         return archive.run(args)
     st = scoring.settings(args)
     warn = common.Warner("score")
-    errors = getattr(args, "input_errors", None)      # (an archive's task reads them)
-    errors = [] if errors is None else errors
+    errors = []
 
     def bad(path, e):
         common.error_line("score", e)
@@ -147,49 +194,10 @@ def run(args):
         scored = 0
         try:
             for rec, src, chans in plans:
-                for c in chans:
-                    if c.chosen == "strongest" and not args.quiet:
-                        f = (f"{(rec.center_freq_hz + c.offset_hz) / 1e6:.4f} MHz"
-                             if rec.center_freq_hz else f"offset {c.offset_hz / 1e3:+.3f} kHz")
-                        print(f"htdsp score: {rec.path}: no channel given, scoring the "
-                              f"strongest carrier at {f}", file=sys.stderr)
-                try:
-                    if getattr(args, "channels", None) is not None:
-                        # every channel from one filter bank, not a full-rate filter each
-                        session = _band_session(args, sc, src, chans)
-                    else:
-                        session = sc.session(src.info, src.format, chans)
-                except ValueError as e:
-                    bad(rec.path, InputError(str(e), rec.path))
-                    continue
-                scoring.told_squelch(args, session, "score")
-                bar, update = common.progress(args, rec.samples, os.path.basename(rec.path))
-                try:
-                    session.run(src, progress=update)
-                except (InputError, ValueError) as e:
-                    e = e if isinstance(e, InputError) else InputError(str(e), rec.path)
-                    bad(rec.path, e)
-                    session.discard()
-                    continue
-                finally:
-                    if bar is not None:
-                        bar.close()
-                warn(rec)
-                try:
-                    if session.band is not None:
-                        _band_done(args, rec, session)
-                except InputError as e:
-                    bad(rec.path, e)
-                    session.discard()
-                    continue
-                try:
-                    entries = session.finish()
-                except (ValueError, OSError) as e:    # the annotations could not be written
-                    raise InputError(f"--annotate: {e}", rec.path) from None
-                scoring.told_squelch(args, session, "score")
-                scoring.report_capture(session, entries, "score")
-                sc.add(entries)
-                scored += 1
+                entries = score_recording(args, sc, rec, src, chans, bad, warn)
+                if entries is not None:
+                    sc.add(entries)
+                    scored += 1
         except BaseException:
             sc.abort()
             raise

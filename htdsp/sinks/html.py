@@ -122,6 +122,25 @@ _TX_FIELDS = ("start_s", "end_s", "availability", "sinad_db_p50", "snr_db_p50", 
               "bounds", "station", "station_confidence", "station_by", "doubled_s")
 
 
+def plot_envelope(meter, t):
+    """The fading envelope the page draws of transmission ``t``: the meter's, averaged down
+    to at most :data:`MAX_ENVELOPE` points (mean power over each step); ``(r, rate)``. (An
+    archive's worker ships it so: averaged again, it is the same.)"""
+    r, rate = meter.envelope(t["start_s"], t["end_s"])
+    step = max(1, math.ceil(r.size / MAX_ENVELOPE))
+    if step > 1:
+        m = r.size // step * step
+        r = np.sqrt(np.mean(r[:m].reshape(-1, step) ** 2, axis=1))
+        rate = rate / step
+    return r, rate
+
+
+def longer(longest, t):
+    """Whether ``t`` is longer than the longest transmission so far (``longest``: its
+    duration first, or None): the one whose envelope the page draws."""
+    return longest is None or t["end_s"] - t["start_s"] > longest[0]
+
+
 class _Channel:
     def __init__(self):
         self.series = Series()
@@ -150,13 +169,8 @@ class HtmlSink(Sink):
         # a tuple, 200 bytes, not a dict of 1 kB (an empty bounds as None)
         c.events.append(tuple(None if k == "bounds" and not t[k] else t[k] for k in _TX_FIELDS))
         dur = t["end_s"] - t["start_s"]
-        if c.longest is None or dur > c.longest[0]:
-            r, rate = run.meter.envelope(t["start_s"], t["end_s"])
-            step = max(1, math.ceil(r.size / MAX_ENVELOPE))
-            if step > 1:                     # mean power over each step
-                m = r.size // step * step
-                r = np.sqrt(np.mean(r[:m].reshape(-1, step) ** 2, axis=1))
-                rate = rate / step
+        if longer(c.longest, t):
+            r, rate = plot_envelope(run.meter, t)
             # a transmission longer than the envelope kept starts later
             start = t["end_s"] - r.size / rate if r.size else t["start_s"]
             c.longest = (dur, max(start, t["start_s"]), r, rate)
