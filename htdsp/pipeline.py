@@ -707,6 +707,8 @@ class Scoring:
         self.errors = []
         #: who sent each transmission, across every capture and channel
         self.stations = StationBook(self.settings.roster)
+        #: the document's last fields, made from it (``doc -> dict``; an archive's views)
+        self.more = None
 
     def header(self):
         """The document's fields before its captures."""
@@ -747,6 +749,8 @@ class Scoring:
                "stations": [r.public() for r in self.stations.summaries(st.requirements, daq)],
                "net": self.stations.net_summary(st.time_out_s),
                "errors": list(self.errors)}
+        if self.more is not None:
+            doc.update(self.more(doc))
         for s in self.sinks:
             s.close(self, doc)
         return doc

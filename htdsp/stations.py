@@ -624,6 +624,21 @@ class StationBook:
             out.append(r)
         return out
 
+    def heard(self):
+        """Where each station was heard: its name (a label it absorbed counts as it) ->
+        ``(captures, channels)``, the captures in the order first heard and the number of
+        (capture, channel) pairs."""
+        out = {}
+        for (cap, ch), log in self._log.items():
+            for _, _, who in log:
+                if who is None:
+                    continue
+                caps, chans = out.setdefault(self.renamed.get(who, who), ([], set()))
+                if cap not in caps:
+                    caps.append(cap)
+                chans.add((cap, ch))
+        return {k: (caps, len(chans)) for k, (caps, chans) in out.items()}
+
     def note_doubling(self, capture, channel, doubling):
         """Two stations keyed at once on a channel (:class:`htdsp.measure.clues.Doublings`)."""
         self._doublings.setdefault((capture, channel), []).append(dict(doubling))

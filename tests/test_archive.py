@@ -17,12 +17,6 @@ from tests.cli import run_cli
 N_CAPTURES = 40
 
 
-def _strip(doc):
-    """A document without what may differ between runs of the same work (nothing, today:
-    kept as the one place to say so)."""
-    return copy.deepcopy(doc)
-
-
 @pytest.fixture(scope="session")
 def archive_dir(tmp_path_factory):
     """40 captures of 1 s at 250 kS/s in two day folders (a SigMF pair each), an empty
@@ -40,18 +34,44 @@ def archive_dir(tmp_path_factory):
     return root
 
 
+def _recordings(root):
+    """The archive's inputs as a plain run lists them (the archive's order: folders and
+    files sorted), the two bad ones among them."""
+    return sorted(str(p) for p in root.rglob("*")
+                  if p.suffix in (".sigmf-meta", ".cu8"))
+
+
 @pytest.fixture(scope="session")
 def sequential(archive_dir, tmp_path_factory):
-    """The archive scored in this process (--jobs 1, no cluster), into its own cache."""
+    """The archive as a plain run of its files scores it: one process, one station book."""
     out = tmp_path_factory.mktemp("seq")
+    r = run_cli("score", *_recordings(archive_dir), "--json", out / "a.json", text=True)
+    return r, json.loads((out / "a.json").read_text())
+
+
+def _plain(doc):
+    """An archive's document without its archive views (the rest is a plain run's)."""
+    doc = copy.deepcopy(doc)
+    doc.pop("archive")
+    return doc
+
+
+@pytest.fixture(scope="session")
+def in_order(archive_dir, tmp_path_factory):
+    """The archive scored in this process (--jobs 1, no cluster), into its own cache."""
+    out = tmp_path_factory.mktemp("arch")
     r = run_cli("score", archive_dir, "--cache-dir", out / "cache", "--json", out / "a.json",
                 text=True)
     return r, json.loads((out / "a.json").read_text()), out / "cache"
 
 
-def test_the_sequential_run_scores_every_good_capture_and_names_the_bad(sequential):
-    r, doc, _ = sequential
+def test_an_archive_run_is_the_plain_run_with_its_views(in_order, sequential):
+    r, doc, _ = in_order
+    _, seq = sequential
     assert r.returncode == 2                       # some inputs were bad
+    assert _plain(doc) == seq
+    # one station book across the captures, as the plain run's: a station heard in many
+    assert max(v["captures"] for v in doc["archive"]["views"]["station"].values()) > 1
     assert len({c["source"]["path"] for c in doc["captures"]}) == N_CAPTURES
     bad = sorted(os.path.basename(e["path"]) for e in doc["errors"])
     assert bad == ["broken.sigmf-meta", "empty.cu8"]
@@ -79,7 +99,7 @@ def test_a_local_cluster_gives_the_sequential_document(archive_dir, sequential, 
                                                        kill):
     from distributed import Client, LocalCluster
 
-    _, seq, _ = sequential
+    _, seq = sequential
     args = build_parser().parse_args(["score", str(archive_dir), "--jobs", "2", "--no-cache",
                                       "-q", "--json", str(tmp_path / "d.json")])
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
@@ -89,12 +109,12 @@ def test_a_local_cluster_gives_the_sequential_document(archive_dir, sequential, 
     assert state["done"]
     assert rc == 2
     doc = json.loads((tmp_path / "d.json").read_text())
-    assert _strip(doc) == _strip(seq)
+    assert _plain(doc) == seq
 
 
-def test_a_rerun_scores_nothing_and_starts_no_cluster(archive_dir, sequential, tmp_path,
+def test_a_rerun_scores_nothing_and_starts_no_cluster(archive_dir, in_order, tmp_path,
                                                       monkeypatch):
-    _, seq, cache = sequential
+    _, seq, cache = in_order
     cache2 = tmp_path / "cache"
     shutil.copytree(cache, cache2)
 
@@ -132,8 +152,8 @@ def test_a_changed_or_corrupt_entry_is_scored_again_alone(archive_dir, tmp_path,
                 text=True)
     assert scored == ["c02.sigmf-meta"], r.stderr
     assert "2 unchanged" in r.stderr and "1 to score" in r.stderr
-    entries = sorted(cache.rglob("*.json"), key=os.path.getmtime)
-    entries[-1].write_text(entries[-1].read_text()[:100])        # cut short
+    entries = sorted(cache.rglob("*.entry"), key=os.path.getmtime)
+    entries[-1].write_bytes(entries[-1].read_bytes()[:-100])      # cut short
     scored.clear()
     run_cli("score", work, "--cache-dir", cache, "-q", "--json", tmp_path / "2.json")
     assert scored == ["c02.sigmf-meta"]
@@ -157,12 +177,12 @@ def test_impossible_engine_options_are_one_line_and_exit_2(archive_dir, tmp_path
     assert not (tmp_path / "x.json").exists()
 
 
-def test_the_archive_document_is_valid_and_its_views_count_every_capture(sequential):
+def test_the_archive_document_is_valid_and_its_views_count_every_capture(in_order):
     import jsonschema
 
     from htdsp.sinks.document import schema
 
-    _, doc, _ = sequential
+    _, doc, _ = in_order
     jsonschema.validate(doc, schema())
     views = doc["archive"]["views"]
     assert set(views) == {"day", "site", "location", "channel", "station"}
@@ -203,3 +223,50 @@ def test_a_task_dask_gives_up_on_is_that_capture_s_error_and_the_rest_complete()
         got = dict(engine.run_tasks(_boom, [0, 1, 2], client=client,
                                     on_error=lambda p, e: f"failed {p}: {e}"))
     assert got == {0: 0, 1: "failed 1: worker lost", 2: 20}
+
+
+def _without_views(html):
+    """An HTML report without its archive section (whitespace folded)."""
+    import re
+
+    html = re.sub(r"<h2>Archive</h2>.*?(?=<h2>)", "", html, flags=re.S)
+    return re.sub(r"\s+", " ", html)
+
+
+def test_every_report_of_an_archive_on_workers_is_the_plain_run_s(archive_dir, tmp_path):
+    """JSON, CSV, events CSV, JSON lines, HTML and SigMF annotations of an archive scored by
+    two worker processes (``--jobs 2``: a local cluster) are a plain run's, byte for byte
+    (the HTML with the archive's own section besides)."""
+    work = tmp_path / "archive"
+    work.mkdir()
+    for i in range(4):
+        for ext in (".sigmf-meta", ".sigmf-data"):
+            shutil.copy2(archive_dir / f"day{i % 2 + 1}" / f"c{i:02d}{ext}", work)
+    (work / "empty.cu8").write_bytes(b"")
+    reports = {"--json": "r.json", "--csv": "r.csv", "--events-csv": "r.events.csv",
+               "--html": "r.html", "--jsonl": "r.jsonl"}
+
+    def score(where, *inputs, more=()):
+        where.mkdir()
+        argv = [a for opt, name in reports.items() for a in (opt, where / name)]
+        r = run_cli("score", *inputs, *argv, "--annotate", *more, text=True)
+        for p in work.glob("*.scored.sigmf-meta"):      # (written beside the inputs)
+            p.rename(where / p.name)
+        return r
+
+    plain = score(tmp_path / "plain", *_recordings(work))
+    arch = score(tmp_path / "arch", work, more=("--jobs", "2", "--no-cache"))
+    assert plain.returncode == arch.returncode == 2, arch.stderr
+    assert "Traceback" not in arch.stderr
+    p, a = tmp_path / "plain", tmp_path / "arch"
+    for name in ("r.csv", "r.events.csv", "r.jsonl"):
+        assert (a / name).read_bytes() == (p / name).read_bytes(), name
+    assert _plain(json.loads((a / "r.json").read_text())) == \
+        json.loads((p / "r.json").read_text())
+    ha = (a / "r.html").read_text()
+    assert "<h2>Archive</h2>" in ha and "Per station" in ha
+    assert _without_views(ha) == _without_views((p / "r.html").read_text())
+    meta = sorted(x.name for x in p.glob("*.scored.sigmf-meta"))
+    assert len(meta) == 4 and meta == sorted(x.name for x in a.glob("*.scored.sigmf-meta"))
+    for name in meta:
+        assert (a / name).read_bytes() == (p / name).read_bytes(), name

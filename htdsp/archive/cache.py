@@ -1,11 +1,19 @@
 """The results cache: a capture's result kept under a key of its content, the options that
 change the result and htdsp's own code, written atomically, checked when read (a corrupt or
-partial entry is a miss, never trusted)."""
+partial entry is a miss, never trusted).
+
+An entry is a line of JSON (its format, key and the SHA-256 of its body) and the body, the
+result pickled (a capture's log holds its records as they are, numpy arrays and all: pickle
+keeps them exactly). A pickle runs code when it is read, so an entry is read only when the
+current user owns it and its body's hash matches: keep the cache folder your own (the
+default, under ``~/.cache`` or ``$HTDSP_CACHE_DIR``, is), as for joblib's or pip's caches.
+"""
 
 import functools
 import hashlib
 import json
 import os
+import pickle
 from pathlib import Path
 
 from htdsp.io.outputs import AtomicFile
@@ -14,7 +22,7 @@ from htdsp.io.outputs import AtomicFile
 EDGE_BYTES = 1 << 20
 #: environment variable naming htdsp's cache folder (see :func:`default_dir`)
 CACHE_ENV = "HTDSP_CACHE_DIR"
-_FORMAT = "htdsp.cache/1"
+_FORMAT = "htdsp.cache/2"
 
 
 def default_dir():
@@ -42,7 +50,7 @@ def code_hash():
     return h.hexdigest()
 
 
-def _data_files(path):
+def data_files(path):
     """The files holding a capture's content (a SigMF pair: both halves)."""
     p = str(path)
     if p.lower().endswith(".sigmf-meta"):
@@ -79,7 +87,7 @@ def content_id(path, edge_bytes=EDGE_BYTES):
     """
     h = hashlib.sha256()
     sha = _sha512(path)
-    for p in _data_files(path):
+    for p in data_files(path):
         st = os.stat(p)
         h.update(f"{os.path.basename(p)}|{st.st_size}|{st.st_mtime_ns}|".encode())
         if sha is not None and not p.lower().endswith(".sigmf-meta"):
@@ -106,10 +114,11 @@ def result_key(path, options):
 
 
 class ResultCache:
-    """Results by key, one file each under ``root`` (``ab/abcdef....json``).
+    """Results by key, one file each under ``root`` (``ab/abcdef....entry``).
 
-    Each entry holds its key and a hash of its result: an entry cut short, edited or for
-    another key reads as a miss (and is scored again, and rewritten).
+    Each entry holds its key and a hash of its result: an entry cut short, edited, for
+    another key or not the current user's reads as a miss (and is scored again, and
+    rewritten).
 
     Examples
     --------
@@ -119,7 +128,8 @@ class ResultCache:
     True
     >>> c.put("k" * 64, {"rc": 0}); c.get("k" * 64)
     {'rc': 0}
-    >>> _ = open(c.path("k" * 64), "w").write('{"format": "htdsp.cache/1", "k')
+    >>> data = open(c.path("k" * 64), "rb").read()
+    >>> _ = open(c.path("k" * 64), "wb").write(data[:-3])
     >>> c.get("k" * 64) is None                      # a partial entry is not trusted
     True
     """
@@ -128,25 +138,29 @@ class ResultCache:
         self.root = str(root)
 
     def path(self, key):
-        return os.path.join(self.root, key[:2], key + ".json")
+        return os.path.join(self.root, key[:2], key + ".entry")
 
     def get(self, key):
-        """The result stored under ``key``, or None (absent, partial or corrupt)."""
+        """The result stored under ``key``, or None (absent, partial, corrupt, or not this
+        user's)."""
         try:
-            with open(self.path(key), encoding="utf-8") as f:
-                entry = json.load(f)
-            body = json.dumps(entry["result"], sort_keys=True)
-            ok = (entry["format"] == _FORMAT and entry["key"] == key
-                  and entry["sha256"] == hashlib.sha256(body.encode()).hexdigest())
-        except (OSError, ValueError, KeyError, TypeError):
+            with open(self.path(key), "rb") as f:
+                if hasattr(os, "getuid") and os.fstat(f.fileno()).st_uid != os.getuid():
+                    return None
+                head = json.loads(f.readline())
+                body = f.read()
+            ok = (head["format"] == _FORMAT and head["key"] == key
+                  and head["sha256"] == hashlib.sha256(body).hexdigest())
+            return pickle.loads(body) if ok else None
+        except (OSError, ValueError, KeyError, TypeError, pickle.UnpicklingError, EOFError,
+                AttributeError, ImportError):
             return None
-        return entry["result"] if ok else None
 
     def put(self, key, result):
-        """Store ``result`` (JSON-able) under ``key``, atomically."""
-        body = json.dumps(result, sort_keys=True)
-        entry = {"format": _FORMAT, "key": key,
-                 "sha256": hashlib.sha256(body.encode()).hexdigest(), "result": result}
+        """Store ``result`` (picklable) under ``key``, atomically."""
+        body = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        head = {"format": _FORMAT, "key": key, "sha256": hashlib.sha256(body).hexdigest()}
         os.makedirs(os.path.dirname(self.path(key)), exist_ok=True)
-        with AtomicFile(self.path(key), "w") as f:
-            json.dump(entry, f.file)
+        with AtomicFile(self.path(key), "wb") as f:
+            f.file.write(json.dumps(head).encode() + b"\n")
+            f.file.write(body)

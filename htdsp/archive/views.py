@@ -39,7 +39,7 @@ def _row():
             "transmissions": 0}
 
 
-def archive_views(captures, facts, stations_by_path=None):
+def archive_views(captures, facts, stations=(), heard=None):
     """The views of an archive.
 
     Parameters
@@ -48,24 +48,32 @@ def archive_views(captures, facts, stations_by_path=None):
         The document's ``captures[]`` entries.
     facts : dict
         Per capture path: ``site`` and ``location`` (None: unknown).
-    stations_by_path : dict, optional
-        Per capture path, its ``stations[]`` (for the per-station view).
+    stations : list of dict, optional
+        The document's ``stations[]`` (the run's, across every capture), for the per-station
+        view.
+    heard : dict, optional
+        Per station, the captures it was heard in and its number of (capture, channel)
+        pairs (:meth:`htdsp.stations.StationBook.heard`).
 
     Returns
     -------
     dict
         One mapping per view name (:data:`VIEWS`), group -> counts (``captures``,
-        ``channels``, ``pass``, ``fail``, ``unusable``, ``transmissions``).
+        ``channels``, ``pass``, ``fail``, ``unusable``, ``transmissions``). A station's row
+        counts the captures and channels it was heard on and its transmissions, and its verdict (judged
+        on all of them) as one pass or fail.
 
     Examples
     --------
     >>> c = {"source": {"path": "a", "datetime": "2026-06-01T10:00:00Z"},
     ...      "channel": {"freq_hz": 446.00625e6}, "summary": {"verdict": "pass",
     ...      "transmissions": 3}}
-    >>> v = archive_views([c], {"a": {"site": "north", "location": None}})
-    >>> v["day"], v["site"]["north"]["pass"], list(v["channel"])
+    >>> v = archive_views([c], {"a": {"site": "north", "location": None}},
+    ...                   [{"station": "base", "verdict": "pass", "transmissions": 3}],
+    ...                   {"base": (["a"], 1)})
+    >>> v["day"], v["site"]["north"]["pass"], list(v["channel"]), v["station"]["base"]["pass"]
     ({'2026-06-01': {'captures': 1, 'channels': 1, 'pass': 1, 'fail': 0, 'unusable': 0, \
-'transmissions': 3}}, 1, ['446.00625 MHz'])
+'transmissions': 3}}, 1, ['446.00625 MHz'], 1)
     """
     views = {v: {} for v in VIEWS}
     counted = {v: set() for v in VIEWS}
@@ -90,14 +98,16 @@ def archive_views(captures, facts, stations_by_path=None):
             if verdict in ("pass", "fail", "unusable"):
                 r[verdict] += 1
             r["transmissions"] += int(s.get("transmissions") or 0)
-    for stations in (stations_by_path or {}).values():
-        for st in stations:
-            r = views["station"].setdefault(str(st.get("station")), _row())
-            r["captures"] += 1
-            verdict = st.get("verdict")
-            if verdict in ("pass", "fail"):
-                r[verdict] += 1
-            r["transmissions"] += int(st.get("transmissions") or 0)
+    heard = heard or {}
+    for st in stations:
+        name = str(st.get("station"))
+        r = views["station"].setdefault(name, _row())
+        caps, chans = heard.get(name, ((), 0))
+        r["captures"], r["channels"] = len(caps), chans
+        verdict = st.get("verdict")
+        if verdict in ("pass", "fail"):
+            r[verdict] += 1
+        r["transmissions"] += int(st.get("transmissions") or 0)
     for v in VIEWS:
         views[v] = dict(sorted(views[v].items()))
     return views

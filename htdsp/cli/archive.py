@@ -5,22 +5,21 @@ the archive's views."""
 import argparse
 import contextlib
 import io
-import json
 import os
 import sys
 import tempfile
 import time
 
 from htdsp.cli import common, scoring
-from htdsp.errors import EXIT_CRITERIA, EXIT_OK, EXIT_USAGE, HtdspError, InputError
+from htdsp.errors import EXIT_USAGE, HtdspError, InputError
 
-#: options that change no capture's result (left out of the cache key, not sent to workers)
+#: options that change no capture's result (left out of the cache key, not sent to workers):
+#: a capture's result is its log, from which every report is written
 _RUN_ONLY = ("inputs", "func", "command", "json", "csv", "events_csv", "html", "jsonl",
-             "annotate", "quiet", "jobs", "scheduler", "no_cache", "cache_dir",
-             "input_errors")
-#: report options an archive run does not write yet
-_NOT_YET = (("--csv", "csv"), ("--events-csv", "events_csv"), ("--html", "html"),
-            ("--jsonl", "jsonl"), ("--annotate", "annotate"))
+             "annotate", "quiet", "jobs", "scheduler", "no_cache", "cache_dir")
+#: the report options, as a task runs with them (none: its log stands for every report)
+_REPORTS = {"json": None, "csv": None, "events_csv": None, "html": None, "jsonl": None,
+            "annotate": False}
 
 
 def add_archive_options(s):
@@ -64,45 +63,61 @@ def _file_ids(args):
     return [rcache.content_id(p) for p in (args.roster, args.daq_table) if p]
 
 
-def score_capture(task):
-    """One capture scored as ``htdsp score PATH --json`` would (a task: runs on a worker).
-
-    ``task``: ``path``, ``options`` (:func:`result_options`), ``rate_hz`` / ``center_hz``
-    overrides. Returns a JSON-able result: ``doc`` (the capture's document, None when nothing
-    was scored), ``errors`` (``[path, problem]``), ``messages`` (its stderr lines),
-    ``facts`` (site, location), ``samples``.
-    """
-    from htdsp.archive.views import recording_facts
-    from htdsp.cli import score
-
-    path = task["path"]
-    ns = argparse.Namespace(**task["options"])
+def _task_args(task):
+    """A capture's options as a namespace (with its manifest's overrides)."""
+    ns = argparse.Namespace(**task["options"], **_REPORTS)
     for k in ("rate", "center"):
         if task.get(k + "_hz") is not None:
             setattr(ns, k, task[k + "_hz"])
-    ns.inputs = [path]
-    for _, k in _NOT_YET:
-        setattr(ns, k, None if k != "annotate" else False)
-    ns.quiet, ns.input_errors = True, []
+    ns.inputs = [task["path"]]
+    ns.quiet = False                 # (every message is kept: the reduce tells what -q asks)
     ns.jobs, ns.scheduler, ns.cache_dir, ns.no_cache = "1", None, None, True
+    return ns
+
+
+def score_capture(task):
+    """One capture scored as a plain ``htdsp score PATH`` would (a task: runs on a worker),
+    its session written down for the reduce to replay (:mod:`htdsp.archive.replay`).
+
+    ``task``: ``path``, ``options`` (:func:`result_options`), ``rate_hz`` / ``center_hz``
+    overrides. Returns a picklable result: ``log`` (the capture's log, None when nothing was
+    scored), ``errors`` (``{path, error}``), ``messages`` (its stderr lines), ``facts``
+    (site, location), ``samples``.
+    """
+    from htdsp.archive.replay import TaskScoring
+    from htdsp.archive.views import recording_facts
+    from htdsp.cli import score
+    from htdsp.sources import FileSource
+
+    path = task["path"]
+    ns = _task_args(task)
     err = io.StringIO()
-    doc, rc = None, EXIT_USAGE
-    with tempfile.TemporaryDirectory(prefix="htdsp-task-") as d:
-        ns.json = os.path.join(d, "capture.json")
-        with contextlib.redirect_stderr(err):
-            try:
-                rc = score.run(ns)
-            except HtdspError as e:
-                common.error_line("score", e)
-                ns.input_errors.append((path, common.say(getattr(e, "problem", None)
-                                                         or str(e))))
-        if os.path.exists(ns.json):
-            with open(ns.json, encoding="utf-8") as f:
-                doc = json.load(f)
-    errors = doc["errors"] if doc else [{"path": str(p), "error": common.say(m)}
-                                        for p, m in ns.input_errors]
-    samples = sum(c["source"]["samples"] for c in doc["captures"]) if doc else 0
-    return {"path": path, "rc": rc, "doc": doc, "errors": errors,
+    problems, log, samples = [], None, 0
+    warn = common.Warner("score")
+
+    def bad(where, e):
+        common.error_line("score", e)
+        problems.append({"path": str(where), "error": common.say(getattr(e, "problem", None)
+                                                                 or str(e))})
+
+    with contextlib.redirect_stderr(err):
+        where = path
+        try:
+            st = scoring.settings(ns)
+            st.waterfall = True          # (cheap, and the log then serves --html too)
+            rec = common.open_input(ns, path)
+            warn(rec)
+            where = rec.path
+            src = FileSource(rec, copy=False)
+            chans = score._channels(ns, rec)
+            sc = TaskScoring(st)
+            entries = score.score_recording(ns, sc, rec, src, chans, bad, warn)
+            if entries is not None:
+                log = sc.log.getvalue()
+                samples = entries[0]["source"]["samples"] if entries else 0
+        except HtdspError as e:
+            bad(where, e)
+    return {"path": path, "log": log, "errors": problems,
             "messages": err.getvalue().splitlines(), "facts": recording_facts(path),
             "samples": samples}
 
@@ -111,7 +126,7 @@ def _failed(task, exc):
     """The result of a task Dask gave up on (its workers died under it each time): an error
     of that capture, not cached."""
     line = f"{task['path']}: could not be scored: {type(exc).__name__}: {exc}"
-    return {"path": task["path"], "rc": EXIT_USAGE, "doc": None, "failed": True,
+    return {"path": task["path"], "log": None, "failed": True,
             "errors": [{"path": task["path"], "error": line.split(": ", 1)[1]}],
             "messages": [f"htdsp score: error: {line}"],
             "facts": {"site": None, "location": None}, "samples": 0}
@@ -138,108 +153,202 @@ class Progress:
               f"{rate / 1e6:.2f} MS/s, {left:.0f} s left", file=sys.stderr)
 
 
+
+class _InOrder:
+    """The results of an archive's captures, replayed in the archive's order as they become
+    ready (a station book attributes in that order, as a plain run would): one that comes
+    early waits on disk (in the cache, else in a spool folder), not in memory."""
+
+    def __init__(self, consume, store, folder):
+        self.consume = consume
+        self.store = store
+        self.folder = folder
+        self.next = 0
+        self._ready = {}             # index -> ("cache", key) | ("file", path)
+
+    def waiting(self, i, where):
+        """Result ``i`` is ready where it is stored."""
+        self._ready[i] = where
+        self._drain()
+
+    def arrived(self, i, result, key=None):
+        """Result ``i`` came back (``key``: it is in the cache under it)."""
+        if i == self.next:
+            self.consume(i, result)
+            self.next += 1
+            self._drain()
+        elif key is not None:
+            self._ready[i] = ("cache", key)
+        else:
+            import pickle
+
+            path = os.path.join(self.folder, f"{i}.result")
+            with open(path, "wb") as f:
+                pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
+            self._ready[i] = ("file", path)
+
+    def _drain(self):
+        while self.next in self._ready:
+            kind, where = self._ready.pop(self.next)
+            self.consume(self.next, self._load(kind, where))
+            self.next += 1
+
+    def _load(self, kind, where):
+        if kind == "cache":
+            r = self.store.get(where)
+            if r is None:
+                raise InputError("a cached result was removed or changed while this run "
+                                 "used it: run again", self.store.path(where))
+            return r
+        import pickle
+
+        with open(where, "rb") as f:
+            r = pickle.load(f)
+        os.unlink(where)
+        return r
+
+
+def _messages(lines, quiet, said):
+    """A capture's messages as this run tells them: with -q its warnings and errors only;
+    a warning already told (the same words) not again."""
+    for line in lines:
+        warning = line.startswith("htdsp score: warning: ")
+        if quiet and not (warning or line.startswith("htdsp score: error: ")):
+            continue
+        if warning and line in said:
+            continue
+        said.add(line)
+        print(line, file=sys.stderr)
+
+
+def _annotation_targets(args, caps, reports):
+    """``--annotate``: each capture's output checked before any work, as a plain run does
+    (a recording that cannot be opened is left to its task, which reports it)."""
+    from htdsp.sources import FileSource
+
+    for c in caps:
+        ns = argparse.Namespace(**vars(args))
+        ns.rate = c.rate_hz if c.rate_hz is not None else args.rate
+        ns.center = c.center_hz if c.center_hz is not None else args.center
+        try:
+            info = FileSource(common.open_input(ns, c.path), copy=False).info
+        except HtdspError:
+            continue
+        reports.annotations[info.path] = reports.annotation_target(info)
+
+
 def run(args, client=None, on_result=None):
     """The archive run (see :func:`wanted`); returns the exit code. ``client``: a
     :class:`distributed.Client` to run on (instead of ``--jobs`` / ``--scheduler``);
     ``on_result(index, result)`` as each capture's result comes back."""
     from htdsp.archive import cache as rcache
     from htdsp.archive.engine import run_tasks, worker_count
-    from htdsp.archive.inputs import expand
+    from htdsp.archive.inputs import MANIFEST_SUFFIX, expand
+    from htdsp.archive.replay import replay
+    from htdsp.archive.views import archive_views
     from htdsp.io.outputs import InputFiles, OutputSet
+    from htdsp.pipeline import Scoring
 
-    scoring.settings(args)                        # usage errors before any work
+    st = scoring.settings(args)                   # usage errors before any work
     jobs = worker_count(args.jobs)
     if args.scheduler is not None and "://" not in args.scheduler:
         raise InputError(f"--scheduler takes tcp://HOST:PORT, got {args.scheduler!r}")
-    for opt, k in _NOT_YET:
-        if getattr(args, k):
-            raise InputError(f"{opt} is not written by an archive run yet (use --json; a "
-                             "plain list of files writes every report)")
     caps, problems = expand(args.inputs)
-    errors = [{"path": p, "error": m} for p, m in problems]
     for p, m in problems:
         common.error_line("score", f"{p}: {m}")
     options = result_options(args)
     store = None if args.no_cache else rcache.ResultCache(args.cache_dir or
                                                           rcache.default_dir())
-    results, todo, keys = [None] * len(caps), [], {}
+    used = InputFiles()                           # no report may land on an input
+    for x in args.inputs:
+        if str(x).lower().endswith(MANIFEST_SUFFIX):
+            used.add_path(x)
+    for c in caps:
+        for f in rcache.data_files(c.path):
+            used.add_path(f, c.path)
+    keys, hits, todo = {}, [], []
     for i, c in enumerate(caps):
-        task = {"path": c.path, "options": options, "rate_hz": c.rate_hz,
-                "center_hz": c.center_hz}
         if store is not None:
             try:
                 keys[i] = rcache.result_key(c.path, [os.path.abspath(c.path), options,
                                                      c.rate_hz, c.center_hz,
                                                      *_file_ids(args)])
             except OSError:
-                keys[i] = None                     # not there: the task says so, by name
-            hit = store.get(keys[i]) if keys[i] else None
-            if hit is not None:
-                results[i] = hit
+                keys[i] = None                    # not there: the task says so, by name
+            if keys[i] and store.get(keys[i]) is not None:
+                hits.append(i)
                 continue
-        todo.append((i, task))
+        todo.append((i, {"path": c.path, "options": options, "rate_hz": c.rate_hz,
+                         "center_hz": c.center_hz}))
     if not args.quiet and caps:
-        print(f"htdsp score: {len(caps)} captures: {len(caps) - len(todo)} unchanged "
+        print(f"htdsp score: {len(caps)} captures: {len(hits)} unchanged "
               f"(from the cache, not scored again), {len(todo)} to score", file=sys.stderr)
-    with OutputSet(InputFiles()) as outputs:
-        out = (sys.stdout if args.json == "-" else
-               outputs.open(args.json, "w", what="--json").file) if args.json else None
-        progress = Progress(len(todo), args.quiet)
-        for j, r in run_tasks(score_capture, [t for _, t in todo], jobs=jobs,
-                              scheduler=args.scheduler, client=client, on_error=_failed):
-            i = todo[j][0]
-            if on_result is not None:
-                on_result(i, r)
-            results[i] = r
-            if store is not None and keys.get(i) and not r.get("failed"):
+    with OutputSet(used) as outputs:
+        reports = scoring.Reports(args, outputs, "score")
+        if args.annotate:
+            _annotation_targets(args, caps, reports)
+        sinks = list(reports.sinks)
+        if args.annotate:
+            sinks.append(reports.annotation_sink())
+        sc = Scoring(st, sinks, confidence=args.confidence,
+                     area_reliability=args.area_reliability)
+        facts, errors, said = {}, [], set()
+        state = {"scored": 0}
+
+        def consume(i, r):
+            c = caps[i]
+            _messages(r["messages"], args.quiet, said)
+            facts[r["path"]] = {"site": c.site or r["facts"]["site"],   # a manifest's word
+                                "location": c.location or r["facts"]["location"]}
+            errors.extend(r["errors"])
+            if r["log"] is not None:
+                sc.add(replay(sc, r["log"]))
+                state["scored"] += 1
+
+        warned = []
+
+        def put(i, r):
+            """Store a result; its key, or None (not stored: a task that failed, no cache,
+            or a cache that cannot be written, said once)."""
+            if store is None or not keys.get(i) or r.get("failed") or warned:
+                return None
+            try:
                 store.put(keys[i], r)
-            progress.add(r["samples"])
-        for c, r in zip(caps, results, strict=True):   # a manifest's word over the file's
-            r["facts"] = {"site": c.site or r["facts"]["site"],
-                          "location": c.location or r["facts"]["location"]}
-        doc = merge(results, errors, args)
-        for r in results:
-            for line in r["messages"]:
-                print(line, file=sys.stderr)
-        if doc is None:                            # nothing could be scored: no report
+            except (OSError, InputError) as e:
+                warned.append(e)
+                common.warn_line("score", f"the results cache cannot be written ({e}): "
+                                 "results are not kept", store.root)
+                return None
+            return keys[i]
+
+        try:
+            with tempfile.TemporaryDirectory(prefix=".htdsp-archive-") as folder:
+                order = _InOrder(consume, store, folder)
+                for i in hits:
+                    order.waiting(i, ("cache", keys[i]))
+                progress = Progress(len(todo), args.quiet)
+                for j, r in run_tasks(score_capture, [t for _, t in todo], jobs=jobs,
+                                      scheduler=args.scheduler, client=client,
+                                      on_error=_failed):
+                    i = todo[j][0]
+                    if on_result is not None:
+                        on_result(i, r)
+                    order.arrived(i, r, put(i, r))
+                    progress.add(r["samples"])
+        except BaseException:
+            sc.abort()
+            raise
+        if not state["scored"]:                   # nothing could be scored: no report
+            sc.abort()
             outputs.abort()
             return EXIT_USAGE
-        if out is not None:
-            from htdsp.io import jsonio
+        for e in [{"path": p, "error": common.say(m)} for p, m in problems] + errors:
+            sc.error(e["path"], e["error"])
 
-            out.write(jsonio.dumps(doc, indent=1) + "\n")
-            out.flush()
-        outputs.commit()
-    if not args.quiet:
-        o = sys.stdout if sys.stdout.isatty() and args.json != "-" else sys.stderr
-        scoring.table(doc, o)
-    verdicts = [c["summary"]["verdict"] for c in doc["captures"]]
-    if doc["errors"] or "unusable" in verdicts:
-        return EXIT_USAGE
-    return EXIT_CRITERIA if doc["aggregate"]["verdict"] == "fail" else EXIT_OK
-
-
-def merge(results, errors, args):
-    """One document from the captures' results, in input order: their captures, the area's
-    aggregate over all of them, their errors, their stations (each capture's own) and the
-    archive's views; None when no capture was scored."""
-    from htdsp.archive.views import archive_views
-    from htdsp.score import area_summary, location_verdicts
-
-    docs = [r["doc"] for r in results if r["doc"] is not None]
-    if not docs:
-        return None
-    captures = [c for d in docs for c in d["captures"]]
-    errors = list(errors) + [e for r in results for e in r["errors"]]
-    aggregate = area_summary(location_verdicts(captures), args.confidence,
-                             args.area_reliability)
-    stations = {r["path"]: r["doc"]["stations"] for r in results if r["doc"] is not None}
-    facts = {r["path"]: r["facts"] for r in results}
-    head = {k: v for k, v in docs[0].items()
-            if k not in ("captures", "aggregate", "stations", "net", "errors")}
-    return {**head, "captures": captures, "aggregate": aggregate,
-            "stations": [s for d in docs for s in d["stations"]],
-            "net": [n for d in docs for n in d["net"]],
-            "errors": errors,
-            "archive": {"captures": len(results), "scored": len(docs),
-                        "views": archive_views(captures, facts, stations)}}
+        def views(doc):
+            return {"archive": {"captures": len(caps), "scored": state["scored"],
+                                "views": archive_views(doc["captures"], facts,
+                                                       doc["stations"],
+                                                       sc.stations.heard())}}
+        sc.more = views
+        return scoring.conclude(args, sc, outputs, "score")

@@ -81,8 +81,10 @@ class JsonSink(Sink):
     def close(self, scoring, doc):
         if not self._written:
             return
-        tail = self._dumps({"aggregate": doc["aggregate"], "stations": doc["stations"],
-                            "net": doc["net"], "errors": doc["errors"]}, indent=1)
+        # (what follows the captures: the aggregate, stations, net, errors, an archive's views)
+        head = set(scoring.header())
+        tail = self._dumps({k: v for k, v in doc.items() if k != "captures" and k not in head},
+                           indent=1)
         self.out.write("\n],\n" + tail[tail.index("{") + 1:].lstrip("\n") + "\n")
         self.out.flush()
         if self._bad and self.warn is not None:
