@@ -13,6 +13,7 @@ that do no work but return a result as large as a capture's, on 1 worker.
 import argparse
 import json
 import os
+import pickle
 import tempfile
 import time
 
@@ -97,7 +98,7 @@ def main_(argv=None):
         r = score_capture({"path": os.path.join(root, "c000.sigmf-meta"),
                            "options": archive.result_options(_args(root, out)),
                            "rate_hz": None, "center_hz": None})
-        size = len(json.dumps(r))
+        size = len(pickle.dumps(r))
         over = engine_overhead(a.captures, r)
     n = a.captures
     per = seq / n

@@ -2,11 +2,14 @@
 this process and on a real Dask local cluster of worker processes (one killed mid-run), a
 rerun from the cache, one capture changed."""
 
+import contextlib
 import copy
 import json
 import os
 import shutil
 import signal
+import subprocess
+import sys
 
 import pytest
 
@@ -94,19 +97,24 @@ def _kill_one_worker(client):
     return on_result, state
 
 
-@pytest.mark.parametrize("kill", [False, True], ids=["cluster", "worker-killed"])
+@pytest.mark.parametrize("kill", [False, True], ids=["jobs-2", "worker-killed"])
 def test_a_local_cluster_gives_the_sequential_document(archive_dir, sequential, tmp_path,
                                                        kill):
+    """``--jobs 2`` (htdsp starts the cluster), and a cluster of 2 with one worker process
+    SIGKILLed after the first result: the plain run's document."""
     from distributed import Client, LocalCluster
 
     _, seq = sequential
     args = build_parser().parse_args(["score", str(archive_dir), "--jobs", "2", "--no-cache",
                                       "-q", "--json", str(tmp_path / "d.json")])
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
-        on_result, state = _kill_one_worker(client) if kill else (None, {"done": True})
-        rc = archive.run(args, client=client, on_result=on_result)
-    assert state["done"]
+    if kill:
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                          dashboard_address=None) as cluster, Client(cluster) as client:
+            on_result, state = _kill_one_worker(client)
+            rc = archive.run(args, client=client, on_result=on_result)
+        assert state["done"]
+    else:
+        rc = archive.run(args)
     assert rc == 2
     doc = json.loads((tmp_path / "d.json").read_text())
     assert _plain(doc) == seq
@@ -233,10 +241,46 @@ def _without_views(html):
     return re.sub(r"\s+", " ", html)
 
 
-def test_every_report_of_an_archive_on_workers_is_the_plain_run_s(archive_dir, tmp_path):
-    """JSON, CSV, events CSV, JSON lines, HTML and SigMF annotations of an archive scored by
-    two worker processes (``--jobs 2``: a local cluster) are a plain run's, byte for byte
-    (the HTML with the archive's own section besides)."""
+@contextlib.contextmanager
+def dask_cluster(folder, workers):
+    """A Dask cluster as README tells one to start: ``dask scheduler`` and ``dask worker``,
+    each its own process (as on other machines); yields the scheduler's address."""
+    from distributed import Client
+
+    info = folder / "scheduler.json"
+    dask = [os.path.join(os.path.dirname(sys.executable), "dask")]
+    procs = [subprocess.Popen([*dask, "scheduler", "--host", "127.0.0.1", "--port", "0",
+                               "--no-dashboard", "--scheduler-file", str(info)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)]
+    try:
+        procs.append(subprocess.Popen([*dask, "worker", "--scheduler-file", str(info),
+                                       "--nthreads", "1", "--nworkers", str(workers),
+                                       "--no-dashboard"],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                      start_new_session=True))
+        with Client(scheduler_file=str(info), timeout=60) as c:
+            c.wait_for_workers(workers, timeout=60)
+            address = c.scheduler.address
+        yield address
+    finally:
+        for p in reversed(procs):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(p.pid, signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+
+
+def test_every_report_of_an_archive_on_a_dask_cluster_is_the_plain_run_s(archive_dir,
+                                                                          tmp_path):
+    """JSON, CSV, events CSV, JSON lines, HTML and SigMF annotations of an archive scored on
+    an existing Dask cluster (``--scheduler``: ``dask scheduler`` and ``dask worker``
+    processes) are a plain run's, byte for byte (the HTML with the archive's own section
+    besides)."""
     work = tmp_path / "archive"
     work.mkdir()
     for i in range(4):
@@ -255,7 +299,8 @@ def test_every_report_of_an_archive_on_workers_is_the_plain_run_s(archive_dir, t
         return r
 
     plain = score(tmp_path / "plain", *_recordings(work))
-    arch = score(tmp_path / "arch", work, more=("--jobs", "2", "--no-cache"))
+    with dask_cluster(tmp_path, workers=2) as address:
+        arch = score(tmp_path / "arch", work, more=("--scheduler", address, "--no-cache"))
     assert plain.returncode == arch.returncode == 2, arch.stderr
     assert "Traceback" not in arch.stderr
     p, a = tmp_path / "plain", tmp_path / "arch"

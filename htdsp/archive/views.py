@@ -60,8 +60,8 @@ def archive_views(captures, facts, stations=(), heard=None):
     dict
         One mapping per view name (:data:`VIEWS`), group -> counts (``captures``,
         ``channels``, ``pass``, ``fail``, ``unusable``, ``transmissions``). A station's row
-        counts the captures and channels it was heard on and its transmissions, and its verdict (judged
-        on all of them) as one pass or fail.
+        counts the captures and channels it was heard on and its transmissions, and its
+        verdict (judged on all of them) as one pass or fail.
 
     Examples
     --------
