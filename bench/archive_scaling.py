@@ -40,10 +40,10 @@ def on_cluster(root, workers, out):
     import dask
     from distributed import Client, LocalCluster
 
-    from htdsp.archive.engine import WORKER_CONFIG
+    from htdsp.archive.engine import worker_config
 
     t0 = time.perf_counter()
-    with dask.config.set(WORKER_CONFIG), LocalCluster(
+    with dask.config.set(worker_config()), LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True,
             dashboard_address=None) as cluster, Client(cluster) as client:
         t1 = time.perf_counter()

@@ -315,3 +315,65 @@ def test_every_report_of_an_archive_on_a_dask_cluster_is_the_plain_run_s(archive
     assert len(meta) == 4 and meta == sorted(x.name for x in a.glob("*.scored.sigmf-meta"))
     for name in meta:
         assert (a / name).read_bytes() == (p / name).read_bytes(), name
+
+
+def test_results_that_come_early_wait_on_disk_and_are_replayed_in_order(tmp_path):
+    from htdsp.cli.archive import _InOrder
+
+    got = []
+    order = _InOrder(lambda i, r: got.append((i, r, sorted(os.listdir(tmp_path)))), None,
+                     str(tmp_path))
+    for i in (3, 1, 2):
+        order.arrived(i, {"n": i})
+    assert got == [] and sorted(os.listdir(tmp_path)) == ["1.result", "2.result",
+                                                          "3.result"]
+    order.arrived(0, {"n": 0})
+    assert [(i, r["n"]) for i, r, _ in got] == [(0, 0), (1, 1), (2, 2), (3, 3)]
+    assert got[1][2] == ["2.result", "3.result"]    # each read from disk, then removed
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_cache_entry_of_another_user_is_not_read(tmp_path, monkeypatch):
+    from htdsp.archive.cache import ResultCache
+
+    c = ResultCache(tmp_path)
+    c.put("a" * 64, {"log": b"x"})
+    assert c.get("a" * 64) == {"log": b"x"}
+    monkeypatch.setattr(os, "getuid", lambda: os.stat(c.path("a" * 64)).st_uid + 1)
+    assert c.get("a" * 64) is None                 # (a pickle runs code: only one's own)
+
+
+def test_a_cache_that_cannot_be_written_is_said_once_and_the_run_goes_on(archive_dir,
+                                                                        tmp_path):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    r = run_cli("score", archive_dir / "day1" / "c00.sigmf-meta",
+                archive_dir / "day1" / "c02.sigmf-meta", "--cache-dir", blocked, "-q",
+                "--json", tmp_path / "x.json", text=True)
+    assert r.returncode in (0, 1), r.stderr
+    warnings = [ln for ln in r.stderr.splitlines() if "cache" in ln]
+    assert len(warnings) == 1 and str(blocked) in warnings[0], r.stderr
+    assert len(json.loads((tmp_path / "x.json").read_text())["captures"]) == 2
+
+
+def test_a_result_kept_without_the_waterfall_serves_all_but_the_html(archive_dir, tmp_path,
+                                                                     monkeypatch):
+    work = tmp_path / "archive"
+    work.mkdir()
+    for ext in (".sigmf-meta", ".sigmf-data"):
+        shutil.copy2(archive_dir / "day1" / ("c02" + ext), work)
+    cache = tmp_path / "cache"
+    scored = []
+    real = archive.score_capture
+    monkeypatch.setattr(archive, "score_capture",
+                        lambda task: scored.append(task["waterfall"]) or real(task))
+    for n, more in enumerate([(), ("--csv", tmp_path / "w.csv"),
+                              ("--html", tmp_path / "w.html"), ("--html", tmp_path / "x.html"),
+                              ()]):
+        r = run_cli("score", work, "--cache-dir", cache, "-q", "--json", tmp_path / f"{n}.json",
+                    *more, text=True)
+        assert r.returncode in (0, 1), r.stderr
+    assert scored == [False, True]                 # once plain, once for the first HTML
+    assert (tmp_path / "w.html").read_text() == (tmp_path / "x.html").read_text()
+    docs = [json.loads((tmp_path / f"{n}.json").read_text()) for n in range(5)]
+    assert all(d == docs[0] for d in docs)

@@ -10,9 +10,29 @@ from htdsp.errors import InputError
 
 #: times Dask runs a task again after its worker died under it
 RETRIES = 2
-#: Dask settings of the workers htdsp starts: no statistical profiler (it samples the task's
-#: stack every 10 ms, holding the interpreter lock the scoring's Python needs)
-WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
+#: glibc's mmap threshold in the workers htdsp starts (see :func:`worker_config`), bytes
+MMAP_THRESHOLD = 1 << 25
+
+
+def worker_config():
+    """Dask settings of the workers htdsp starts.
+
+    - No statistical profiler: it samples the task's stack every 10 ms, holding the
+      interpreter lock the scoring's Python needs (2 workers: 10.0 s -> 7.4 s on 40 x 8 s
+      captures).
+    - glibc's mmap threshold at 32 MiB, its own ceiling for the dynamic threshold. Dask's
+      nannies set ``MALLOC_TRIM_THRESHOLD_``, and setting it turns glibc's dynamic mmap
+      threshold off (mallopt(3)): every array over 128 KiB, a chunk's samples, is then a
+      fresh mmap whose pages fault in again. Measured: 16 captures of 2 s on one worker
+      2.6-2.9 s, 2.2 s with this, 1.8-2.2 s in-process.
+    """
+    import dask
+    import distributed  # noqa: F401  (its defaults join Dask's config when it is imported)
+
+    env = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}) or {})
+    env["MALLOC_MMAP_THRESHOLD_"] = MMAP_THRESHOLD
+    return {"distributed.worker.profile.enabled": False,
+            "distributed.nanny.pre-spawn-environ": env}
 
 
 def worker_count(jobs):
@@ -59,7 +79,7 @@ def cluster_client(jobs=1, scheduler=None, timeout_s=5):
         return
     import dask
 
-    with dask.config.set(WORKER_CONFIG), LocalCluster(
+    with dask.config.set(worker_config()), LocalCluster(
             n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None,
             **quiet) as cluster, Client(cluster) as client:
         yield client

@@ -104,7 +104,10 @@ class CaptureLog(Sink):
         self.write(("t", r[0], t, self.pending.pop(id(t), None), env))
 
     def capture(self, session, entries):
-        image = session.waterfall.image() if session.waterfall is not None else None
+        # the waterfall as the smaller of its rows (float32) and its image (float64, 400
+        # rows at most): either gives the report the same picture
+        wf = session.waterfall
+        image = None if wf is None else wf if len(wf.rows) <= 800 else _Image(wf.image())
         fe = session.front
         power = getattr(fe, "power", None)
         band = (fe.offsets_hz, power.picture()) if power is not None else None
@@ -264,7 +267,7 @@ def replay(scoring, log, on_start=None):
             _, order, entries, samples, image, band = e
             s.runs = [runs[i] for i in order]
             s.samples = samples
-            s.waterfall = _Image(image) if image is not None else None
+            s.waterfall = image
             s.front = _Front(band) if band is not None else None
             s.renamed = dict(book.renamed) if on else {}
             for k in sinks:

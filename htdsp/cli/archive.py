@@ -80,7 +80,8 @@ def score_capture(task):
     its session written down for the reduce to replay (:mod:`htdsp.archive.replay`).
 
     ``task``: ``path``, ``options`` (:func:`result_options`), ``rate_hz`` / ``center_hz``
-    overrides. Returns a picklable result: ``log`` (the capture's log, None when nothing was
+    overrides; ``waterfall`` (default True): the band's waterfall, for an HTML report.
+    Returns a picklable result: ``log`` (the capture's log, None when nothing was
     scored), ``errors`` (``{path, error}``), ``messages`` (its stderr lines), ``facts``
     (site, location), ``samples``.
     """
@@ -104,7 +105,9 @@ def score_capture(task):
         where = path
         try:
             st = scoring.settings(ns)
-            st.waterfall = True          # (cheap, and the log then serves --html too)
+            # the band's waterfall only for an HTML report: it is most of a short capture's
+            # log (80 rows of 4 kB in 8 s); a result without it serves every other report
+            st.waterfall = bool(task.get("waterfall", True))
             rec = common.open_input(ns, path)
             warn(rec)
             where = rec.path
@@ -119,7 +122,7 @@ def score_capture(task):
             bad(where, e)
     return {"path": path, "log": log, "errors": problems,
             "messages": err.getvalue().splitlines(), "facts": recording_facts(path),
-            "samples": samples}
+            "samples": samples, "waterfall": bool(task.get("waterfall", True))}
 
 
 def _failed(task, exc):
@@ -275,11 +278,13 @@ def run(args, client=None, on_result=None):
                                                      *_file_ids(args)])
             except OSError:
                 keys[i] = None                    # not there: the task says so, by name
-            if keys[i] and store.get(keys[i]) is not None:
+            hit = store.get(keys[i]) if keys[i] else None
+            # (a result stored without the waterfall serves every report but the HTML)
+            if hit is not None and (hit.get("waterfall") or not args.html):
                 hits.append(i)
                 continue
         todo.append((i, {"path": c.path, "options": options, "rate_hz": c.rate_hz,
-                         "center_hz": c.center_hz}))
+                         "center_hz": c.center_hz, "waterfall": bool(args.html)}))
     if not args.quiet and caps:
         print(f"htdsp score: {len(caps)} captures: {len(hits)} unchanged "
               f"(from the cache, not scored again), {len(todo)} to score", file=sys.stderr)
