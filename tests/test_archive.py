@@ -176,7 +176,8 @@ def test_a_changed_or_corrupt_entry_is_scored_again_alone(archive_dir, tmp_path,
     (["--scheduler", "tcp://127.0.0.1:1"], "--scheduler"),
 ])
 def test_impossible_engine_options_are_one_line_and_exit_2(archive_dir, tmp_path, argv,
-                                                           needle):
+                                                           needle, monkeypatch):
+    monkeypatch.setattr(engine, "CONNECT_TIMEOUT_S", 1.0)     # (5 s in use: not waited here)
     r = run_cli("score", archive_dir / "day1" / "c00.sigmf-meta", *argv, "--no-cache", "-q",
                 "--json", tmp_path / "x.json", text=True)
     assert r.returncode == 2
@@ -275,39 +276,68 @@ def dask_cluster(folder, workers):
                 p.wait()
 
 
-def test_every_report_of_an_archive_on_a_dask_cluster_is_the_plain_run_s(archive_dir,
-                                                                          tmp_path):
-    """JSON, CSV, events CSV, JSON lines, HTML and SigMF annotations of an archive scored on
-    an existing Dask cluster (``--scheduler``: ``dask scheduler`` and ``dask worker``
-    processes) are a plain run's, byte for byte (the HTML with the archive's own section
-    besides)."""
+@pytest.fixture(scope="module")
+def dask_address(tmp_path_factory):
+    with dask_cluster(tmp_path_factory.mktemp("dask"), workers=2) as address:
+        yield address
+
+
+_ROSTER = "[[station]]\nname = 'base'\nani = ['dtmf:100']\n"
+_ALL_REPORTS = {"--json": "r.json", "--csv": "r.csv", "--events-csv": "r.events.csv",
+                "--html": "r.html", "--jsonl": "r.jsonl"}
+
+
+@pytest.mark.parametrize("case", ["every-report", "band-all-roster-lo", "band-auto-no-ani"])
+def test_every_report_of_an_archive_on_a_dask_cluster_is_the_plain_run_s(
+        archive_dir, tmp_path, dask_address, case):
+    """The reports of an archive scored on an existing Dask cluster (``--scheduler``:
+    ``dask scheduler`` and ``dask worker`` processes) are a plain run's, byte for byte (the
+    HTML with the archive's own section besides): every report and the annotations; a band
+    of every channel (quiet runs, twins) with a roster and an LO error; a band of the used
+    channels without ANI, with a capture that has none (a capture discarded part way)."""
     work = tmp_path / "archive"
     work.mkdir()
-    for i in range(4):
+    for i in range(4 if case == "every-report" else 3):
         for ext in (".sigmf-meta", ".sigmf-data"):
             shutil.copy2(archive_dir / f"day{i % 2 + 1}" / f"c{i:02d}{ext}", work)
     (work / "empty.cu8").write_bytes(b"")
-    reports = {"--json": "r.json", "--csv": "r.csv", "--events-csv": "r.events.csv",
-               "--html": "r.html", "--jsonl": "r.jsonl"}
+    reports = dict(_ALL_REPORTS)
+    more = ["--annotate"]
+    if case != "every-report":
+        del reports["--html"]
+        more = ["--channels", "all" if case == "band-all-roster-lo" else "auto"]
+    if case == "band-all-roster-lo":
+        (tmp_path / "net.toml").write_text(_ROSTER)
+        more += ["--roster", tmp_path / "net.toml", "--lo-ppm", "2"]
+    if case == "band-auto-no-ani":
+        more += ["--ani", "none"]
+        r = run_cli("simulate", "--scenario", "clear-los", "--rate", "250k", "--duration",
+                    "1s", "--cnr", "-30", "-q", "-o", work / "c09-noise.sigmf-meta")
+        assert r.returncode == 0
 
-    def score(where, *inputs, more=()):
+    def score(where, *inputs, extra=()):
         where.mkdir()
         argv = [a for opt, name in reports.items() for a in (opt, where / name)]
-        r = run_cli("score", *inputs, *argv, "--annotate", *more, text=True)
+        r = run_cli("score", *inputs, *argv, *more, *extra, text=True)
         for p in work.glob("*.scored.sigmf-meta"):      # (written beside the inputs)
             p.rename(where / p.name)
         return r
 
     plain = score(tmp_path / "plain", *_recordings(work))
-    with dask_cluster(tmp_path, workers=2) as address:
-        arch = score(tmp_path / "arch", work, more=("--scheduler", address, "--no-cache"))
+    arch = score(tmp_path / "arch", work, extra=("--scheduler", dask_address, "--no-cache"))
     assert plain.returncode == arch.returncode == 2, arch.stderr
     assert "Traceback" not in arch.stderr
     p, a = tmp_path / "plain", tmp_path / "arch"
     for name in ("r.csv", "r.events.csv", "r.jsonl"):
         assert (a / name).read_bytes() == (p / name).read_bytes(), name
-    assert _plain(json.loads((a / "r.json").read_text())) == \
-        json.loads((p / "r.json").read_text())
+    doc = json.loads((a / "r.json").read_text())
+    assert _plain(doc) == json.loads((p / "r.json").read_text())
+    if case == "band-auto-no-ani":
+        assert any("no carrier seen" in e["error"] for e in doc["errors"])
+    if case == "band-all-roster-lo":
+        assert sum(c["channel"]["activity"] == "idle" for c in doc["captures"]) > 3
+    if case != "every-report":
+        return
     ha = (a / "r.html").read_text()
     assert "<h2>Archive</h2>" in ha and "Per station" in ha
     assert _without_views(ha) == _without_views((p / "r.html").read_text())

@@ -16,6 +16,7 @@ import os
 import pickle
 from pathlib import Path
 
+from htdsp.errors import InputError
 from htdsp.io.outputs import AtomicFile
 
 #: bytes hashed at each end of a capture without a SigMF ``core:sha512``
@@ -51,12 +52,22 @@ def code_hash():
 
 
 def data_files(path):
-    """The files holding a capture's content (a SigMF pair: both halves)."""
+    """The files holding a capture's content: a SigMF pair's both halves, or the metadata
+    and the file its ``core:dataset`` names (one it may name: beside it)."""
     p = str(path)
-    if p.lower().endswith(".sigmf-meta"):
-        data = p[: -len(".sigmf-meta")] + ".sigmf-data"
-        return [p, data] if os.path.exists(data) else [p]
-    return [p]
+    if not p.lower().endswith(".sigmf-meta"):
+        return [p]
+    data = p[: -len(".sigmf-meta")] + ".sigmf-data"
+    try:
+        with open(p, encoding="utf-8") as f:
+            dataset = json.load(f).get("global", {}).get("core:dataset")
+        if dataset is not None:
+            from htdsp.io.sigmf import dataset_path
+
+            data = dataset_path(p, dataset)
+    except (OSError, ValueError, AttributeError, InputError):
+        pass                                 # (the task reports a bad one, by name)
+    return [p, data] if os.path.exists(data) else [p]
 
 
 def _sha512(path):

@@ -59,8 +59,12 @@ def worker_count(jobs):
     return n
 
 
+#: how long ``--scheduler`` waits to reach its scheduler, s
+CONNECT_TIMEOUT_S = 5.0
+
+
 @contextlib.contextmanager
-def cluster_client(jobs=1, scheduler=None, timeout_s=5):
+def cluster_client(jobs=1, scheduler=None, timeout_s=None):
     """A :class:`distributed.Client`: on ``scheduler`` (``tcp://HOST:8786``), else on a new
     local cluster of ``jobs`` worker processes (one thread each: a worker holds one capture
     at a time); closed on exit."""
@@ -71,7 +75,7 @@ def cluster_client(jobs=1, scheduler=None, timeout_s=5):
         if "://" not in scheduler:
             raise InputError(f"--scheduler takes tcp://HOST:PORT, got {scheduler!r}")
         try:
-            client = Client(scheduler, timeout=timeout_s)
+            client = Client(scheduler, timeout=timeout_s or CONNECT_TIMEOUT_S)
         except (OSError, TimeoutError, ValueError) as e:
             raise InputError(f"--scheduler {scheduler}: cannot reach it ({e})") from None
         with client:

@@ -19,6 +19,7 @@ import gzip
 import io
 import pickle
 
+from htdsp.errors import InputError
 from htdsp.pipeline import Session, Sink
 from htdsp.sinks.html import longer, plot_envelope
 
@@ -79,7 +80,6 @@ class CaptureLog(Sink):
         self._z = gzip.GzipFile(fileobj=self._buf, mode="wb", compresslevel=3, mtime=0)
         self.pending = {}              # id(transmission) -> how the book is to attribute it
         self._runs = {}                # id(run) -> (index, longest so far)
-        self._closed = False
         self.write(("format", LOG_FORMAT))
 
     def write(self, entry):
@@ -115,12 +115,15 @@ class CaptureLog(Sink):
         self.write(("end", order, entries, session.samples, image, band))
 
     def discard(self, session):
-        self._closed = True            # (nothing of it is replayed)
+        # (the capture failed part way: the reduce's sinks drop it, and its book takes its
+        # transmissions away but keeps what they taught, as a plain run's does)
+        self.write(("discard",))
 
     def getvalue(self):
-        """The log (bytes); None when the capture was discarded."""
-        self._z.close()
-        return None if self._closed else self._buf.getvalue()
+        """The log (bytes)."""
+        if not self._z.closed:
+            self._z.close()
+        return self._buf.getvalue()
 
 
 class _Image:
@@ -212,12 +215,14 @@ def entries_of(log):
                 return
 
 
-def replay(scoring, log, on_start=None):
+def replay(scoring, log):
     """Replay a worker's capture log into ``scoring`` (a :class:`htdsp.pipeline.Scoring`):
     its sinks hear the capture as they would have in this process, its station book
-    attributes its transmissions. ``on_start(session)`` before the sinks hear of it (the
-    capture's ``--annotate`` target). Returns the capture's entries (for
-    :meth:`htdsp.pipeline.Scoring.add`)."""
+    attributes its transmissions. Returns the capture's entries (for
+    :meth:`htdsp.pipeline.Scoring.add`); None for a capture that failed part way (the sinks
+    and the book were told to discard it, as in a plain run). A sink's failure to write at
+    the capture's end is an :class:`htdsp.errors.InputError` (``--annotate: ...``), as in a
+    plain run."""
     sinks = scoring.sinks
     book = scoring.stations
     on = scoring.settings.stations
@@ -243,8 +248,6 @@ def replay(scoring, log, on_start=None):
             run.meter.envelope_now = None
         elif kind == "start":
             s = _Session(scoring, e[1], e[2])
-            if on_start is not None:
-                on_start(s)
             for k in sinks:
                 k.start(s)
         elif kind == "run":
@@ -270,9 +273,19 @@ def replay(scoring, log, on_start=None):
             s.waterfall = image
             s.front = _Front(band) if band is not None else None
             s.renamed = dict(book.renamed) if on else {}
-            for k in sinks:
-                k.capture(s, entries)
+            try:
+                for k in sinks:
+                    k.capture(s, entries)
+            except (ValueError, OSError) as e:    # the annotations could not be written
+                raise InputError(f"--annotate: {e}", s.info.path) from None
             return entries
+        elif kind == "discard":
+            for k in sinks:
+                k.discard(s)
+            book.discard(s.key)
+            return None
         else:
             raise ValueError(f"a capture log with an entry of unknown kind {kind!r}")
-    raise ValueError("a capture log cut short (no end)")
+    # (its session could not be made, or no session began: what the sinks and the book
+    # heard of it stays, as in a plain run)
+    return None

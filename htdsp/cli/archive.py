@@ -85,23 +85,30 @@ def score_capture(task):
     scored), ``errors`` (``{path, error}``), ``messages`` (its stderr lines), ``facts``
     (site, location), ``samples``.
     """
+    import warnings
+
     from htdsp.archive.replay import TaskScoring
     from htdsp.archive.views import recording_facts
     from htdsp.cli import score
+    from htdsp.cli.app import _one_line_warning
     from htdsp.sources import FileSource
 
     path = task["path"]
     ns = _task_args(task)
     err = io.StringIO()
-    problems, log, samples = [], None, 0
+    problems, log, samples, scored = [], None, 0, False
     warn = common.Warner("score")
+    stage = "open"
 
     def bad(where, e):
         common.error_line("score", e)
         problems.append({"path": str(where), "error": common.say(getattr(e, "problem", None)
-                                                                 or str(e))})
+                                                                 or str(e)),
+                         "stage": stage})
 
-    with contextlib.redirect_stderr(err):
+    with contextlib.redirect_stderr(err), warnings.catch_warnings():
+        warnings.showwarning = _one_line_warning        # (as the command line has them)
+        warnings.simplefilter("ignore", RuntimeWarning)
         where = path
         try:
             st = scoring.settings(ns)
@@ -112,15 +119,19 @@ def score_capture(task):
             warn(rec)
             where = rec.path
             src = FileSource(rec, copy=False)
+            stage = "channels"
             chans = score._channels(ns, rec)
+            stage = "score"
             sc = TaskScoring(st)
             entries = score.score_recording(ns, sc, rec, src, chans, bad, warn)
-            if entries is not None:
-                log = sc.log.getvalue()
+            scored = entries is not None
+            if scored:
                 samples = entries[0]["source"]["samples"] if entries else 0
+            log = sc.log.getvalue()          # (a capture discarded part way: for its book)
         except HtdspError as e:
             bad(where, e)
-    return {"path": path, "log": log, "errors": problems,
+    return {"path": path, "log": log, "errors": problems, "stage": stage,
+            "scored": scored,
             "messages": err.getvalue().splitlines(), "facts": recording_facts(path),
             "samples": samples, "waterfall": bool(task.get("waterfall", True))}
 
@@ -129,8 +140,10 @@ def _failed(task, exc):
     """The result of a task Dask gave up on (its workers died under it each time): an error
     of that capture, not cached."""
     line = f"{task['path']}: could not be scored: {type(exc).__name__}: {exc}"
-    return {"path": task["path"], "log": None, "failed": True,
-            "errors": [{"path": task["path"], "error": line.split(": ", 1)[1]}],
+    return {"path": task["path"], "log": None, "failed": True, "stage": "score",
+            "scored": False,
+            "errors": [{"path": task["path"], "error": line.split(": ", 1)[1],
+                        "stage": "score"}],
             "messages": [f"htdsp score: error: {line}"],
             "facts": {"site": None, "location": None}, "samples": 0}
 
@@ -160,28 +173,27 @@ class Progress:
 class _InOrder:
     """The results of an archive's captures, replayed in the archive's order as they become
     ready (a station book attributes in that order, as a plain run would): one that comes
-    early waits on disk (in the cache, else in a spool folder), not in memory."""
+    early waits on disk (a file in ``folder``), not in memory; one from the cache is read
+    from it when its turn comes (``load(key)``)."""
 
-    def __init__(self, consume, store, folder):
+    def __init__(self, consume, load, folder):
         self.consume = consume
-        self.store = store
+        self.load = load
         self.folder = folder
         self.next = 0
         self._ready = {}             # index -> ("cache", key) | ("file", path)
 
-    def waiting(self, i, where):
-        """Result ``i`` is ready where it is stored."""
-        self._ready[i] = where
+    def waiting(self, i, key):
+        """Result ``i`` is in the cache under ``key``."""
+        self._ready[i] = ("cache", key)
         self._drain()
 
-    def arrived(self, i, result, key=None):
-        """Result ``i`` came back (``key``: it is in the cache under it)."""
+    def arrived(self, i, result):
+        """Result ``i`` came back."""
         if i == self.next:
             self.consume(i, result)
             self.next += 1
             self._drain()
-        elif key is not None:
-            self._ready[i] = ("cache", key)
         else:
             import pickle
 
@@ -193,16 +205,12 @@ class _InOrder:
     def _drain(self):
         while self.next in self._ready:
             kind, where = self._ready.pop(self.next)
-            self.consume(self.next, self._load(kind, where))
+            self.consume(self.next, self._read(kind, where))
             self.next += 1
 
-    def _load(self, kind, where):
+    def _read(self, kind, where):
         if kind == "cache":
-            r = self.store.get(where)
-            if r is None:
-                raise InputError("a cached result was removed or changed while this run "
-                                 "used it: run again", self.store.path(where))
-            return r
+            return self.load(where)
         import pickle
 
         with open(where, "rb") as f:
@@ -211,25 +219,36 @@ class _InOrder:
         return r
 
 
+#: a plain run's warning and error lines (``htdsp score: warning: ...``, and a library's
+#: ``htdsp: warning: ...``)
+_TOLD = ("htdsp score: warning: ", "htdsp score: error: ", "htdsp: warning: ")
+#: said once per run in a plain run (:func:`htdsp.cli.scoring.told_squelch`), once per task
+#: in an archive's
+_ONCE = "htdsp score: warning: --squelch "
+
+
 def _messages(lines, quiet, said):
-    """A capture's messages as this run tells them: with -q its warnings and errors only;
-    a warning already told (the same words) not again."""
+    """A capture's messages as a plain run tells them: with -q its warnings and errors only
+    (a task keeps every line)."""
     for line in lines:
-        warning = line.startswith("htdsp score: warning: ")
-        if quiet and not (warning or line.startswith("htdsp score: error: ")):
+        if quiet and not line.startswith(_TOLD):
             continue
-        if warning and line in said:
-            continue
-        said.add(line)
+        if line.startswith(_ONCE):
+            if line in said:
+                continue
+            said.add(line)
         print(line, file=sys.stderr)
 
 
 def _annotation_targets(args, caps, reports):
-    """``--annotate``: each capture's output checked before any work, as a plain run does
-    (a recording that cannot be opened is left to its task, which reports it)."""
+    """``--annotate``: each capture's output checked before any work, as a plain run does.
+    Returns ``{index: InputError}``: the captures whose output cannot be written, which a
+    plain run refuses only once their channel is found (the refusal is then the run's);
+    a recording that cannot be opened is left to its task, which reports it."""
     from htdsp.sources import FileSource
 
-    for c in caps:
+    refused = {}
+    for i, c in enumerate(caps):
         ns = argparse.Namespace(**vars(args))
         ns.rate = c.rate_hz if c.rate_hz is not None else args.rate
         ns.center = c.center_hz if c.center_hz is not None else args.center
@@ -237,7 +256,16 @@ def _annotation_targets(args, caps, reports):
             info = FileSource(common.open_input(ns, c.path), copy=False).info
         except HtdspError:
             continue
-        reports.annotations[info.path] = reports.annotation_target(info)
+        try:
+            reports.annotations[info.path] = reports.annotation_target(info)
+        except InputError as e:
+            refused[i] = e
+    return refused
+
+
+#: the order of a plain run's ``errors``: inputs that cannot be opened, then those whose
+#: channel cannot be found, then those that fail while scored
+_STAGES = ("open", "channels", "score")
 
 
 def run(args, client=None, on_result=None):
@@ -260,6 +288,13 @@ def run(args, client=None, on_result=None):
     for p, m in problems:
         common.error_line("score", f"{p}: {m}")
     options = result_options(args)
+    remote = args.scheduler is not None or client is not None
+    if remote:
+        # (a worker elsewhere has its own working folder: it is sent whole paths, and the
+        # reports name the captures by them)
+        for k in ("roster", "daq_table"):
+            if options.get(k):
+                options[k] = os.path.abspath(options[k])
     store = None if args.no_cache else rcache.ResultCache(args.cache_dir or
                                                           rcache.default_dir())
     used = InputFiles()                           # no report may land on an input
@@ -269,29 +304,33 @@ def run(args, client=None, on_result=None):
     for c in caps:
         for f in rcache.data_files(c.path):
             used.add_path(f, c.path)
+
+    def usable(hit):
+        # (a result stored without the waterfall serves every report but the HTML)
+        return hit is not None and (hit.get("waterfall") or not args.html)
+
     keys, hits, todo = {}, [], []
     for i, c in enumerate(caps):
+        path = os.path.abspath(c.path) if remote else c.path
         if store is not None:
             try:
-                keys[i] = rcache.result_key(c.path, [os.path.abspath(c.path), options,
+                # (the path as the reports will name it, and the file it is)
+                keys[i] = rcache.result_key(c.path, [path, os.path.abspath(c.path), options,
                                                      c.rate_hz, c.center_hz,
                                                      *_file_ids(args)])
             except OSError:
                 keys[i] = None                    # not there: the task says so, by name
-            hit = store.get(keys[i]) if keys[i] else None
-            # (a result stored without the waterfall serves every report but the HTML)
-            if hit is not None and (hit.get("waterfall") or not args.html):
+            if keys[i] and usable(store.get(keys[i])):
                 hits.append(i)
                 continue
-        todo.append((i, {"path": c.path, "options": options, "rate_hz": c.rate_hz,
+        todo.append((i, {"path": path, "options": options, "rate_hz": c.rate_hz,
                          "center_hz": c.center_hz, "waterfall": bool(args.html)}))
     if not args.quiet and caps:
         print(f"htdsp score: {len(caps)} captures: {len(hits)} unchanged "
               f"(from the cache, not scored again), {len(todo)} to score", file=sys.stderr)
     with OutputSet(used) as outputs:
         reports = scoring.Reports(args, outputs, "score")
-        if args.annotate:
-            _annotation_targets(args, caps, reports)
+        refused = _annotation_targets(args, caps, reports) if args.annotate else {}
         sinks = list(reports.sinks)
         if args.annotate:
             sinks.append(reports.annotation_sink())
@@ -302,35 +341,46 @@ def run(args, client=None, on_result=None):
 
         def consume(i, r):
             c = caps[i]
+            if i in refused and r["stage"] == "score":
+                raise refused[i]                  # (its channel was found: a plain run's
+                #                                    refusal, before any work there)
             _messages(r["messages"], args.quiet, said)
             facts[r["path"]] = {"site": c.site or r["facts"]["site"],   # a manifest's word
                                 "location": c.location or r["facts"]["location"]}
             errors.extend(r["errors"])
             if r["log"] is not None:
-                sc.add(replay(sc, r["log"]))
-                state["scored"] += 1
+                entries = replay(sc, r["log"])
+                if entries is not None:
+                    sc.add(entries)
+                    state["scored"] += 1
+
+        def load(key):
+            r = store.get(key)
+            if not usable(r):
+                raise InputError("a cached result was removed or changed while this run "
+                                 "used it: run again", store.path(key))
+            return r
 
         warned = []
 
         def put(i, r):
-            """Store a result; its key, or None (not stored: a task that failed, no cache,
-            or a cache that cannot be written, said once)."""
+            """Store a result (a bad input's too: its key is its content, so a file that
+            changes is tried again; a file that cannot be read has no key); not a task Dask
+            gave up on; said once when the cache cannot be written."""
             if store is None or not keys.get(i) or r.get("failed") or warned:
-                return None
+                return
             try:
                 store.put(keys[i], r)
             except (OSError, InputError) as e:
                 warned.append(e)
                 common.warn_line("score", f"the results cache cannot be written ({e}): "
                                  "results are not kept", store.root)
-                return None
-            return keys[i]
 
         try:
             with tempfile.TemporaryDirectory(prefix=".htdsp-archive-") as folder:
-                order = _InOrder(consume, store, folder)
+                order = _InOrder(consume, load, folder)
                 for i in hits:
-                    order.waiting(i, ("cache", keys[i]))
+                    order.waiting(i, keys[i])
                 progress = Progress(len(todo), args.quiet)
                 for j, r in run_tasks(score_capture, [t for _, t in todo], jobs=jobs,
                                       scheduler=args.scheduler, client=client,
@@ -338,8 +388,12 @@ def run(args, client=None, on_result=None):
                     i = todo[j][0]
                     if on_result is not None:
                         on_result(i, r)
-                    order.arrived(i, r, put(i, r))
+                    put(i, r)
+                    order.arrived(i, r)
                     progress.add(r["samples"])
+                if order.next != len(caps):
+                    raise RuntimeError(f"an archive run replayed {order.next} of "
+                                       f"{len(caps)} captures")
         except BaseException:
             sc.abort()
             raise
@@ -347,6 +401,7 @@ def run(args, client=None, on_result=None):
             sc.abort()
             outputs.abort()
             return EXIT_USAGE
+        errors.sort(key=lambda e: _STAGES.index(e.get("stage", "score")))   # (stable)
         for e in [{"path": p, "error": common.say(m)} for p, m in problems] + errors:
             sc.error(e["path"], e["error"])
 
