@@ -61,7 +61,9 @@ def build_parser():
     return parser
 
 
-def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+def one_line_warning(message, category, filename, lineno, file=None, line=None):
+    """A library's warning as one line on stderr, like everything htdsp says (an archive's
+    workers show theirs so too)."""
     print(f"htdsp: warning: {' '.join(str(message).split())}", file=sys.stderr)
 
 
@@ -82,7 +84,7 @@ def main(argv=None):
         with warnings.catch_warnings():
             # a library's warning is one line, like everything htdsp says; numpy's arithmetic
             # warnings are about intermediate values (every result is checked to be finite)
-            warnings.showwarning = _one_line_warning
+            warnings.showwarning = one_line_warning
             warnings.simplefilter("ignore", RuntimeWarning)
             from htdsp.cli.common import join_negative_values
 

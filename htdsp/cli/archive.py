@@ -90,7 +90,7 @@ def score_capture(task):
     from htdsp.archive.replay import TaskScoring
     from htdsp.archive.views import recording_facts
     from htdsp.cli import score
-    from htdsp.cli.app import _one_line_warning
+    from htdsp.cli.app import one_line_warning
     from htdsp.sources import FileSource
 
     path = task["path"]
@@ -107,7 +107,7 @@ def score_capture(task):
                          "stage": stage})
 
     with contextlib.redirect_stderr(err), warnings.catch_warnings():
-        warnings.showwarning = _one_line_warning        # (as the command line has them)
+        warnings.showwarning = one_line_warning         # (as the command line has them)
         warnings.simplefilter("ignore", RuntimeWarning)
         where = path
         try:
