@@ -405,3 +405,54 @@ def test_a_result_kept_without_the_waterfall_serves_all_but_the_html(archive_dir
     assert (tmp_path / "w.html").read_text() == (tmp_path / "x.html").read_text()
     docs = [json.loads((tmp_path / f"{n}.json").read_text()) for n in range(5)]
     assert all(d == docs[0] for d in docs)
+
+
+def test_a_capture_discarded_part_way_leaves_the_book_as_a_plain_run_s():
+    """A worker's capture that failed after a transmission was attributed: the replay tells
+    the sinks to discard it and the book to take its transmissions away, keeping what they
+    taught (as :meth:`htdsp.pipeline.Session.discard` does in a plain run)."""
+    from types import SimpleNamespace as NS
+
+    import numpy as np
+
+    from htdsp.archive.replay import BookLog, CaptureLog, replay
+    from htdsp.pipeline import Scoring, Settings, Sink
+    from htdsp.records import TransmissionRecord
+    from htdsp.stations import StationBook
+
+    def tx():
+        return TransmissionRecord(start_s=0.0, end_s=3.0, freq_error_hz=-20.0,
+                                  rssi_dbfs=-30.0)
+
+    log = CaptureLog()
+    session = NS(info=NS(path="a.cu8", sample_rate_hz=250e3), band=None)
+    run = NS(freq_hz=145e6, offset_hz=0.0, chosen="given",
+             meter=NS(envelope=lambda a, b: (np.ones(8), 100.0)))
+    log.start(session)
+    log.add_run(session, run)
+    t = tx()
+    BookLog(log).attribute(t, capture="a.cu8", channel=145e6)
+    log.transmission(run, t)
+    log.discard(session)
+
+    heard = []
+
+    class Heard(Sink):
+        def transmission(self, run, t):
+            heard.append("transmission")
+
+        def discard(self, session):
+            heard.append("discard")
+
+    sc = Scoring(Settings(), [Heard()])
+    assert replay(sc, log.getvalue()) is None
+    assert heard == ["transmission", "discard"]
+    plain = StationBook()
+    plain.attribute(tx(), capture="a.cu8", channel=145e6)
+    plain.discard("a.cu8")
+
+    def state(book):
+        return [(e.label, e.carrier.n, dict(e.caps)) for e in book.entries], book.heard()
+    assert state(sc.stations) == state(plain)
+    assert sc.stations.entries and sc.stations.entries[0].carrier.n == 1   # (it taught)
+    assert not sc.stations.entries[0].caps                                 # (its own: gone)
