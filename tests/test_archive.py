@@ -456,3 +456,22 @@ def test_a_capture_discarded_part_way_leaves_the_book_as_a_plain_run_s():
     assert state(sc.stations) == state(plain)
     assert sc.stations.entries and sc.stations.entries[0].carrier.n == 1   # (it taught)
     assert not sc.stations.entries[0].caps                                 # (its own: gone)
+
+
+def test_a_directory_gives_its_recordings_not_a_pair_s_data_file_nor_audio():
+    """The bundled captures: the kpbenz SigMF metadata names its data file ``capture.cu8``
+    (``core:dataset``: that pair's data half) and holds ``output.wav`` (mono audio): neither
+    is a recording of its own."""
+    from pathlib import Path
+
+    from htdsp.archive.inputs import expand
+
+    root = Path(__file__).resolve().parents[1] / "captures"
+    caps, problems = expand([root])
+    names = sorted(os.path.relpath(c.path, root) for c in caps)
+    assert problems == [] and names == [
+        "band/band.sigmf-meta", "kpbenz-2m-nfm-voice/capture.sigmf-meta",
+        *(f"synthetic/{n}.sigmf-meta" for n in ("clear-los", "ctcss-net", "hill-shadow",
+                                                "interference", "weak-edge"))]
+    assert (root / "kpbenz-2m-nfm-voice" / "capture.cu8").exists()
+    assert (root / "kpbenz-2m-nfm-voice" / "output.wav").exists()

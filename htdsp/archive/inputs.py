@@ -35,8 +35,8 @@ class Capture:
 
 
 def is_recording(name):
-    """Whether a file found in a directory is a recording to score (not a ``.sigmf-data``
-    half, nor a ``*.scored.sigmf-meta`` output).
+    """Whether a file found in a directory is, by its name, a recording to score (not a
+    ``.sigmf-data`` half, nor a ``*.scored.sigmf-meta`` output).
 
     Examples
     --------
@@ -55,7 +55,20 @@ def _walk(d):
     for root, dirs, files in os.walk(d, followlinks=False):
         dirs[:] = sorted(x for x in dirs if not x.startswith("."))
         out += [os.path.join(root, f) for f in sorted(files) if is_recording(f)]
-    return out
+    return _only_recordings(out)
+
+
+def _only_recordings(paths):
+    """Files found by name that are recordings: not the file a SigMF metadata's
+    ``core:dataset`` names (the data half of that pair), nor a mono WAV (audio, such as
+    ``htdsp demod`` writes)."""
+    from htdsp.archive.cache import data_files
+    from htdsp.io.wav import wav_channels
+
+    halves = {os.path.realpath(f) for p in paths if p.lower().endswith(".sigmf-meta")
+              for f in data_files(p)[1:]}
+    return [p for p in paths if os.path.realpath(p) not in halves
+            and not (p.lower().endswith(".wav") and wav_channels(p) == 1)]
 
 
 def _number(v, what, where):
@@ -138,8 +151,9 @@ def expand(inputs):
             except InputError as e:
                 problems.append((x, e.problem))
         elif glob.has_magic(x) and not os.path.exists(x):
-            found = sorted(p for p in glob.glob(x, recursive=True)
-                           if os.path.isfile(p) and is_recording(os.path.basename(p)))
+            found = _only_recordings(sorted(
+                p for p in glob.glob(x, recursive=True)
+                if os.path.isfile(p) and is_recording(os.path.basename(p))))
             if not found:
                 problems.append((x, "no recording matches this pattern"))
             for p in found:

@@ -85,6 +85,21 @@ def _parse_chunks(path):
     raise InputError("WAV has no 'data' chunk", path)
 
 
+def wav_channels(path):
+    """The number of channels a WAV file's header declares, or None when it is not a WAV
+    file htdsp can read (a mono one is audio, such as ``htdsp demod`` writes: not I/Q).
+
+    Examples
+    --------
+    >>> wav_channels("captures/kpbenz-2m-nfm-voice/output.wav")
+    1
+    """
+    try:
+        return _parse(path)[0][1]
+    except InputError:
+        return None
+
+
 def _datatype(fmt, path):
     tag, ch, rate, bits = fmt
     if ch != 2:
