@@ -81,9 +81,11 @@ def score_capture(task):
 
     ``task``: ``path``, ``options`` (:func:`result_options`), ``rate_hz`` / ``center_hz``
     overrides; ``waterfall`` (default True): the band's waterfall, for an HTML report.
-    Returns a picklable result: ``log`` (the capture's log, None when nothing was
-    scored), ``errors`` (``{path, error}``), ``messages`` (its stderr lines), ``facts``
-    (site, location), ``samples``.
+    Returns a picklable result: ``log`` (the capture's log, None when it could not be
+    opened; a capture that failed part way has one, ending in its discard), ``scored``,
+    ``errors`` (``{path, error, stage}``), ``stage`` (how far it got: ``open``,
+    ``channels``, ``score``), ``messages`` (its stderr lines), ``facts`` (site, location),
+    ``samples``.
     """
     import warnings
 
