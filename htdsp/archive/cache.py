@@ -51,6 +51,31 @@ def code_hash():
     return h.hexdigest()
 
 
+def meta_global(path):
+    """A SigMF metadata file's ``global`` object, or None (not metadata, unreadable, not
+    JSON). Read once per version of the file: an archive's reduce asks for it several times a
+    capture (its data file, its hash, the outputs kept off it), and a simulated capture's
+    metadata can be megabytes."""
+    p = str(path)
+    if not p.lower().endswith(".sigmf-meta"):
+        return None
+    try:
+        st = os.stat(p)
+    except OSError:
+        return None
+    return _read_global(os.path.realpath(p), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _read_global(path, size, mtime_ns):
+    try:
+        with open(path, encoding="utf-8") as f:
+            g = json.load(f).get("global")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return g if isinstance(g, dict) else None
+
+
 def data_files(path):
     """The files holding a capture's content: a SigMF pair's both halves, or the metadata
     and the file its ``core:dataset`` names (one it may name: beside it)."""
@@ -58,27 +83,19 @@ def data_files(path):
     if not p.lower().endswith(".sigmf-meta"):
         return [p]
     data = p[: -len(".sigmf-meta")] + ".sigmf-data"
-    try:
-        with open(p, encoding="utf-8") as f:
-            dataset = json.load(f).get("global", {}).get("core:dataset")
-        if dataset is not None:
-            from htdsp.io.sigmf import dataset_path
+    dataset = (meta_global(p) or {}).get("core:dataset")
+    if dataset is not None:
+        from htdsp.io.sigmf import dataset_path
 
+        try:
             data = dataset_path(p, dataset)
-    except (OSError, ValueError, AttributeError, InputError):
-        pass                                 # (the task reports a bad one, by name)
+        except InputError:
+            pass                             # (the task reports a bad one, by name)
     return [p, data] if os.path.exists(data) else [p]
 
 
 def _sha512(path):
-    if not str(path).lower().endswith(".sigmf-meta"):
-        return None
-    try:
-        with open(path, encoding="utf-8") as f:
-            meta = json.load(f)
-        v = meta.get("global", {}).get("core:sha512")
-    except (OSError, ValueError, AttributeError):
-        return None
+    v = (meta_global(path) or {}).get("core:sha512")
     return v if isinstance(v, str) and len(v) == 128 else None
 
 

@@ -53,9 +53,6 @@ class BookLog:
     def discard(self, capture):
         pass
 
-    def doublings_of(self, capture, channel):
-        return []
-
 
 class TaskScoring:
     """A worker's stand-in for the run's :class:`htdsp.pipeline.Scoring`: its sessions
@@ -171,10 +168,6 @@ class _Run:
         self.chosen = chosen
         self.meter = _Meter()
 
-    @property
-    def channel_key(self):
-        return self.freq_hz or self.offset_hz
-
 
 class _Session:
     """A capture as the sinks see it in a replay (what they read of a
@@ -205,9 +198,8 @@ class _Session:
 
 
 def entries_of(log):
-    """The entries of a log (bytes, or a binary file), in order."""
-    f = gzip.GzipFile(fileobj=io.BytesIO(log) if isinstance(log, bytes) else log, mode="rb")
-    with f:
+    """The entries of a log (bytes), in order."""
+    with gzip.GzipFile(fileobj=io.BytesIO(log), mode="rb") as f:
         while True:
             try:
                 yield pickle.load(f)

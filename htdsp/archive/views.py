@@ -1,7 +1,6 @@
 """Archive views: the captures of a whole archive counted and judged per day, per receiving
 site, per location, per channel and per station."""
 
-import json
 import os
 
 #: the views of a document's ``archive`` field, in order
@@ -18,18 +17,19 @@ def recording_facts(path):
     >>> recording_facts("nothing-here.cu8")
     {'site': None, 'location': None}
     """
+    from htdsp.archive.cache import meta_global
+
     out = {"site": None, "location": None}
-    if not str(path).lower().endswith(".sigmf-meta"):
+    g = meta_global(path)
+    if g is None:
         return out
     try:
-        with open(path, encoding="utf-8") as f:
-            g = json.load(f).get("global", {})
         hw = g.get("core:hw")
         out["site"] = hw if isinstance(hw, str) and hw.strip() else None
         lon, lat = (g.get("core:geolocation") or {}).get("coordinates", [None, None])[:2]
         if isinstance(lat, (int, float)) and isinstance(lon, (int, float)):
             out["location"] = f"{lat:.4f},{lon:.4f}"
-    except (OSError, ValueError, AttributeError, TypeError):
+    except (AttributeError, TypeError, ValueError):
         pass
     return out
 

@@ -122,7 +122,7 @@ def score_capture(task):
             where = rec.path
             src = FileSource(rec, copy=False)
             stage = "channels"
-            chans = score._channels(ns, rec)
+            chans = score.capture_channels(ns, rec)
             stage = "score"
             sc = TaskScoring(st)
             entries = score.score_recording(ns, sc, rec, src, chans, bad, warn)

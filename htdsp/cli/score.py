@@ -25,7 +25,7 @@ def add_parser(sub):
     s.set_defaults(func=run)
 
 
-def _channels(args, rec):
+def capture_channels(args, rec):
     """The channels of one recording (see ``htdsp score --help``)."""
     from htdsp.measure.spectrum import strongest_channel
     from htdsp.pipeline import Channel
@@ -178,7 +178,7 @@ def run(args):
         for rec in recs:
             src = FileSource(rec, copy=False)
             try:
-                plans.append((rec, src, _channels(args, rec)))
+                plans.append((rec, src, capture_channels(args, rec)))
                 target = reports.annotation_target(src.info)
                 if target is not None:
                     reports.annotations[rec.path] = target
